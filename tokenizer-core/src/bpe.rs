@@ -1,0 +1,215 @@
+//! The BPE model: token bytes by id, the ranked merge list, and merging one piece.
+
+use ahash::AHashMap;
+
+use crate::{bytelevel, Error, Result};
+
+/// A token id.
+pub type TokenId = u32;
+
+/// One merge rule: `left` followed by `right` becomes `result`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Merge {
+    pub left: TokenId,
+    pub right: TokenId,
+    pub result: TokenId,
+}
+
+/// Byte-level BPE vocabulary and merges.
+///
+/// Ids need not be contiguous (imported files may leave holes, and special tokens live in the
+/// same id space); a hole has no bytes.
+#[derive(Clone, Debug)]
+pub struct BpeModel {
+    /// The bytes of each id; `None` for ids the model does not define.
+    tokens: Vec<Option<Box<[u8]>>>,
+    /// Bytes → id, for the defined ids.
+    ids: AHashMap<Box<[u8]>, TokenId>,
+    /// The id of each single byte.
+    byte_ids: [TokenId; 256],
+    /// Merges in priority order (index = rank).
+    merges: Vec<Merge>,
+    /// (left, right) → (rank, result), for encoding.
+    ranks: AHashMap<(TokenId, TokenId), (u32, TokenId)>,
+    /// HF `ignore_merges`: a piece that is itself a token is emitted whole.
+    ignore_merges: bool,
+}
+
+impl BpeModel {
+    /// Builds a model from token bytes by id and merges given as id pairs.
+    ///
+    /// Every byte must have a token, ids must be unique, and each merge's concatenation must be
+    /// a token (its id becomes the merge result).
+    pub fn new(tokens: Vec<Option<Box<[u8]>>>, merge_pairs: &[(TokenId, TokenId)], ignore_merges: bool) -> Result<Self> {
+        let mut ids = AHashMap::with_capacity(tokens.len());
+        for (id, bytes) in tokens.iter().enumerate() {
+            if let Some(bytes) = bytes {
+                if ids.insert(bytes.clone(), id as TokenId).is_some() {
+                    return Err(Error::config(format!(
+                        "token {:?} appears twice in the vocabulary",
+                        bytelevel::encode_bytes(bytes)
+                    )));
+                }
+            }
+        }
+        let mut byte_ids = [0; 256];
+        for b in 0..=255u8 {
+            byte_ids[b as usize] = *ids.get(&[b][..]).ok_or_else(|| {
+                Error::config(format!(
+                    "the vocabulary has no token for byte 0x{b:02X} ({:?}): not a byte-level vocabulary",
+                    bytelevel::byte_to_char(b)
+                ))
+            })?;
+        }
+        let mut model = BpeModel { tokens, ids, byte_ids, merges: Vec::new(), ranks: AHashMap::new(), ignore_merges };
+        for &(left, right) in merge_pairs {
+            model.push_merge(left, right)?;
+        }
+        Ok(model)
+    }
+
+    /// Appends a merge; its result must already be a token.
+    fn push_merge(&mut self, left: TokenId, right: TokenId) -> Result<()> {
+        let (Some(a), Some(b)) = (self.token_bytes(left), self.token_bytes(right)) else {
+            return Err(Error::config(format!("merge {left} {right} uses an unknown id")));
+        };
+        let joined: Vec<u8> = [a, b].concat();
+        let result = *self.ids.get(joined.as_slice()).ok_or_else(|| {
+            Error::config(format!(
+                "merge {:?} + {:?} makes {:?}, which is not in the vocabulary",
+                bytelevel::encode_bytes(a),
+                bytelevel::encode_bytes(b),
+                bytelevel::encode_bytes(&joined)
+            ))
+        })?;
+        let rank = self.merges.len() as u32;
+        // The first rule for a pair wins, as in HF (later duplicates are unreachable).
+        self.ranks.entry((left, right)).or_insert((rank, result));
+        self.merges.push(Merge { left, right, result });
+        Ok(())
+    }
+
+    /// One past the largest id.
+    pub fn id_bound(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// The number of defined tokens.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the model has no tokens (never true for a valid byte-level model).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The bytes of a token.
+    pub fn token_bytes(&self, id: TokenId) -> Option<&[u8]> {
+        self.tokens.get(id as usize).and_then(|t| t.as_deref())
+    }
+
+    /// The id of a byte string, if it is a token.
+    pub fn token_id(&self, bytes: &[u8]) -> Option<TokenId> {
+        self.ids.get(bytes).copied()
+    }
+
+    /// The id of a single byte.
+    pub fn byte_id(&self, byte: u8) -> TokenId {
+        self.byte_ids[byte as usize]
+    }
+
+    /// Merges in priority order.
+    pub fn merges(&self) -> &[Merge] {
+        &self.merges
+    }
+
+    /// Whether whole pieces found in the vocabulary skip merging.
+    pub fn ignore_merges(&self) -> bool {
+        self.ignore_merges
+    }
+
+    /// All (id, bytes) pairs in id order.
+    pub fn tokens(&self) -> impl Iterator<Item = (TokenId, &[u8])> {
+        self.tokens.iter().enumerate().filter_map(|(id, t)| t.as_deref().map(|b| (id as TokenId, b)))
+    }
+
+    /// Encodes one pre-tokenized piece, appending ids to `out`.
+    ///
+    /// Applies the lowest-ranked applicable merge first, the leftmost one among equals, until
+    /// none applies: the rule HF's `Word::merge_all` and tiktoken implement.
+    pub fn encode_piece(&self, piece: &[u8], out: &mut Vec<TokenId>) {
+        if piece.is_empty() {
+            return;
+        }
+        if self.ignore_merges {
+            if let Some(id) = self.token_id(piece) {
+                out.push(id);
+                return;
+            }
+        }
+        let start = out.len();
+        out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+        let symbols = &mut *out;
+        loop {
+            let mut best: Option<(u32, usize, TokenId)> = None;
+            for i in start..symbols.len().saturating_sub(1) {
+                if let Some(&(rank, result)) = self.ranks.get(&(symbols[i], symbols[i + 1])) {
+                    if best.is_none_or(|(r, _, _)| rank < r) {
+                        best = Some((rank, i, result));
+                    }
+                }
+            }
+            let Some((_, i, result)) = best else { break };
+            symbols[i] = result;
+            symbols.remove(i + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes 0..=255 at ids 0..=255, then `extra` tokens.
+    fn model(extra: &[&[u8]], merges: &[(TokenId, TokenId)]) -> BpeModel {
+        let mut tokens: Vec<Option<Box<[u8]>>> = (0..=255u8).map(|b| Some(vec![b].into_boxed_slice())).collect();
+        tokens.extend(extra.iter().map(|t| Some(t.to_vec().into_boxed_slice())));
+        BpeModel::new(tokens, merges, false).unwrap()
+    }
+
+    #[test]
+    fn merges_by_rank() {
+        let (a, b, c) = (b'a' as u32, b'b' as u32, b'c' as u32);
+        // rank 0: b c → 256; rank 1: a b → 257; rank 2: a bc → 258
+        let m = model(&[b"bc", b"ab", b"abc"], &[(b, c), (a, b), (a, 256)]);
+        let mut out = Vec::new();
+        m.encode_piece(b"abc", &mut out);
+        assert_eq!(out, vec![258]);
+        out.clear();
+        m.encode_piece(b"abab", &mut out);
+        assert_eq!(out, vec![257, 257]);
+    }
+
+    #[test]
+    fn leftmost_among_equal_ranks() {
+        let a = b'a' as u32;
+        let m = model(&[b"aa"], &[(a, a)]);
+        let mut out = Vec::new();
+        m.encode_piece(b"aaa", &mut out);
+        assert_eq!(out, vec![256, a]);
+    }
+
+    #[test]
+    fn missing_byte_is_refused() {
+        let tokens: Vec<Option<Box<[u8]>>> = (0..=254u8).map(|b| Some(vec![b].into_boxed_slice())).collect();
+        let err = BpeModel::new(tokens, &[], false).unwrap_err().to_string();
+        assert!(err.contains("0xFF"), "{err}");
+    }
+
+    #[test]
+    fn merge_result_must_exist() {
+        let tokens: Vec<Option<Box<[u8]>>> = (0..=255u8).map(|b| Some(vec![b].into_boxed_slice())).collect();
+        assert!(BpeModel::new(tokens, &[(97, 98)], false).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! Reading and writing tokenizer files of other projects.
+
+pub mod hf;

@@ -1,0 +1,34 @@
+//! # polybpe
+//!
+//! Multilingual byte-level BPE: train a vocabulary from corpus files with per-language counts,
+//! export it as a HuggingFace `tokenizer.json`, load byte-level tokenizers of other projects,
+//! encode and decode.
+//!
+//! The modules follow the pipeline:
+//!
+//! ```text
+//! corpus ─► normalize ─► pretokenize ─► bytelevel ─► train::count ─► train::merge ─► Tokenizer
+//! text ─► special scan ─► normalize ─► pretokenize ─► bpe (by rank) ─► ids ─► bytes ─► text
+//! Tokenizer ◄─► formats::hf (tokenizer.json)
+//! ```
+
+pub mod bpe;
+pub mod bytelevel;
+pub mod corpus;
+pub mod error;
+pub mod formats;
+pub mod inspect;
+pub mod io;
+pub mod normalize;
+pub mod pretokenize;
+pub mod special;
+pub mod tokenizer;
+pub mod train;
+
+pub use bpe::{BpeModel, TokenId};
+pub use error::{Error, Result};
+pub use normalize::Normalization;
+pub use pretokenize::{Pattern, PreTokenizer};
+pub use special::SpecialPreset;
+pub use tokenizer::{AddedToken, AllowedSpecial, Tokenizer};
+pub use train::{TrainConfig, TrainReport};

@@ -1,0 +1,468 @@
+//! Pre-tokenization: cutting normalized text into the pieces that BPE works inside.
+//!
+//! A piece never merges with its neighbours, so the split pattern decides what a token can span.
+//! polybpe's own tokenizers use one regex ([`Pattern`]); imported `tokenizer.json` files may chain
+//! several HF pre-tokenizers ([`PreTokenizer`] with [`Stage`]s), applied one after the other to
+//! every piece, exactly as the `tokenizers` library does.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use fancy_regex::Regex;
+
+use crate::{Error, Result};
+
+/// GPT-2's pattern as HF writes it (used by `ByteLevel(use_regex=true)`).
+pub const GPT2_PATTERN: &str =
+    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+/// GPT-4's cl100k pattern in the greedy spelling HF ports use (same splits as tiktoken's).
+pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// GPT-4o's o200k pattern.
+pub const O200K_PATTERN: &str = concat!(
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+    r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+);
+
+/// polybpe's default pattern, made for European languages, historical text and code.
+///
+/// Branches, tried in order at each position:
+/// 1. **Elision**: a word ending in an apostrophe (`'` or `’`) that is directly followed by a
+///    letter, unless what follows is an English contraction: `l'`, `d’`, `dell'`, `qu'`,
+///    `aujourd'`. French and Italian articles stay their own tokens instead of gluing an
+///    apostrophe to every noun (cl100k makes `'homme`, `'arte`).
+/// 2. **English contractions** `'s 't 're 've 'm 'll 'd` (both apostrophes), only at the end of
+///    a word, so `'sun'` is not cut into `'s` + `un`. Case is spelled out rather than written
+///    `(?i)`, because case folding would also match `ſ` (it folds to `s`).
+/// 3. **Words**: letters *and combining marks* (`\p{M}`: decomposed or historical diacritics such
+///    as U+0364 stay inside the word), with one optional leading non-letter, non-digit character
+///    (usually the space).
+/// 4. **Digits one at a time**: numbers are spelled digit by digit, which keeps arithmetic
+///    regular; the compression cost is measured in `vocab/REPORT.md`.
+/// 5. Punctuation runs with an optional leading space, then newlines, then other whitespace
+///    (a run of spaces leaves its last space to the next word, which keeps code indentation
+///    cheap).
+///
+/// The letter runs sit in atomic groups: they cannot end in an apostrophe, so backtracking into
+/// them could never succeed, and without it a megabyte-long word is scanned in linear time.
+pub const DEFAULT_PATTERN: &str = concat!(
+    r"[^\r\n\p{L}\p{N}]?(?>[\p{L}\p{M}]+)['’](?=[\p{L}\p{M}])(?!(?:[sdmtSDMT]|ll|ve|re|LL|VE|RE)(?![\p{L}\p{M}]))",
+    r"|['’](?:[sdmtSDMT]|ll|ve|re|LL|VE|RE)(?![\p{L}\p{M}])",
+    r"|[^\r\n\p{L}\p{N}]?(?>[\p{L}\p{M}]+)",
+    r"|\p{N}",
+    r"| ?[^\s\p{L}\p{N}]+[\r\n]*",
+    r"|\s*[\r\n]+",
+    r"|\s+(?!\S)",
+    r"|\s+"
+);
+
+/// A split pattern chosen by name or given as a regex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// [`DEFAULT_PATTERN`].
+    Default,
+    /// [`GPT2_PATTERN`].
+    Gpt2,
+    /// [`CL100K_PATTERN`].
+    Cl100k,
+    /// [`O200K_PATTERN`].
+    O200k,
+    /// Any regex fancy-regex (and, for export, Oniguruma) accepts.
+    Custom(String),
+}
+
+impl Pattern {
+    /// Parses `default`, `gpt2`, `cl100k`, `o200k`, or takes the text as a regex.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "default" | "polybpe" => Pattern::Default,
+            "gpt2" => Pattern::Gpt2,
+            "cl100k" => Pattern::Cl100k,
+            "o200k" => Pattern::O200k,
+            regex => Pattern::from_regex(regex),
+        }
+    }
+
+    /// Recognizes the regex of a built-in pattern, so imported files get the same name back.
+    pub fn from_regex(regex: &str) -> Self {
+        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k]
+            .into_iter()
+            .find(|p| p.regex() == regex)
+            .unwrap_or_else(|| Pattern::Custom(regex.to_string()))
+    }
+
+    /// The regex source.
+    pub fn regex(&self) -> &str {
+        match self {
+            Pattern::Default => DEFAULT_PATTERN,
+            Pattern::Gpt2 => GPT2_PATTERN,
+            Pattern::Cl100k => CL100K_PATTERN,
+            Pattern::O200k => O200K_PATTERN,
+            Pattern::Custom(regex) => regex,
+        }
+    }
+
+    /// The short name (`default`, `gpt2`, …) or `custom`.
+    pub fn name(&self) -> &str {
+        match self {
+            Pattern::Default => "default",
+            Pattern::Gpt2 => "gpt2",
+            Pattern::Cl100k => "cl100k",
+            Pattern::O200k => "o200k",
+            Pattern::Custom(_) => "custom",
+        }
+    }
+}
+
+/// What HF's `Split` does with the matches (`SplitDelimiterBehavior`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitBehavior {
+    Removed,
+    Isolated,
+    MergedWithPrevious,
+    MergedWithNext,
+    Contiguous,
+}
+
+impl SplitBehavior {
+    /// Parses the HF name (`"Isolated"`, …).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "Removed" => SplitBehavior::Removed,
+            "Isolated" => SplitBehavior::Isolated,
+            "MergedWithPrevious" => SplitBehavior::MergedWithPrevious,
+            "MergedWithNext" => SplitBehavior::MergedWithNext,
+            "Contiguous" => SplitBehavior::Contiguous,
+            _ => return None,
+        })
+    }
+
+    /// The HF name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitBehavior::Removed => "Removed",
+            SplitBehavior::Isolated => "Isolated",
+            SplitBehavior::MergedWithPrevious => "MergedWithPrevious",
+            SplitBehavior::MergedWithNext => "MergedWithNext",
+            SplitBehavior::Contiguous => "Contiguous",
+        }
+    }
+}
+
+/// One pre-tokenization step.
+#[derive(Clone, Debug)]
+pub enum Stage {
+    /// HF `Split` with a regex.
+    Regex { regex: Regex, behavior: SplitBehavior, invert: bool },
+    /// HF `Digits`: runs of numeric characters (or each one) become their own pieces.
+    Digits { individual: bool },
+    /// HF `Punctuation`: each punctuation character is a delimiter.
+    Punctuation { behavior: SplitBehavior },
+}
+
+/// A chain of [`Stage`]s, plus HF `ByteLevel`'s `add_prefix_space`.
+#[derive(Clone, Debug)]
+pub struct PreTokenizer {
+    stages: Vec<Stage>,
+    /// Prepend a space to text that does not start with one (GPT-2 style "Ġword" at the start).
+    add_prefix_space: bool,
+    /// The pattern when the chain is exactly one isolating regex (polybpe's own tokenizers).
+    pattern: Option<Pattern>,
+}
+
+/// Compiles a regex with an error that names it.
+pub fn compile(pattern: &str) -> Result<Regex> {
+    fancy_regex::RegexBuilder::new(pattern)
+        .backtrack_limit(10_000_000)
+        .build()
+        .map_err(|e| Error::config(format!("invalid split pattern `{pattern}`: {e}")))
+}
+
+impl PreTokenizer {
+    /// The usual shape: one regex whose matches are the pieces.
+    pub fn from_pattern(pattern: Pattern) -> Result<Self> {
+        let regex = compile(pattern.regex())?;
+        Ok(PreTokenizer {
+            stages: vec![Stage::Regex { regex, behavior: SplitBehavior::Isolated, invert: false }],
+            add_prefix_space: false,
+            pattern: Some(pattern),
+        })
+    }
+
+    /// A general chain (for imported files).
+    pub fn from_stages(stages: Vec<Stage>, add_prefix_space: bool) -> Self {
+        let pattern = match stages.as_slice() {
+            [Stage::Regex { regex, behavior: SplitBehavior::Isolated, invert: false }] if !add_prefix_space => {
+                Some(Pattern::from_regex(regex.as_str()))
+            }
+            _ => None,
+        };
+        PreTokenizer { stages, add_prefix_space, pattern }
+    }
+
+    /// The single isolating pattern, when the chain is just that.
+    pub fn pattern(&self) -> Option<&Pattern> {
+        self.pattern.as_ref()
+    }
+
+    /// The stages, in order.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// Whether a space is prepended to each text.
+    pub fn add_prefix_space(&self) -> bool {
+        self.add_prefix_space
+    }
+
+    /// Applies `add_prefix_space`; split the returned text.
+    pub fn prepare<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.add_prefix_space && !text.starts_with(' ') {
+            Cow::Owned(format!(" {text}"))
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+
+    /// Appends the byte ranges of the pieces of `text` to `out` (empty pieces are dropped).
+    pub fn split_ranges(&self, text: &str, out: &mut Vec<Range<usize>>) -> Result<()> {
+        let start = out.len();
+        out.push(0..text.len());
+        let mut next = Vec::new();
+        for stage in &self.stages {
+            next.clear();
+            for range in out.drain(start..) {
+                stage.split(text, range, &mut next)?;
+            }
+            out.extend(next.drain(..));
+        }
+        out.retain(|r| !r.is_empty());
+        Ok(())
+    }
+
+    /// The pieces of `text` as string slices (convenience for tests and tools).
+    pub fn split<'a>(&self, text: &'a str) -> Result<Vec<&'a str>> {
+        let mut ranges = Vec::new();
+        self.split_ranges(text, &mut ranges)?;
+        Ok(ranges.into_iter().map(|r| &text[r]).collect())
+    }
+}
+
+impl Stage {
+    /// Splits `text[range]` and appends the resulting absolute ranges to `out`.
+    fn split(&self, text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) -> Result<()> {
+        let piece = &text[range.clone()];
+        let offset = range.start;
+        let mut spans: Vec<(Range<usize>, bool)> = Vec::new();
+        let (behavior, invert) = match self {
+            Stage::Regex { regex, behavior, invert } => {
+                let mut prev = 0;
+                for found in regex.find_iter(piece) {
+                    let m = found.map_err(|e| {
+                        Error::config(format!("split pattern failed on a piece of {} bytes: {e}", piece.len()))
+                    })?;
+                    if m.start() > prev {
+                        spans.push((prev..m.start(), false));
+                    }
+                    spans.push((m.start()..m.end(), true));
+                    prev = m.end();
+                }
+                if prev < piece.len() {
+                    spans.push((prev..piece.len(), false));
+                }
+                (*behavior, *invert)
+            }
+            Stage::Digits { individual } => {
+                char_spans(piece, char::is_numeric, &mut spans);
+                if *individual {
+                    (SplitBehavior::Isolated, false)
+                } else {
+                    (SplitBehavior::Contiguous, false)
+                }
+            }
+            Stage::Punctuation { behavior } => {
+                char_spans(piece, is_punctuation, &mut spans);
+                (*behavior, false)
+            }
+        };
+        if invert {
+            for span in &mut spans {
+                span.1 = !span.1;
+            }
+        }
+        for span in apply_behavior(spans, behavior) {
+            out.push(span.start + offset..span.end + offset);
+        }
+        Ok(())
+    }
+}
+
+/// One span per character matching `is_match`, gaps between them as non-matches (how HF's
+/// char-predicate patterns report matches).
+fn char_spans(piece: &str, is_match: impl Fn(char) -> bool, spans: &mut Vec<(Range<usize>, bool)>) {
+    let mut gap_start = 0;
+    for (i, c) in piece.char_indices() {
+        if is_match(c) {
+            if i > gap_start {
+                spans.push((gap_start..i, false));
+            }
+            spans.push((i..i + c.len_utf8(), true));
+            gap_start = i + c.len_utf8();
+        }
+    }
+    if gap_start < piece.len() {
+        spans.push((gap_start..piece.len(), false));
+    }
+}
+
+/// HF's `is_punc`: ASCII punctuation or a Unicode punctuation category.
+fn is_punctuation(c: char) -> bool {
+    use std::sync::OnceLock;
+    static PUNCT: OnceLock<regex_lite_punct::Punct> = OnceLock::new();
+    c.is_ascii_punctuation() || PUNCT.get_or_init(regex_lite_punct::Punct::new).is_match(c)
+}
+
+/// Unicode general category P* through fancy-regex (which wraps the `regex` crate's tables).
+mod regex_lite_punct {
+    pub struct Punct(fancy_regex::Regex);
+    impl Punct {
+        pub fn new() -> Self {
+            Punct(fancy_regex::Regex::new(r"^\p{P}$").expect("static regex"))
+        }
+        pub fn is_match(&self, c: char) -> bool {
+            let mut buf = [0u8; 4];
+            self.0.is_match(c.encode_utf8(&mut buf)).unwrap_or(false)
+        }
+    }
+}
+
+/// HF's `SplitDelimiterBehavior` applied to match/non-match spans.
+fn apply_behavior(spans: Vec<(Range<usize>, bool)>, behavior: SplitBehavior) -> Vec<Range<usize>> {
+    match behavior {
+        SplitBehavior::Isolated => spans.into_iter().map(|(r, _)| r).collect(),
+        SplitBehavior::Removed => spans.into_iter().filter(|(_, m)| !m).map(|(r, _)| r).collect(),
+        SplitBehavior::MergedWithPrevious => {
+            let mut acc: Vec<Range<usize>> = Vec::new();
+            let mut previous_match = false;
+            for (r, is_match) in spans {
+                match acc.last_mut() {
+                    Some(last) if is_match && !previous_match => last.end = r.end,
+                    _ => acc.push(r),
+                }
+                previous_match = is_match;
+            }
+            acc
+        }
+        SplitBehavior::MergedWithNext => {
+            let mut acc: Vec<Range<usize>> = Vec::new();
+            let mut previous_match = false;
+            for (r, is_match) in spans.into_iter().rev() {
+                match acc.last_mut() {
+                    Some(last) if is_match && !previous_match => last.start = r.start,
+                    _ => acc.push(r),
+                }
+                previous_match = is_match;
+            }
+            acc.reverse();
+            acc
+        }
+        SplitBehavior::Contiguous => {
+            let mut acc: Vec<Range<usize>> = Vec::new();
+            let mut previous_match = false;
+            for (r, is_match) in spans {
+                match acc.last_mut() {
+                    Some(last) if is_match == previous_match => last.end = r.end,
+                    _ => acc.push(r),
+                }
+                previous_match = is_match;
+            }
+            acc
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(pattern: Pattern, text: &str) -> Vec<String> {
+        let pre = PreTokenizer::from_pattern(pattern).unwrap();
+        pre.split(text).unwrap().into_iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn default_pattern_keeps_elision_with_the_article() {
+        assert_eq!(pieces(Pattern::Default, "l'homme d’État dell'arte"), ["l'", "homme", " d’", "État", " dell'", "arte"]);
+        assert_eq!(pieces(Pattern::Default, "qu'il aujourd'hui"), ["qu'", "il", " aujourd'", "hui"]);
+    }
+
+    #[test]
+    fn default_pattern_english_contractions() {
+        assert_eq!(pieces(Pattern::Default, "don't we're John's"), ["don", "'t", " we", "'re", " John", "'s"]);
+        assert_eq!(pieces(Pattern::Default, "the 'sun' DON’T"), ["the", " '", "sun", "'", " DON", "’T"]);
+    }
+
+    #[test]
+    fn default_pattern_historical_and_marks() {
+        assert_eq!(pieces(Pattern::Default, "ſouvent ſ'il"), ["ſouvent", " ſ'", "il"]);
+        // U+0364 COMBINING LATIN SMALL LETTER E stays inside the word.
+        assert_eq!(pieces(Pattern::Default, "Mu\u{364}ller sagt"), ["Mu\u{364}ller", " sagt"]);
+    }
+
+    #[test]
+    fn default_pattern_digits_and_whitespace() {
+        assert_eq!(pieces(Pattern::Default, "in 1789,"), ["in", " ", "1", "7", "8", "9", ","]);
+        assert_eq!(pieces(Pattern::Default, "a\n\n    b  "), ["a", "\n\n", "   ", " b", "  "]);
+    }
+
+    #[test]
+    fn cl100k_pattern_like_tiktoken() {
+        assert_eq!(pieces(Pattern::Cl100k, "Hello world's 12345!!\n"), ["Hello", " world", "'s", " ", "123", "45", "!!\n"]);
+    }
+
+    #[test]
+    fn pieces_cover_the_text() {
+        let text = "Le château d'Ørsted, 1789 — ſouvent!\r\n\tdef f(x):  return x ** 2 🎉";
+        for p in [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k] {
+            assert_eq!(pieces(p, text).concat(), text);
+        }
+    }
+
+    #[test]
+    fn long_word_is_linear() {
+        let text = "a".repeat(2_000_000);
+        assert_eq!(pieces(Pattern::Default, &text).len(), 1);
+    }
+
+    #[test]
+    fn behaviors_match_hf() {
+        let spans = vec![(0..1, false), (1..2, true), (2..3, true), (3..5, false)];
+        assert_eq!(apply_behavior(spans.clone(), SplitBehavior::Removed), vec![0..1, 3..5]);
+        assert_eq!(apply_behavior(spans.clone(), SplitBehavior::MergedWithPrevious), vec![0..2, 2..3, 3..5]);
+        assert_eq!(apply_behavior(spans.clone(), SplitBehavior::MergedWithNext), vec![0..1, 1..2, 2..5]);
+        assert_eq!(apply_behavior(spans, SplitBehavior::Contiguous), vec![0..1, 1..3, 3..5]);
+    }
+
+    #[test]
+    fn digits_and_punctuation_stages() {
+        let pre = PreTokenizer::from_stages(vec![Stage::Digits { individual: false }], false);
+        assert_eq!(pre.split("ab123c4").unwrap(), ["ab", "123", "c", "4"]);
+        let pre = PreTokenizer::from_stages(vec![Stage::Punctuation { behavior: SplitBehavior::Contiguous }], false);
+        assert_eq!(pre.split("a,.b—c").unwrap(), ["a", ",.", "b", "—", "c"]);
+    }
+
+    #[test]
+    fn bad_regex_is_an_error() {
+        assert!(PreTokenizer::from_pattern(Pattern::Custom("(".into())).is_err());
+    }
+
+    #[test]
+    fn pattern_names_round_trip() {
+        for p in [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k] {
+            assert_eq!(Pattern::parse(p.name()), p);
+            assert_eq!(Pattern::from_regex(p.regex()), p);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Special tokens: reserved ids, presets, and the scan that finds their text.
+//!
+//! Special tokens are never learned. They take the first ids of the vocabulary in a documented
+//! order, their text is cut out of training documents (so no merge can rebuild them), and at
+//! encoding time their text becomes a special id only where the caller allows it.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::{Error, Result};
+
+/// Pleias 1.0's base tokens, at ids 0–3.
+pub const PLEIAS_BASE: [&str; 4] = ["[UNK]", "<|begin_of_text|>", "<|end_of_text|>", "[PAD]"];
+
+/// Pleias RAG control tokens, at ids 4 onwards in this order.
+pub const PLEIAS_RAG: [&str; 37] = [
+    "<|query_start|>",
+    "<|query_end|>",
+    "<|source_start|>",
+    "<|source_end|>",
+    "<|source_id_start|>",
+    "<|source_id_end|>",
+    "<|source_id|>",
+    "<|source_analysis_start|>",
+    "<|source_analysis_end|>",
+    "<|answer_start|>",
+    "<|answer_end|>",
+    "<|language_start|>",
+    "<|language_end|>",
+    "<|query_analysis_start|>",
+    "<|query_analysis_end|>",
+    "<|query_report_start|>",
+    "<|query_report_end|>",
+    "<|draft_start|>",
+    "<|draft_end|>",
+    "<|source_interpretation_start|>",
+    "<|source_interpretation_end|>",
+    "<|text_start|>",
+    "<|text_end|>",
+    "<|translation_start|>",
+    "<|translation_end|>",
+    "<|back_translation_start|>",
+    "<|back_translation_end|>",
+    "<|ocr_correction_start|>",
+    "<|ocr_correction_end|>",
+    "<|json_scheme_start|>",
+    "<|json_scheme_end|>",
+    "<|tool_call_start|>",
+    "<|tool_call_end|>",
+    "<|tool_list_start|>",
+    "<|tool_list_end|>",
+    "<|im_start|>",
+    "<|im_end|>",
+];
+
+/// The text of reserved placeholder `n` (0-based): `<|reserved_n|>`.
+pub fn reserved_token(n: usize) -> String {
+    format!("<|reserved_{n}|>")
+}
+
+/// A named set of special tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecialPreset {
+    /// No special tokens.
+    None,
+    /// Pleias 1.0: [`PLEIAS_BASE`] then [`PLEIAS_RAG`] (41 tokens).
+    PleiasRag,
+}
+
+impl SpecialPreset {
+    /// Parses `none` or `pleias-rag`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "none" => Ok(SpecialPreset::None),
+            "pleias-rag" | "pleias" => Ok(SpecialPreset::PleiasRag),
+            other => Err(Error::config(format!("unknown special-token preset `{other}` (expected pleias-rag or none)"))),
+        }
+    }
+
+    /// The preset's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpecialPreset::None => "none",
+            SpecialPreset::PleiasRag => "pleias-rag",
+        }
+    }
+
+    /// The preset's tokens in id order.
+    pub fn tokens(self) -> Vec<String> {
+        match self {
+            SpecialPreset::None => Vec::new(),
+            SpecialPreset::PleiasRag => PLEIAS_BASE.iter().chain(PLEIAS_RAG.iter()).map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Builds the ordered special-token list: a preset, extra tokens, then `reserved` placeholders.
+/// Duplicates and empty strings are refused.
+pub fn special_token_list(preset: SpecialPreset, extra: &[String], reserved: usize) -> Result<Vec<String>> {
+    let mut tokens = preset.tokens();
+    tokens.extend(extra.iter().cloned());
+    tokens.extend((0..reserved).map(reserved_token));
+    let mut seen = std::collections::HashSet::new();
+    for token in &tokens {
+        if token.is_empty() {
+            return Err(Error::config("a special token cannot be empty"));
+        }
+        if !seen.insert(token.as_str()) {
+            return Err(Error::config(format!("special token `{token}` is listed twice")));
+        }
+    }
+    Ok(tokens)
+}
+
+/// Finds special-token text in documents (leftmost-longest, so `<|source_id_start|>` wins over
+/// a shorter token that is its prefix).
+#[derive(Clone, Debug)]
+pub struct SpecialScanner {
+    automaton: Option<AhoCorasick>,
+}
+
+/// A span of text between special tokens, or one special token (its index in the scanner's list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
+    Text(&'a str),
+    Special(usize, &'a str),
+}
+
+impl SpecialScanner {
+    /// A scanner for `tokens` (may be empty).
+    pub fn new<S: AsRef<str>>(tokens: &[S]) -> Self {
+        if tokens.is_empty() {
+            return SpecialScanner { automaton: None };
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(tokens.iter().map(|t| t.as_ref()))
+            .expect("special tokens are few and short");
+        SpecialScanner { automaton: Some(automaton) }
+    }
+
+    /// Whether `text` contains any special token's text.
+    pub fn contains(&self, text: &str) -> bool {
+        self.automaton.as_ref().is_some_and(|ac| ac.is_match(text))
+    }
+
+    /// The first special token in `text`: (index, start, end).
+    pub fn find(&self, text: &str) -> Option<(usize, usize, usize)> {
+        let m = self.automaton.as_ref()?.find(text)?;
+        Some((m.pattern().as_usize(), m.start(), m.end()))
+    }
+
+    /// Calls `f` for each text segment and each special token of `text`, in order.
+    /// Empty text segments are skipped.
+    pub fn segments<'a>(&self, text: &'a str, mut f: impl FnMut(Segment<'a>)) {
+        let Some(ac) = &self.automaton else {
+            if !text.is_empty() {
+                f(Segment::Text(text));
+            }
+            return;
+        };
+        let mut last = 0;
+        for m in ac.find_iter(text) {
+            if m.start() > last {
+                f(Segment::Text(&text[last..m.start()]));
+            }
+            f(Segment::Special(m.pattern().as_usize(), &text[m.start()..m.end()]));
+            last = m.end();
+        }
+        if last < text.len() {
+            f(Segment::Text(&text[last..]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pleias_ids_are_documented_order() {
+        let tokens = special_token_list(SpecialPreset::PleiasRag, &[], 2).unwrap();
+        assert_eq!(tokens.len(), 43);
+        assert_eq!(&tokens[..4], &["[UNK]", "<|begin_of_text|>", "<|end_of_text|>", "[PAD]"]);
+        assert_eq!(tokens[4], "<|query_start|>");
+        assert_eq!(tokens[8], "<|source_id_start|>");
+        assert_eq!(tokens[40], "<|im_end|>");
+        assert_eq!(tokens[41], "<|reserved_0|>");
+    }
+
+    #[test]
+    fn duplicates_refused() {
+        assert!(special_token_list(SpecialPreset::PleiasRag, &["[PAD]".into()], 0).is_err());
+        assert!(special_token_list(SpecialPreset::None, &[String::new()], 0).is_err());
+    }
+
+    #[test]
+    fn segments_cut_specials_out() {
+        let scanner = SpecialScanner::new(&SpecialPreset::PleiasRag.tokens());
+        let mut out = Vec::new();
+        scanner.segments("a<|source_id_start|>1<|source_id_end|><|source_end|>b", |s| out.push(s));
+        assert_eq!(
+            out,
+            vec![
+                Segment::Text("a"),
+                Segment::Special(8, "<|source_id_start|>"),
+                Segment::Text("1"),
+                Segment::Special(9, "<|source_id_end|>"),
+                Segment::Special(7, "<|source_end|>"),
+                Segment::Text("b"),
+            ]
+        );
+        assert!(scanner.contains("x<|im_end|>"));
+        assert!(!scanner.contains("<|im_end"));
+    }
+}

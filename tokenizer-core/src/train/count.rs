@@ -1,0 +1,328 @@
+//! Word counting: documents → distinct pre-tokenized pieces with per-language counts.
+//!
+//! Counting is the part of training that grows with the corpus. It runs in parallel over
+//! document batches (rayon, ahash maps per worker, summed afterwards); the result is sorted by
+//! word bytes, so it does not depend on thread count or hash order. Counts are `u64`: the
+//! space-space pair of a code corpus passes `i32::MAX` (HF issue #2058).
+
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
+use crate::corpus::Document;
+use crate::normalize::{NfkcFolds, Normalization};
+use crate::pretokenize::PreTokenizer;
+use crate::special::{Segment, SpecialScanner};
+use crate::Result;
+
+/// Index of a language in [`WordCounts::languages`].
+pub type LangId = u16;
+
+/// Distinct words with their number of occurrences in each language.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WordCounts {
+    /// Language codes, in order of first appearance in the corpus.
+    pub languages: Vec<String>,
+    /// Words sorted by bytes, each with its non-zero counts by language (sorted by language).
+    pub words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)>,
+    /// Per language: documents, bytes of text (before normalization), word occurrences.
+    pub per_language: Vec<LanguageTotals>,
+}
+
+/// Totals for one language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LanguageTotals {
+    pub documents: u64,
+    pub bytes: u64,
+    pub words: u64,
+    /// Special-token strings cut out of this language's documents.
+    pub specials_removed: u64,
+}
+
+/// Counts words of documents as they stream in.
+pub struct WordCounter {
+    normalization: Normalization,
+    pre_tokenizer: PreTokenizer,
+    specials: SpecialScanner,
+    languages: Vec<Arc<str>>,
+    lang_ids: AHashMap<Arc<str>, LangId>,
+    /// Word → counts per language id (dense, grown as languages appear).
+    maps: AHashMap<Box<str>, Vec<u64>>,
+    totals: Vec<LanguageTotals>,
+    /// Filled when normalization is NFKC: what it folds.
+    nfkc_folds: Option<NfkcFolds>,
+}
+
+/// A worker's partial counts for one batch.
+#[derive(Default)]
+struct Partial {
+    maps: AHashMap<Box<str>, Vec<u64>>,
+    totals: Vec<LanguageTotals>,
+    folds: NfkcFolds,
+}
+
+impl WordCounter {
+    /// A counter with the tokenizer's normalizer and split, cutting out `special_tokens`.
+    pub fn new<S: AsRef<str>>(normalization: Normalization, pre_tokenizer: PreTokenizer, special_tokens: &[S]) -> Self {
+        WordCounter {
+            normalization,
+            pre_tokenizer,
+            specials: SpecialScanner::new(special_tokens),
+            languages: Vec::new(),
+            lang_ids: AHashMap::new(),
+            maps: AHashMap::new(),
+            totals: Vec::new(),
+            nfkc_folds: (normalization == Normalization::Nfkc).then(NfkcFolds::default),
+        }
+    }
+
+    fn lang_id(&mut self, lang: &Arc<str>) -> Result<LangId> {
+        if let Some(&id) = self.lang_ids.get(lang) {
+            return Ok(id);
+        }
+        let id = LangId::try_from(self.languages.len())
+            .map_err(|_| crate::Error::config("more than 65,535 distinct languages in the corpus"))?;
+        self.languages.push(lang.clone());
+        self.lang_ids.insert(lang.clone(), id);
+        self.totals.push(LanguageTotals::default());
+        Ok(id)
+    }
+
+    /// Counts a batch of documents in parallel (on the current rayon pool).
+    pub fn add_batch(&mut self, docs: &[Document]) -> Result<()> {
+        let mut tagged = Vec::with_capacity(docs.len());
+        for doc in docs {
+            tagged.push((self.lang_id(&doc.lang)?, doc.text.as_str()));
+        }
+        let n_langs = self.languages.len();
+        let track_folds = self.nfkc_folds.is_some();
+        let partial = tagged
+            .par_iter()
+            .with_min_len(8)
+            .try_fold(Partial::default, |mut partial, &(lang, text)| {
+                self.count_document(lang, text, n_langs, track_folds, &mut partial).map(|_| partial)
+            })
+            .try_reduce(Partial::default, |a, b| Ok(merge_partials(a, b)))?;
+        self.absorb(partial);
+        Ok(())
+    }
+
+    /// Counts one document (a helper for small inputs and tests).
+    pub fn add_document(&mut self, lang: &str, text: &str) -> Result<()> {
+        let doc = Document { lang: Arc::from(lang), text: text.to_string() };
+        self.add_batch(std::slice::from_ref(&doc))
+    }
+
+    fn count_document(&self, lang: LangId, text: &str, n_langs: usize, track_folds: bool, partial: &mut Partial) -> Result<()> {
+        let l = lang as usize;
+        if partial.totals.len() < n_langs {
+            partial.totals.resize(n_langs, LanguageTotals::default());
+        }
+        partial.totals[l].documents += 1;
+        partial.totals[l].bytes += text.len() as u64;
+        let mut ranges = Vec::new();
+        let mut failure = None;
+        let mut specials_removed = 0;
+        self.specials.segments(text, |segment| {
+            let Segment::Text(segment) = segment else {
+                specials_removed += 1;
+                return;
+            };
+            if failure.is_some() {
+                return;
+            }
+            if track_folds {
+                partial.folds.scan(segment);
+            }
+            let normalized = self.normalization.apply(segment);
+            let prepared = self.pre_tokenizer.prepare(&normalized);
+            ranges.clear();
+            if let Err(e) = self.pre_tokenizer.split_ranges(&prepared, &mut ranges) {
+                failure = Some(e);
+                return;
+            }
+            for range in ranges.drain(..) {
+                let word = &prepared[range];
+                partial.totals[l].words += 1;
+                match partial.maps.get_mut(word) {
+                    Some(counts) => add_count(counts, l, 1),
+                    None => {
+                        let mut counts = vec![0; l + 1];
+                        counts[l] = 1;
+                        partial.maps.insert(word.into(), counts);
+                    }
+                }
+            }
+        });
+        partial.totals[l].specials_removed += specials_removed;
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn absorb(&mut self, partial: Partial) {
+        if self.maps.is_empty() {
+            self.maps = partial.maps;
+        } else {
+            merge_maps(&mut self.maps, partial.maps);
+        }
+        for (total, add) in self.totals.iter_mut().zip(partial.totals) {
+            add_totals(total, &add);
+        }
+        if let Some(folds) = &mut self.nfkc_folds {
+            folds.merge(partial.folds);
+        }
+    }
+
+    /// Characters NFKC folded, when the normalizer is NFKC.
+    pub fn nfkc_folds(&self) -> Option<&NfkcFolds> {
+        self.nfkc_folds.as_ref()
+    }
+
+    /// Distinct words so far.
+    pub fn distinct_words(&self) -> usize {
+        self.maps.len()
+    }
+
+    /// The final, sorted counts.
+    pub fn finish(self) -> WordCounts {
+        let mut words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)> = self
+            .maps
+            .into_iter()
+            .map(|(word, counts)| {
+                let sparse = counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(l, &c)| (l as LangId, c)).collect();
+                (Box::<[u8]>::from(word.into_boxed_bytes()), sparse)
+            })
+            .collect();
+        words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        WordCounts {
+            languages: self.languages.iter().map(|l| l.to_string()).collect(),
+            words,
+            per_language: self.totals,
+        }
+    }
+}
+
+fn add_count(counts: &mut Vec<u64>, lang: usize, n: u64) {
+    if counts.len() <= lang {
+        counts.resize(lang + 1, 0);
+    }
+    counts[lang] += n;
+}
+
+fn add_totals(total: &mut LanguageTotals, add: &LanguageTotals) {
+    total.documents += add.documents;
+    total.bytes += add.bytes;
+    total.words += add.words;
+    total.specials_removed += add.specials_removed;
+}
+
+fn merge_maps(into: &mut AHashMap<Box<str>, Vec<u64>>, from: AHashMap<Box<str>, Vec<u64>>) {
+    for (word, counts) in from {
+        match into.get_mut(&word) {
+            Some(existing) => {
+                for (l, &c) in counts.iter().enumerate() {
+                    if c > 0 {
+                        add_count(existing, l, c);
+                    }
+                }
+            }
+            None => {
+                into.insert(word, counts);
+            }
+        }
+    }
+}
+
+fn merge_partials(mut a: Partial, mut b: Partial) -> Partial {
+    if a.maps.len() < b.maps.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    merge_maps(&mut a.maps, b.maps);
+    if a.totals.len() < b.totals.len() {
+        a.totals.resize(b.totals.len(), LanguageTotals::default());
+    }
+    for (total, add) in a.totals.iter_mut().zip(b.totals.iter()) {
+        add_totals(total, add);
+    }
+    a.folds.merge(b.folds);
+    a
+}
+
+impl WordCounts {
+    /// Total occurrences of each word across languages (the weight plain BPE uses).
+    pub fn total(counts: &[(LangId, u64)]) -> u64 {
+        counts.iter().map(|&(_, c)| c).sum()
+    }
+
+    /// Word occurrences in the whole corpus.
+    pub fn word_occurrences(&self) -> u64 {
+        self.per_language.iter().map(|t| t.words).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::Pattern;
+
+    fn counter(specials: &[&str]) -> WordCounter {
+        WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), specials)
+    }
+
+    #[test]
+    fn counts_per_language_sorted() {
+        let mut c = counter(&[]);
+        c.add_document("fr", "le chat le chien").unwrap();
+        c.add_document("en", "the chat").unwrap();
+        let counts = c.finish();
+        assert_eq!(counts.languages, ["fr", "en"]);
+        let words: Vec<(&[u8], Vec<(LangId, u64)>)> = counts.words.iter().map(|(w, c)| (&w[..], c.clone())).collect();
+        assert_eq!(
+            words,
+            vec![
+                (&b" chat"[..], vec![(0, 1), (1, 1)]),
+                (b" chien", vec![(0, 1)]),
+                (b" le", vec![(0, 1)]),
+                (b"le", vec![(0, 1)]),
+                (b"the", vec![(1, 1)]),
+            ]
+        );
+        assert_eq!(counts.per_language[0].words, 4);
+        assert_eq!(counts.per_language[1].documents, 1);
+    }
+
+    #[test]
+    fn special_text_is_cut_out() {
+        let mut c = counter(&["<|source_end|>"]);
+        c.add_document("en", "ab<|source_end|>cd").unwrap();
+        let counts = c.finish();
+        let words: Vec<&[u8]> = counts.words.iter().map(|(w, _)| &w[..]).collect();
+        assert_eq!(words, vec![&b"ab"[..], b"cd"]);
+        assert_eq!(counts.per_language[0].specials_removed, 1);
+    }
+
+    #[test]
+    fn normalizes_before_counting() {
+        let mut c = counter(&[]);
+        c.add_document("fr", "e\u{301}te\u{301}").unwrap();
+        assert_eq!(&*c.finish().words[0].0, "été".as_bytes());
+    }
+
+    #[test]
+    fn same_counts_at_any_thread_count() {
+        let docs: Vec<Document> = (0..500)
+            .map(|i| Document { lang: Arc::from(if i % 3 == 0 { "fr" } else { "de" }), text: format!("mot{} ſ wort {}", i % 17, i % 5) })
+            .collect();
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut c = counter(&[]);
+                for chunk in docs.chunks(64) {
+                    c.add_batch(chunk).unwrap();
+                }
+                c.finish()
+            })
+        };
+        assert_eq!(run(1), run(4));
+    }
+}

@@ -1,0 +1,91 @@
+//! `vocab encode` and `vocab decode`.
+
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::Path;
+
+use polybpe::{bytelevel, AllowedSpecial, TokenId, Tokenizer};
+
+use super::msg;
+use crate::{DecodeArgs, EncodeArgs};
+
+fn load(path: &Path) -> Result<Tokenizer, String> {
+    polybpe::formats::hf::load(path).map_err(msg)
+}
+
+fn open_input(input: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
+    Ok(match input {
+        None => Box::new(std::io::stdin().lock()),
+        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?)),
+    })
+}
+
+fn name(input: Option<&Path>) -> String {
+    input.map_or("<stdin>".to_string(), |p| p.display().to_string())
+}
+
+pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
+    let tokenizer = load(&args.tokenizer)?;
+    let allowed = if args.allow_special { AllowedSpecial::All } else { AllowedSpecial::None };
+    let mut reader = open_input(args.input.as_deref())?;
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    let write_ids = |ids: &[TokenId], out: &mut dyn Write| -> Result<(), String> {
+        let line = if args.tokens {
+            ids.iter()
+                .map(|&id| bytelevel::encode_bytes(tokenizer.id_to_bytes(id).unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(" ")
+        };
+        writeln!(out, "{line}").map_err(msg)
+    };
+    if args.lines {
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf).map_err(|e| format!("{}: {e}", name(args.input.as_deref())))? == 0 {
+                break;
+            }
+            line_no += 1;
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+            }
+            let text = std::str::from_utf8(&buf).map_err(|e| {
+                format!("{}: line {line_no}: invalid UTF-8 at byte {} of the line", name(args.input.as_deref()), e.valid_up_to())
+            })?;
+            let ids = tokenizer.encode(text, allowed).map_err(msg)?;
+            write_ids(&ids, &mut out)?;
+        }
+    } else {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", name(args.input.as_deref())))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!("{}: invalid UTF-8 at byte offset {}", name(args.input.as_deref()), e.utf8_error().valid_up_to())
+        })?;
+        let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
+        write_ids(&ids, &mut out)?;
+    }
+    out.flush().map_err(msg)
+}
+
+pub fn run_decode(args: DecodeArgs) -> Result<(), String> {
+    let tokenizer = load(&args.tokenizer)?;
+    let reader = open_input(args.input.as_deref())?;
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
+        let ids = line
+            .split_whitespace()
+            .map(|t| t.parse::<TokenId>().map_err(|_| format!("{}: line {}: {t:?} is not a token id", name(args.input.as_deref()), i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = tokenizer.decode(&ids).map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
+        writeln!(out, "{text}").map_err(msg)?;
+    }
+    out.flush().map_err(msg)
+}

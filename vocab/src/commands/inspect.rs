@@ -1,0 +1,49 @@
+//! `vocab inspect`: a vocabulary at a glance.
+
+use polybpe::bytelevel;
+use polybpe::inspect::VocabStats;
+
+use super::msg;
+use crate::InspectArgs;
+
+pub fn run(args: InspectArgs) -> Result<(), String> {
+    let tokenizer = polybpe::formats::hf::load(&args.tokenizer).map_err(msg)?;
+    let stats = VocabStats::of(&tokenizer, args.top);
+    println!("{}", args.tokenizer.display());
+    println!(
+        "vocab size {} ({} model tokens, {} merges, {} special tokens)",
+        stats.vocab_size,
+        stats.model_tokens,
+        stats.merges,
+        stats.special_tokens.len()
+    );
+    println!(
+        "normalizer {}, split pattern {}",
+        tokenizer.normalization().name(),
+        tokenizer.pre_tokenizer().pattern().map_or("(HF pre-tokenizer chain)", |p| p.name())
+    );
+    if !stats.special_tokens.is_empty() {
+        println!("special tokens:");
+        for (id, text) in &stats.special_tokens {
+            println!("  {id:>6}  {text}");
+        }
+    }
+    println!("tokens per script:");
+    for (script, n) in &stats.by_script {
+        println!("  {:<14} {n:>7}  ({:.1}%)", script.name(), 100.0 * *n as f64 / stats.model_tokens.max(1) as f64);
+    }
+    println!("tokens starting with a space: {}", stats.space_prefixed);
+    println!("historical characters:");
+    for (c, n) in &stats.historical {
+        println!("  {c} (U+{:04X}) in {n} tokens", *c as u32);
+    }
+    println!("longest tokens:");
+    for (id, bytes) in &stats.longest {
+        let shown = match std::str::from_utf8(bytes) {
+            Ok(text) => format!("{text:?}"),
+            Err(_) => bytelevel::encode_bytes(bytes),
+        };
+        println!("  {id:>6}  {:>3} bytes  {shown}", bytes.len());
+    }
+    Ok(())
+}

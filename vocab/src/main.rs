@@ -1,0 +1,140 @@
+//! `vocab`: train, encode, decode and inspect byte-level BPE vocabularies.
+//!
+//! A thin shell over the `polybpe` library: argument parsing, progress display and output
+//! formatting. Every failure prints one `error:` line and exits with status 1 (2 for usage).
+
+mod commands;
+mod progress;
+mod recipe;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Multilingual byte-level BPE vocabularies.
+#[derive(Parser)]
+#[command(name = "vocab", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a vocabulary and write it as a HuggingFace tokenizer.json.
+    Train(TrainArgs),
+    /// Encode text to token ids (or tokens).
+    Encode(EncodeArgs),
+    /// Decode token ids to text.
+    Decode(DecodeArgs),
+    /// Show sizes, special tokens, longest tokens and tokens per script.
+    Inspect(InspectArgs),
+}
+
+/// Options of `vocab train`; each overrides the recipe's value.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Recipe file (TOML) with the training settings and inputs.
+    #[arg(long)]
+    pub recipe: Option<PathBuf>,
+    /// Corpus directory: recipe inputs are relative to it; without a recipe, the files or
+    /// directories to read (repeatable). Default: ../shared/corpus/train.
+    #[arg(long)]
+    pub corpus: Vec<PathBuf>,
+    /// Output tokenizer.json (default: out/<recipe name>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Total vocabulary size: special tokens + 256 bytes + merges.
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
+    /// Special-token preset: pleias-rag or none.
+    #[arg(long)]
+    pub special_tokens: Option<String>,
+    /// Number of <|reserved_N|> placeholder tokens after the preset.
+    #[arg(long)]
+    pub reserved: Option<usize>,
+    /// Split pattern: default, gpt2, cl100k, o200k, or a regex.
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Unicode normalization: nfc (default), none or nfkc (folds ſ and ligatures).
+    #[arg(long)]
+    pub normalization: Option<String>,
+    /// Pairs seen fewer times are never merged.
+    #[arg(long)]
+    pub min_frequency: Option<u64>,
+    /// Longest token in bytes.
+    #[arg(long)]
+    pub max_token_bytes: Option<usize>,
+    /// Language of a file when records carry none: FILE=LANG (file name or stem; repeatable).
+    #[arg(long = "lang", value_name = "FILE=LANG")]
+    pub lang_map: Vec<String>,
+    /// Each plain-text file is one document (default: one document per line).
+    #[arg(long)]
+    pub doc_per_file: bool,
+    /// Skip lines with invalid UTF-8 (counted) instead of failing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Worker threads (default: all cores). Output is identical at any thread count.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bars or summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Options of `vocab encode`.
+#[derive(Args)]
+pub struct EncodeArgs {
+    /// tokenizer.json to use.
+    #[arg(long, short)]
+    pub tokenizer: PathBuf,
+    /// Input file (default: standard input).
+    pub input: Option<PathBuf>,
+    /// Encode each line separately and print one line of output per input line.
+    #[arg(long)]
+    pub lines: bool,
+    /// Print token strings (byte-level spelling) instead of ids.
+    #[arg(long)]
+    pub tokens: bool,
+    /// Recognize special-token text (e.g. <|end_of_text|>) as special ids.
+    #[arg(long)]
+    pub allow_special: bool,
+}
+
+/// Options of `vocab decode`.
+#[derive(Args)]
+pub struct DecodeArgs {
+    /// tokenizer.json to use.
+    #[arg(long, short)]
+    pub tokenizer: PathBuf,
+    /// File of whitespace-separated ids, one sequence per line (default: standard input).
+    pub input: Option<PathBuf>,
+}
+
+/// Options of `vocab inspect`.
+#[derive(Args)]
+pub struct InspectArgs {
+    /// tokenizer.json to inspect.
+    pub tokenizer: PathBuf,
+    /// How many of the longest tokens to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => commands::train::run(args),
+        Command::Encode(args) => commands::encode::run_encode(args),
+        Command::Decode(args) => commands::encode::run_decode(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Training recipes: TOML files that fix every training setting, so a vocabulary can be
+//! rebuilt exactly. Command-line flags override recipe values.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A recipe file (`vocab/recipes/*.toml`). Unknown keys are errors, so a typo cannot silently
+/// fall back to a default.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Short name, used for the default output file name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub vocab_size: Option<usize>,
+    /// `pleias-rag` or `none`.
+    pub special_tokens: Option<String>,
+    /// Extra special tokens after the preset.
+    #[serde(default)]
+    pub extra_special_tokens: Vec<String>,
+    /// Number of `<|reserved_N|>` placeholders after the specials.
+    pub reserved: Option<usize>,
+    /// `default`, `gpt2`, `cl100k`, `o200k` or a regex.
+    pub pattern: Option<String>,
+    /// `nfc` (default), `none` or `nfkc`.
+    pub normalization: Option<String>,
+    pub min_frequency: Option<u64>,
+    pub max_token_bytes: Option<usize>,
+    pub doc_per_file: Option<bool>,
+    pub skip_invalid: Option<bool>,
+    /// Input files or directories, relative to the corpus directory.
+    #[serde(default)]
+    pub inputs: Vec<RecipeInput>,
+}
+
+/// One input of a recipe.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeInput {
+    /// Path relative to `--corpus`.
+    pub path: PathBuf,
+    /// Language of the file's documents when records carry none (default: the file stem).
+    pub lang: Option<String>,
+}
+
+impl Recipe {
+    /// Reads and parses a recipe; errors name the file and the offending key or line.
+    pub fn load(path: &Path) -> Result<Recipe, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<Recipe>("vocab_sise = 10").unwrap_err().to_string();
+        assert!(err.contains("vocab_sise"), "{err}");
+        let err = toml::from_str::<Recipe>("[[inputs]]\npath = \"a\"\nlanguage = \"fr\"").unwrap_err().to_string();
+        assert!(err.contains("language"), "{err}");
+    }
+
+    #[test]
+    fn shipped_recipes_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let recipe = Recipe::load(&path).unwrap();
+                assert!(recipe.vocab_size.is_some(), "{}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 1);
+    }
+}
