@@ -94,6 +94,10 @@ pub struct EncodeArgs {
     /// Encode each line separately and print one line of output per input line.
     #[arg(long)]
     pub lines: bool,
+    /// Each input line is a JSON string; each output line a JSON array of ids (texts may then
+    /// hold newlines and any character).
+    #[arg(long, conflicts_with_all = ["lines", "tokens"])]
+    pub jsonl: bool,
     /// Print token strings (byte-level spelling) instead of ids.
     #[arg(long)]
     pub tokens: bool,

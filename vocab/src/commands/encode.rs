@@ -40,7 +40,15 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
         };
         writeln!(out, "{line}").map_err(msg)
     };
-    if args.lines {
+    if args.jsonl {
+        for (i, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
+            let text: String = serde_json::from_str(&line)
+                .map_err(|e| format!("{}: line {}: not a JSON string: {e}", name(args.input.as_deref()), i + 1))?;
+            let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
+            writeln!(out, "{}", serde_json::to_string(&ids).map_err(msg)?).map_err(msg)?;
+        }
+    } else if args.lines {
         let mut buf = Vec::new();
         let mut line_no = 0u64;
         loop {

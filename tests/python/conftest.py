@@ -1,0 +1,40 @@
+"""Shared fixtures: paths to ../shared data and the `vocab` binary."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("POLYBPE_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if not (path / "corpus" / "train").is_dir():
+        pytest.skip(f"shared corpus not found at {path} (set POLYBPE_SHARED)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def vocab_bin() -> str:
+    binary = os.environ.get("POLYBPE_VOCAB_BIN")
+    if binary:
+        return binary
+    subprocess.run(["cargo", "build", "--quiet", "-p", "vocab"], cwd=ROOT, check=True)
+    return str(ROOT / "target" / "debug" / "vocab")
+
+
+def run_vocab(vocab_bin: str, *args, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs the CLI and returns the completed process (stdout/stderr as text)."""
+    result = subprocess.run([vocab_bin, *map(str, args)], input=input, capture_output=True)
+    result.stdout = result.stdout.decode("utf-8", errors="replace")
+    result.stderr = result.stderr.decode("utf-8", errors="replace")
+    if check and result.returncode != 0:
+        raise AssertionError(f"vocab {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result

@@ -1,0 +1,153 @@
+//! The `vocab` command line: bad input gives one clear error and a non-zero exit, never a panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vocab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vocab")).args(args).output().expect("vocab runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a clean failure whose message contains every `needle`.
+fn fails_with(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert!(!out.status.success(), "expected failure, got success; stderr: {err}");
+    assert!(!err.contains("panicked"), "panic instead of an error: {err}");
+    assert!(err.starts_with("error: ") || err.contains("\nerror: "), "no error line: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "message lacks {needle:?}: {err}");
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn small_corpus(dir: &Path) -> String {
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    write(&corpus, "fr.txt", "le chat et le chien, l'homme et la femme\n".repeat(30).as_bytes());
+    write(&corpus, "de.txt", "der Hund und die Katze, ſo ſagt man\n".repeat(30).as_bytes());
+    corpus.display().to_string()
+}
+
+#[test]
+fn trains_encodes_decodes_and_inspects() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let out = dir.path().join("tok.json").display().to_string();
+    let run = vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "400", "--special-tokens", "pleias-rag"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = String::from_utf8_lossy(&run.stdout);
+    assert!(summary.contains(&out) && summary.contains("fr") && summary.contains("de"), "{summary}");
+
+    let text = write(dir.path(), "in.txt", "le chat ſo\nder Hund\n".as_bytes());
+    let enc = vocab(&["encode", "-t", &out, "--lines", &text]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    let ids = String::from_utf8(enc.stdout).unwrap();
+    assert_eq!(ids.lines().count(), 2);
+    let ids_path = write(dir.path(), "ids.txt", ids.as_bytes());
+    let dec = vocab(&["decode", "-t", &out, &ids_path]);
+    assert_eq!(String::from_utf8(dec.stdout).unwrap(), "le chat ſo\nder Hund\n");
+
+    let inspect = vocab(&["inspect", &out]);
+    let shown = String::from_utf8(inspect.stdout).unwrap();
+    assert!(shown.contains("vocab size 400") && shown.contains("<|source_end|>") && shown.contains("ſ (U+017F)"), "{shown}");
+}
+
+#[test]
+fn missing_corpus_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.txt").display().to_string();
+    let out = dir.path().join("t.json").display().to_string();
+    fails_with(&vocab(&["train", "--corpus", &missing, "--out", &out, "--vocab-size", "400", "-q"]), &["nope.txt"]);
+}
+
+#[test]
+fn invalid_utf8_names_file_and_offset_and_can_be_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c");
+    std::fs::create_dir(&corpus).unwrap();
+    let mut bytes = "bonjour le monde\n".repeat(20).into_bytes();
+    bytes.extend_from_slice(b"caf\xE9 au lait\n");
+    bytes.extend_from_slice("encore du texte\n".repeat(20).as_bytes());
+    write(&corpus, "fr.txt", &bytes);
+    let corpus = corpus.display().to_string();
+    let out = dir.path().join("t.json").display().to_string();
+    let offset = (17 * 20 + 3).to_string();
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "300", "-q"]), &["fr.txt", &offset, "line 21"]);
+    assert!(!Path::new(&out).exists(), "no output after a failure");
+    let ok = vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "300", "--skip-invalid", "--special-tokens", "none"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("1 invalid lines skipped"));
+}
+
+#[test]
+fn empty_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c");
+    std::fs::create_dir(&corpus).unwrap();
+    write(&corpus, "en.txt", b"\n\n\n");
+    let out = dir.path().join("t.json").display().to_string();
+    fails_with(&vocab(&["train", "--corpus", &corpus.display().to_string(), "--out", &out, "-q"]), &["empty"]);
+}
+
+#[test]
+fn vocab_size_below_specials_and_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let out = dir.path().join("t.json").display().to_string();
+    fails_with(
+        &vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "290", "--special-tokens", "pleias-rag", "-q"]),
+        &["vocab size 290", "41 special tokens + 256 byte tokens = 297"],
+    );
+}
+
+#[test]
+fn unknown_recipe_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let recipe = write(dir.path(), "r.toml", b"vocab_size = 400\nvocab_szie = 500\n");
+    let out = dir.path().join("t.json").display().to_string();
+    fails_with(&vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &out, "-q"]), &["r.toml", "vocab_szie"]);
+}
+
+#[test]
+fn unreadable_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "broken.parquet", b"PAR1 this is not really parquet");
+    let out = dir.path().join("t.json").display().to_string();
+    fails_with(&vocab(&["train", "--corpus", &bad, "--out", &out, "-q"]), &["broken.parquet", "Parquet"]);
+}
+
+#[test]
+fn bad_tokenizer_file_and_bad_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.json", b"{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {}, \"merges\": []}}");
+    let input = write(dir.path(), "in.txt", b"hello");
+    fails_with(&vocab(&["encode", "-t", &bad, &input]), &["bad.json", "byte_fallback"]);
+    let truncated = write(dir.path(), "cut.json", b"{\"model\": {\"type\": ");
+    fails_with(&vocab(&["encode", "-t", &truncated, &input]), &["cut.json", "JSON"]);
+
+    let corpus = small_corpus(dir.path());
+    let tok = dir.path().join("tok.json").display().to_string();
+    assert!(vocab(&["train", "--corpus", &corpus, "--out", &tok, "--vocab-size", "400", "-q"]).status.success());
+    let ids = write(dir.path(), "ids.txt", b"1 2 99999\n");
+    fails_with(&vocab(&["decode", "-t", &tok, &ids]), &["99999"]);
+    let ids = write(dir.path(), "ids2.txt", b"1 x\n");
+    fails_with(&vocab(&["decode", "-t", &tok, &ids]), &["line 1", "\"x\""]);
+}
+
+#[test]
+fn output_directory_not_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let blocker = write(dir.path(), "file", b"x");
+    let out = format!("{blocker}/sub/t.json");
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "400", "-q"]), &["file"]);
+}
