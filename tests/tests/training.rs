@@ -24,7 +24,7 @@ fn special_tokens_have_documented_ids_and_are_never_merged() {
     common::synthetic_corpus(dir.path());
     // Special-token text inside the corpus must be cut out, not learned.
     std::fs::write(dir.path().join("rag.txt"), "<|source_start|>texte<|source_end|>\n".repeat(50)).unwrap();
-    let tok = common::train_dir(dir.path(), 600, 2);
+    let tok = common::train_dir(dir.path(), 450, 2);
     let expected: Vec<&str> = PLEIAS_BASE.iter().chain(PLEIAS_RAG.iter()).copied().collect();
     for (id, text) in expected.iter().enumerate() {
         assert_eq!(tok.token_to_id(text), Some(id as u32), "{text}");
@@ -37,7 +37,7 @@ fn special_tokens_have_documented_ids_and_are_never_merged() {
         assert!(!expected.iter().any(|s| s.as_bytes() == bytes));
         assert!(!bytes.windows(2).any(|w| w == b"<|"), "a merge rebuilt special-token text");
     }
-    assert_eq!(tok.vocab_size(), 600);
+    assert_eq!(tok.vocab_size(), 450);
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn trains_encodes_decodes_and_inspects() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = small_corpus(dir.path());
     let out = dir.path().join("tok.json").display().to_string();
-    let run = vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "400", "--special-tokens", "pleias-rag"]);
+    let run = vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "320", "--special-tokens", "pleias-rag"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let summary = String::from_utf8_lossy(&run.stdout);
     assert!(summary.contains(&out) && summary.contains("fr") && summary.contains("de"), "{summary}");
@@ -57,7 +57,7 @@ fn trains_encodes_decodes_and_inspects() {
 
     let inspect = vocab(&["inspect", &out]);
     let shown = String::from_utf8(inspect.stdout).unwrap();
-    assert!(shown.contains("vocab size 400") && shown.contains("<|source_end|>") && shown.contains("ſ (U+017F)"), "{shown}");
+    assert!(shown.contains("vocab size 320") && shown.contains("<|source_end|>") && shown.contains("ſ (U+017F)"), "{shown}");
 }
 
 #[test]
