@@ -25,8 +25,10 @@ pub struct BpeModel {
     tokens: Vec<Option<Box<[u8]>>>,
     /// Bytes → id, for the defined ids.
     ids: AHashMap<Box<[u8]>, TokenId>,
-    /// The id of each single byte.
+    /// The id of each single byte (`TokenId::MAX` where the vocabulary lacks it).
     byte_ids: [TokenId; 256],
+    /// Bytes without a token; they are dropped when encoding, as HF does.
+    missing_bytes: Vec<u8>,
     /// Merges in priority order (index = rank).
     merges: Vec<Merge>,
     /// (left, right) → (rank, result), for encoding.
@@ -52,16 +54,21 @@ impl BpeModel {
                 }
             }
         }
-        let mut byte_ids = [0; 256];
+        // Some vocabularies lack byte tokens (GPT-NeoX lacks the bytes UTF-8 never uses; Falcon
+        // also lacks some control characters). HF's BPE, with no unk token, silently drops such
+        // bytes; so do we, to give the same ids. Every vocabulary polybpe trains has all 256.
+        let mut byte_ids = [TokenId::MAX; 256];
+        let mut missing_bytes = Vec::new();
         for b in 0..=255u8 {
-            byte_ids[b as usize] = *ids.get(&[b][..]).ok_or_else(|| {
-                Error::config(format!(
-                    "the vocabulary has no token for byte 0x{b:02X} ({:?}): not a byte-level vocabulary",
-                    bytelevel::byte_to_char(b)
-                ))
-            })?;
+            match ids.get(&[b][..]) {
+                Some(&id) => byte_ids[b as usize] = id,
+                None => missing_bytes.push(b),
+            }
         }
-        let mut model = BpeModel { tokens, ids, byte_ids, merges: Vec::new(), ranks: AHashMap::new(), ignore_merges };
+        if missing_bytes.len() == 256 {
+            return Err(Error::config("the vocabulary has no single-byte tokens: not a byte-level vocabulary"));
+        }
+        let mut model = BpeModel { tokens, ids, byte_ids, missing_bytes, merges: Vec::new(), ranks: AHashMap::new(), ignore_merges };
         for &(left, right) in merge_pairs {
             model.push_merge(left, right)?;
         }
@@ -114,9 +121,15 @@ impl BpeModel {
         self.ids.get(bytes).copied()
     }
 
-    /// The id of a single byte.
-    pub fn byte_id(&self, byte: u8) -> TokenId {
-        self.byte_ids[byte as usize]
+    /// The id of a single byte (`None` if the vocabulary lacks it).
+    pub fn byte_id(&self, byte: u8) -> Option<TokenId> {
+        Some(self.byte_ids[byte as usize]).filter(|&id| id != TokenId::MAX)
+    }
+
+    /// Bytes the vocabulary has no token for (encoding drops them, as HF does; never the case
+    /// for vocabularies polybpe trains).
+    pub fn missing_bytes(&self) -> &[u8] {
+        &self.missing_bytes
     }
 
     /// Merges in priority order.
@@ -149,7 +162,11 @@ impl BpeModel {
             }
         }
         let start = out.len();
-        out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+        if self.missing_bytes.is_empty() {
+            out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+        } else {
+            out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]).filter(|&id| id != TokenId::MAX));
+        }
         let symbols = &mut *out;
         loop {
             let mut best: Option<(u32, usize, TokenId)> = None;
@@ -201,10 +218,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_byte_is_refused() {
-        let tokens: Vec<Option<Box<[u8]>>> = (0..=254u8).map(|b| Some(vec![b].into_boxed_slice())).collect();
-        let err = BpeModel::new(tokens, &[], false).unwrap_err().to_string();
-        assert!(err.contains("0xFF"), "{err}");
+    fn missing_bytes_are_dropped_like_hf() {
+        let tokens: Vec<Option<Box<[u8]>>> = (0..=255u8).filter(|&b| b != 3).map(|b| Some(vec![b].into_boxed_slice())).collect();
+        let m = BpeModel::new(tokens, &[], false).unwrap();
+        assert_eq!(m.missing_bytes(), &[3]);
+        let mut out = Vec::new();
+        m.encode_piece(b"a\x03b", &mut out);
+        assert_eq!(out, vec![b'a' as u32 - 1, b'b' as u32 - 1]);
+        assert!(BpeModel::new(vec![None], &[], false).is_err());
     }
 
     #[test]

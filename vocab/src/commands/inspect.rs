@@ -22,6 +22,11 @@ pub fn run(args: InspectArgs) -> Result<(), String> {
         tokenizer.normalization().name(),
         tokenizer.pre_tokenizer().pattern().map_or("(HF pre-tokenizer chain)", |p| p.name())
     );
+    let missing = tokenizer.model().missing_bytes();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().map(|b| format!("0x{b:02X}")).collect();
+        println!("warning: no token for {} bytes ({}); encoding drops them, as HF does", missing.len(), shown.join(" "));
+    }
     if !stats.special_tokens.is_empty() {
         println!("special tokens:");
         for (id, text) in &stats.special_tokens {
