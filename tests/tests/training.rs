@@ -68,3 +68,24 @@ fn long_s_becomes_a_token_on_historical_text() {
     assert_eq!(ids.len(), 1, "ſ should be one token after training on historical text");
     assert!(tok.model().tokens().any(|(_, b)| b.len() > 2 && std::str::from_utf8(b).is_ok_and(|s| s.contains('ſ'))));
 }
+
+#[test]
+fn jsonl_and_parquet_samples_train_the_same_vocabulary() {
+    let Some(shared) = common::shared() else {
+        eprintln!("skipped: ../shared not found");
+        return;
+    };
+    use polybpe::corpus::CorpusOptions;
+    use polybpe::train::{self, Silent, TrainConfig};
+    let config = TrainConfig { vocab_size: 2000, ..TrainConfig::default() };
+    let run = |file: &str| {
+        train::train(&[shared.join("corpus").join(file)], CorpusOptions::default(), &config, &Silent).unwrap()
+    };
+    let (jsonl, jsonl_report) = run("sample.jsonl");
+    let (parquet, parquet_report) = run("sample.parquet");
+    assert_eq!(jsonl_report.corpus.documents, 503);
+    assert_eq!(jsonl_report.languages, parquet_report.languages);
+    // Languages come from the records' `language` field, not from the file name.
+    assert!(jsonl_report.languages.iter().any(|l| l == "fr") && jsonl_report.languages.len() > 3, "{:?}", jsonl_report.languages);
+    assert_eq!(hf::to_json(&jsonl).unwrap(), hf::to_json(&parquet).unwrap());
+}
