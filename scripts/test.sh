@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh
-cargo test --workspace --quiet
+cargo test --quiet
 cargo build --quiet -p vocab
 export POLYBPE_VOCAB_BIN="$PWD/target/debug/vocab"
 .venv/bin/python -m pytest tests/python -q

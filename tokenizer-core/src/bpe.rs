@@ -167,7 +167,16 @@ impl BpeModel {
         } else {
             out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]).filter(|&id| id != TokenId::MAX));
         }
-        let symbols = &mut *out;
+        if out.len() - start > LONG_PIECE {
+            self.merge_long(out, start);
+        } else {
+            self.merge_short(out, start);
+        }
+    }
+
+    /// Quadratic but cache-friendly: rescan the pairs after every merge. Fastest for the short
+    /// pieces that make up almost all text (tiktoken makes the same choice below 100 bytes).
+    fn merge_short(&self, symbols: &mut Vec<TokenId>, start: usize) {
         loop {
             let mut best: Option<(u32, usize, TokenId)> = None;
             for i in start..symbols.len().saturating_sub(1) {
@@ -182,7 +191,58 @@ impl BpeModel {
             symbols.remove(i + 1);
         }
     }
+
+    /// O(n log n) for long pieces (a megabyte without spaces must not take minutes): symbols
+    /// in a linked list, candidate merges in a min-heap of (rank, position), stale entries
+    /// skipped when popped. Same result as [`Self::merge_short`]: lowest rank first, leftmost
+    /// among equal ranks.
+    fn merge_long(&self, out: &mut Vec<TokenId>, start: usize) {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        const NONE: usize = usize::MAX;
+        let mut ids: Vec<TokenId> = out.drain(start..).collect();
+        let n = ids.len();
+        let mut prev: Vec<usize> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
+        let mut next: Vec<usize> = (0..n).map(|i| if i + 1 == n { NONE } else { i + 1 }).collect();
+        let mut alive = vec![true; n];
+        let mut heap: BinaryHeap<Reverse<(u32, usize, TokenId, TokenId)>> = BinaryHeap::new();
+        let push = |heap: &mut BinaryHeap<_>, ids: &[TokenId], i: usize, j: usize| {
+            if let Some(&(rank, _)) = self.ranks.get(&(ids[i], ids[j])) {
+                heap.push(Reverse((rank, i, ids[i], ids[j])));
+            }
+        };
+        for i in 0..n.saturating_sub(1) {
+            push(&mut heap, &ids, i, i + 1);
+        }
+        while let Some(Reverse((rank, i, left, right))) = heap.pop() {
+            let j = next[i];
+            // Stale: the left symbol was merged away or changed, or its neighbour changed.
+            if !alive[i] || j == NONE || ids[i] != left || ids[j] != right {
+                continue;
+            }
+            ids[i] = self.merges[rank as usize].result;
+            alive[j] = false;
+            next[i] = next[j];
+            if next[j] != NONE {
+                prev[next[j]] = i;
+            }
+            if prev[i] != NONE {
+                push(&mut heap, &ids, prev[i], i);
+            }
+            if next[i] != NONE {
+                push(&mut heap, &ids, i, next[i]);
+            }
+        }
+        let mut i = 0;
+        while i != NONE && i < n {
+            out.push(ids[i]);
+            i = next[i];
+        }
+    }
 }
+
+/// Pieces longer than this (in bytes) use the heap-based merge.
+const LONG_PIECE: usize = 128;
 
 #[cfg(test)]
 mod tests {
@@ -206,6 +266,21 @@ mod tests {
         out.clear();
         m.encode_piece(b"abab", &mut out);
         assert_eq!(out, vec![257, 257]);
+    }
+
+    #[test]
+    fn long_and_short_merges_agree() {
+        let (a, b, c) = (b'a' as u32, b'b' as u32, b'c' as u32);
+        let m = model(&[b"bc", b"ab", b"abc", b"aa", b"aaaa"], &[(b, c), (a, b), (a, 256), (a, a), (259, 259)]);
+        let pieces: Vec<Vec<u8>> = vec![b"abcabcaab".repeat(40), b"a".repeat(301), b"abababcbcbca".repeat(30), b"cab".repeat(50)];
+        for piece in pieces {
+            let mut short = (0..piece.len()).map(|i| piece[i] as u32).collect::<Vec<_>>();
+            m.merge_short(&mut short, 0);
+            let mut long = Vec::new();
+            m.encode_piece(&piece, &mut long);
+            assert!(piece.len() > LONG_PIECE);
+            assert_eq!(long, short);
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{
-    Array, AnyDictionaryArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    AnyDictionaryArray, Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -155,7 +155,8 @@ impl InputKind {
 }
 
 fn lower_extension(path: &Path) -> Option<String> {
-    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 /// One resolved input file.
@@ -196,7 +197,11 @@ impl Corpus {
             return Err(Error::EmptyCorpus(no_files_message(paths)));
         }
         let total_bytes = files.iter().map(|f| f.size).sum();
-        Ok(Corpus { files, options, total_bytes })
+        Ok(Corpus {
+            files,
+            options,
+            total_bytes,
+        })
     }
 
     /// The input files in reading order, with their kinds.
@@ -259,7 +264,10 @@ impl Corpus {
 /// Language of a file whose records carry none: `lang_map` by the path as given, then by file
 /// name, then by stem; else the stem itself (`fr.txt` → `fr`, `de_part1.jsonl` → `de_part1`).
 pub fn language_for_file(path: &Path, options: &CorpusOptions) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
     let keys = [
         Some(path.to_string_lossy()),
         path.file_name().map(|n| n.to_string_lossy()),
@@ -278,12 +286,21 @@ pub fn language_for_file(path: &Path, options: &CorpusOptions) -> String {
 fn collect_path(path: &Path, out: &mut Vec<InputFile>) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_dir() {
-        out.push(InputFile { path: path.to_path_buf(), kind: InputKind::from_path(path), size: meta.len() });
+        out.push(InputFile {
+            path: path.to_path_buf(),
+            kind: InputKind::from_path(path),
+            size: meta.len(),
+        });
         return Ok(());
     }
     let mut found = Vec::new();
     walk_dir(path, &mut HashSet::new(), &mut found)?;
-    found.sort_by(|a, b| a.path.as_os_str().as_encoded_bytes().cmp(b.path.as_os_str().as_encoded_bytes()));
+    found.sort_by(|a, b| {
+        a.path
+            .as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.path.as_os_str().as_encoded_bytes())
+    });
     out.extend(found);
     Ok(())
 }
@@ -305,7 +322,11 @@ fn walk_dir(dir: &Path, visited: &mut HashSet<PathBuf>, out: &mut Vec<InputFile>
         if meta.is_dir() {
             walk_dir(&path, visited, out)?;
         } else if meta.is_file() && is_corpus_extension(&path) {
-            out.push(InputFile { kind: InputKind::from_path(&path), size: meta.len(), path });
+            out.push(InputFile {
+                kind: InputKind::from_path(&path),
+                size: meta.len(),
+                path,
+            });
         }
     }
     Ok(())
@@ -476,13 +497,21 @@ impl LineReader {
     fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
-        Ok(LineReader { reader, buf: Vec::new(), offset: 0, number: 0 })
+        Ok(LineReader {
+            reader,
+            buf: Vec::new(),
+            offset: 0,
+            number: 0,
+        })
     }
 
     /// The next line, without its `\n` or `\r\n` (and without the BOM on line 1); `None` at EOF.
     fn next_line(&mut self, path: &Path) -> Result<Option<Line<'_>>> {
         self.buf.clear();
-        let read = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| Error::io(path, e))?;
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| Error::io(path, e))?;
         if read == 0 {
             return Ok(None);
         }
@@ -496,7 +525,12 @@ impl LineReader {
                 start += UTF8_BOM.len() as u64;
             }
         }
-        Ok(Some(Line { number: self.number, start, end: self.offset, bytes }))
+        Ok(Some(Line {
+            number: self.number,
+            start,
+            end: self.offset,
+            bytes,
+        }))
     }
 }
 
@@ -532,7 +566,12 @@ fn decode_line<'l>(
     }
 }
 
-fn read_text_lines(path: &Path, lang: Arc<str>, skip_invalid: bool, sink: &mut Sink<'_>) -> Result<()> {
+fn read_text_lines(
+    path: &Path,
+    lang: Arc<str>,
+    skip_invalid: bool,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     let mut lines = LineReader::open(path)?;
     while let Some(line) = lines.next_line(path)? {
         sink.set_position(line.end);
@@ -544,10 +583,19 @@ fn read_text_lines(path: &Path, lang: Arc<str>, skip_invalid: bool, sink: &mut S
 }
 
 /// The whole file as one document (BOM removed, everything else kept, newlines included).
-fn read_text_file(path: &Path, lang: Arc<str>, skip_invalid: bool, sink: &mut Sink<'_>) -> Result<()> {
+fn read_text_file(
+    path: &Path,
+    lang: Arc<str>,
+    skip_invalid: bool,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     sink.set_position(bytes.len() as u64);
-    let bom = if bytes.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
+    let bom = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
     bytes.drain(..bom);
     match String::from_utf8(bytes) {
         Ok(text) => sink.push(lang, text),
@@ -557,7 +605,10 @@ fn read_text_file(path: &Path, lang: Arc<str>, skip_invalid: bool, sink: &mut Si
         }
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let newlines = e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count();
+            let newlines = e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             Err(Error::InvalidUtf8 {
                 path: path.to_path_buf(),
                 offset: (bom + valid) as u64,
@@ -567,8 +618,16 @@ fn read_text_file(path: &Path, lang: Arc<str>, skip_invalid: bool, sink: &mut Si
     }
 }
 
-fn read_jsonl(path: &Path, fallback: Arc<str>, options: &CorpusOptions, sink: &mut Sink<'_>) -> Result<()> {
-    let fields = Fields { text: options.text_field_name(), lang: options.lang_field_name() };
+fn read_jsonl(
+    path: &Path,
+    fallback: Arc<str>,
+    options: &CorpusOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let fields = Fields {
+        text: options.text_field_name(),
+        lang: options.lang_field_name(),
+    };
     let mut lines = LineReader::open(path)?;
     while let Some(line) = lines.next_line(path)? {
         sink.set_position(line.end);
@@ -621,14 +680,20 @@ struct JsonRecord {
 /// Parses one JSONL line; the error is a message for [`Error::Record`].
 fn parse_record(raw: &str, fields: &Fields<'_>) -> std::result::Result<JsonRecord, String> {
     let mut de = serde_json::Deserializer::from_str(raw);
-    let record = RecordSeed(fields).deserialize(&mut de).map_err(json_message)?;
+    let record = RecordSeed(fields)
+        .deserialize(&mut de)
+        .map_err(json_message)?;
     de.end().map_err(json_message)?;
     let text = match record.text {
         None => return Err(format!("missing field `{}`", fields.text)),
         Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text),
         Some(other) => {
-            return Err(format!("field `{}` must be a string (found {})", fields.text, JsonType(&other)))
+            return Err(format!(
+                "field `{}` must be a string (found {})",
+                fields.text,
+                JsonType(&other)
+            ))
         }
     };
     let lang = match record.lang {
@@ -651,7 +716,11 @@ fn json_message(e: serde_json::Error) -> String {
     let position = format!(" at line {} column {}", e.line(), e.column());
     let base = full.strip_suffix(&position).unwrap_or(&full);
     // Type errors at the start of a value report column 0: no useful position to show.
-    let column = if e.column() == 0 { String::new() } else { format!(" (column {})", e.column()) };
+    let column = if e.column() == 0 {
+        String::new()
+    } else {
+        format!(" (column {})", e.column())
+    };
     match e.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             format!("invalid JSON: {base}{column}")
@@ -690,7 +759,10 @@ struct RecordSeed<'f>(&'f Fields<'f>);
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
     type Value = RawRecord;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<RawRecord, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<RawRecord, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
@@ -730,7 +802,10 @@ struct KeySeed<'f>(&'f Fields<'f>);
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Key;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Key, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Key, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
@@ -756,12 +831,23 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 // ---------------------------------------------------------------------------------------------
 // Parquet
 
-fn read_parquet(path: &Path, fallback: Arc<str>, options: &CorpusOptions, sink: &mut Sink<'_>) -> Result<()> {
+fn read_parquet(
+    path: &Path,
+    fallback: Arc<str>,
+    options: &CorpusOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     let (mut reader, total_rows) = open_parquet(path, options)?;
     let mut rows_done = 0u64;
     let names = (options.text_field_name(), options.lang_field_name());
     while let Some(batch) = next_parquet_batch(path, &mut reader, rows_done)? {
-        let rows = ParquetRows { path, batch: &batch, names, first_row: rows_done, total_rows };
+        let rows = ParquetRows {
+            path,
+            batch: &batch,
+            names,
+            first_row: rows_done,
+            total_rows,
+        };
         rows.emit(&fallback, sink)?;
         rows_done += batch.num_rows() as u64;
     }
@@ -772,7 +858,8 @@ fn read_parquet(path: &Path, fallback: Arc<str>, options: &CorpusOptions, sink: 
 fn open_parquet(path: &Path, options: &CorpusOptions) -> Result<(ParquetRecordBatchReader, u64)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     guard_parquet(path, move || {
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, e))?;
         let columns = projected_columns(path, builder.schema(), options)?;
         let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
@@ -793,7 +880,10 @@ fn next_parquet_batch(
     guard_parquet(path, || match reader.next() {
         None => Ok(None),
         Some(Ok(batch)) => Ok(Some(batch)),
-        Some(Err(e)) => Err(parquet_error(path, format!("reading rows from {rows_done}: {e}"))),
+        Some(Err(e)) => Err(parquet_error(
+            path,
+            format!("reading rows from {rows_done}: {e}"),
+        )),
     })
 }
 
@@ -806,12 +896,18 @@ fn guard_parquet<T>(path: &Path, step: impl FnOnce() -> Result<T>) -> Result<T> 
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("unknown cause");
-        Err(parquet_error(path, format!("corrupt file (decoder failed: {detail})")))
+        Err(parquet_error(
+            path,
+            format!("corrupt file (decoder failed: {detail})"),
+        ))
     })
 }
 
 fn parquet_error(path: &Path, message: impl ToString) -> Error {
-    Error::Parquet { path: path.to_path_buf(), message: message.to_string() }
+    Error::Parquet {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
 }
 
 /// Root indices of the text column and, if present, the language column; both must be strings.
@@ -860,7 +956,9 @@ struct ParquetRows<'a> {
 
 impl ParquetRows<'_> {
     fn emit(&self, fallback: &Arc<str>, sink: &mut Sink<'_>) -> Result<()> {
-        let text = self.column(self.names.0)?.ok_or_else(|| self.missing(self.names.0))?;
+        let text = self
+            .column(self.names.0)?
+            .ok_or_else(|| self.missing(self.names.0))?;
         let lang = self.column(self.names.1)?;
         for row in 0..self.batch.num_rows() {
             sink.set_position(self.position(row, sink.file_size));
@@ -886,13 +984,19 @@ impl ParquetRows<'_> {
             Some(column) => Ok(Some(column)),
             None => Err(parquet_error(
                 self.path,
-                format!("column `{name}` has type {}; expected a string column", array.data_type()),
+                format!(
+                    "column `{name}` has type {}; expected a string column",
+                    array.data_type()
+                ),
             )),
         }
     }
 
     fn missing(&self, name: &str) -> Error {
-        parquet_error(self.path, format!("rows from {}: no column `{name}`", self.first_row))
+        parquet_error(
+            self.path,
+            format!("rows from {}: no column `{name}`", self.first_row),
+        )
     }
 
     /// Byte position for progress: the share of rows read times the file size.
@@ -911,7 +1015,11 @@ enum StrColumn<'a> {
     Utf8(&'a StringArray),
     LargeUtf8(&'a LargeStringArray),
     View(&'a StringViewArray),
-    Dictionary { array: &'a dyn AnyDictionaryArray, keys: Vec<usize>, values: Box<StrColumn<'a>> },
+    Dictionary {
+        array: &'a dyn AnyDictionaryArray,
+        keys: Vec<usize>,
+        values: Box<StrColumn<'a>>,
+    },
 }
 
 impl<'a> StrColumn<'a> {
@@ -928,8 +1036,16 @@ impl<'a> StrColumn<'a> {
         let dict = array.as_any_dictionary_opt()?;
         let values = Box::new(StrColumn::new(dict.values().as_ref())?);
         // `normalized_keys` needs at least one value; with none, every key is null.
-        let keys = if dict.values().is_empty() { Vec::new() } else { dict.normalized_keys() };
-        Some(StrColumn::Dictionary { array: dict, keys, values })
+        let keys = if dict.values().is_empty() {
+            Vec::new()
+        } else {
+            dict.normalized_keys()
+        };
+        Some(StrColumn::Dictionary {
+            array: dict,
+            keys,
+            values,
+        })
     }
 
     /// The value at `row`, `None` when null.
@@ -938,7 +1054,11 @@ impl<'a> StrColumn<'a> {
             StrColumn::Utf8(a) => (!a.is_null(row)).then(|| a.value(row)),
             StrColumn::LargeUtf8(a) => (!a.is_null(row)).then(|| a.value(row)),
             StrColumn::View(a) => (!a.is_null(row)).then(|| a.value(row)),
-            StrColumn::Dictionary { array, keys, values } => {
+            StrColumn::Dictionary {
+                array,
+                keys,
+                values,
+            } => {
                 if array.is_null(row) {
                     return None;
                 }
@@ -947,7 +1067,6 @@ impl<'a> StrColumn<'a> {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -981,7 +1100,11 @@ mod tests {
     impl Run {
         /// (language, text) of every document, in order.
         fn docs(&self) -> Vec<(String, String)> {
-            self.batches.iter().flatten().map(|d| (d.lang.to_string(), d.text.clone())).collect()
+            self.batches
+                .iter()
+                .flatten()
+                .map(|d| (d.lang.to_string(), d.text.clone()))
+                .collect()
         }
     }
 
@@ -993,7 +1116,11 @@ mod tests {
             batches.push(b);
             Ok(())
         })?;
-        Ok(Run { batches, progress, stats })
+        Ok(Run {
+            batches,
+            progress,
+            stats,
+        })
     }
 
     fn read(path: &Path, options: CorpusOptions) -> Result<Run> {
@@ -1001,25 +1128,39 @@ mod tests {
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(l, t)| (l.to_string(), t.to_string())).collect()
+        items
+            .iter()
+            .map(|(l, t)| (l.to_string(), t.to_string()))
+            .collect()
     }
 
     fn skipping_invalid() -> CorpusOptions {
-        CorpusOptions { skip_invalid: true, ..Default::default() }
+        CorpusOptions {
+            skip_invalid: true,
+            ..Default::default()
+        }
     }
 
     fn whole_files() -> CorpusOptions {
-        CorpusOptions { doc_per_file: true, ..Default::default() }
+        CorpusOptions {
+            doc_per_file: true,
+            ..Default::default()
+        }
     }
 
     fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>, row_group_rows: usize) {
-        let fields: Vec<Field> =
-            columns.iter().map(|(name, a)| Field::new(*name, a.data_type().clone(), true)).collect();
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+            .collect();
         let schema = Arc::new(Schema::new(fields));
         let arrays = columns.into_iter().map(|(_, a)| a).collect();
         let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-        let props = WriterProperties::builder().set_max_row_group_size(row_group_rows).build();
-        let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_size(row_group_rows)
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
     }
@@ -1038,7 +1179,9 @@ mod tests {
 
     fn expect_record(result: Result<Run>) -> (String, String) {
         match result {
-            Err(Error::Record { location, message, .. }) => (location, message),
+            Err(Error::Record {
+                location, message, ..
+            }) => (location, message),
             Err(other) => panic!("expected Record, got {other}"),
             Ok(_) => panic!("expected Record, got Ok"),
         }
@@ -1057,12 +1200,28 @@ mod tests {
     #[test]
     fn text_lines_strip_terminators_bom_and_empty_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "fr.txt", b"\xEF\xBB\xBFfirst\r\nsecond\n\nmid\rdle\r\n\r\n  \nlast");
+        let path = write(
+            dir.path(),
+            "fr.txt",
+            b"\xEF\xBB\xBFfirst\r\nsecond\n\nmid\rdle\r\n\r\n  \nlast",
+        );
         let run = read(&path, CorpusOptions::default()).unwrap();
-        let expected = pairs(&[("fr", "first"), ("fr", "second"), ("fr", "mid\rdle"), ("fr", "  "), ("fr", "last")]);
+        let expected = pairs(&[
+            ("fr", "first"),
+            ("fr", "second"),
+            ("fr", "mid\rdle"),
+            ("fr", "  "),
+            ("fr", "last"),
+        ]);
         assert_eq!(run.docs(), expected);
         let bytes = expected.iter().map(|(_, t)| t.len() as u64).sum();
-        let stats = CorpusStats { files: 1, documents: 5, bytes, skipped_invalid: 0, skipped_empty: 2 };
+        let stats = CorpusStats {
+            files: 1,
+            documents: 5,
+            bytes,
+            skipped_invalid: 0,
+            skipped_empty: 2,
+        };
         assert_eq!(run.stats, stats);
     }
 
@@ -1070,7 +1229,10 @@ mod tests {
     fn bom_is_only_stripped_at_file_start() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "en.txt", b"a\n\xEF\xBB\xBFb\n");
-        assert_eq!(read(&path, CorpusOptions::default()).unwrap().docs(), pairs(&[("en", "a"), ("en", "\u{FEFF}b")]));
+        assert_eq!(
+            read(&path, CorpusOptions::default()).unwrap().docs(),
+            pairs(&[("en", "a"), ("en", "\u{FEFF}b")])
+        );
     }
 
     #[test]
@@ -1090,11 +1252,20 @@ mod tests {
     fn invalid_utf8_offsets_count_bom_and_crlf() {
         let dir = tempfile::tempdir().unwrap();
         let bom = write(dir.path(), "bom.txt", b"\xEF\xBB\xBFab\xC3(\n");
-        assert_eq!(expect_invalid_utf8(read(&bom, CorpusOptions::default())), (bom, 5, 1));
+        assert_eq!(
+            expect_invalid_utf8(read(&bom, CorpusOptions::default())),
+            (bom, 5, 1)
+        );
         let crlf = write(dir.path(), "crlf.txt", b"a\r\nb\r\n\xe9t\xe9\r\n");
-        assert_eq!(expect_invalid_utf8(read(&crlf, CorpusOptions::default())), (crlf, 6, 3));
+        assert_eq!(
+            expect_invalid_utf8(read(&crlf, CorpusOptions::default())),
+            (crlf, 6, 3)
+        );
         let truncated = write(dir.path(), "cut.txt", b"x\n\xe2\x82");
-        assert_eq!(expect_invalid_utf8(read(&truncated, CorpusOptions::default())), (truncated, 2, 2));
+        assert_eq!(
+            expect_invalid_utf8(read(&truncated, CorpusOptions::default())),
+            (truncated, 2, 2)
+        );
     }
 
     #[test]
@@ -1120,9 +1291,15 @@ mod tests {
     fn doc_per_file_invalid_utf8() {
         let dir = tempfile::tempdir().unwrap();
         let bad = write(dir.path(), "bad.txt", b"\xEF\xBB\xBFx\ny\nz\xff");
-        assert_eq!(expect_invalid_utf8(read(&bad, whole_files())), (bad.clone(), 8, 3));
+        assert_eq!(
+            expect_invalid_utf8(read(&bad, whole_files())),
+            (bad.clone(), 8, 3)
+        );
         let good = write(dir.path(), "good.txt", b"fine");
-        let options = CorpusOptions { skip_invalid: true, ..whole_files() };
+        let options = CorpusOptions {
+            skip_invalid: true,
+            ..whole_files()
+        };
         let run = run(&[bad, good], options, 1).unwrap();
         assert_eq!(run.docs(), pairs(&[("good", "fine")]));
         assert_eq!(run.stats.skipped_invalid, 1);
@@ -1135,13 +1312,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("data");
         for name in [
-            "b.txt", "a/b.txt", "a-c.txt", "a/deep/z.jsonl", "x.ndjson", "y.text", "d.PARQUET",
-            ".hidden.txt", ".git/x.txt", "notes.md", "a/.cache/c.txt",
+            "b.txt",
+            "a/b.txt",
+            "a-c.txt",
+            "a/deep/z.jsonl",
+            "x.ndjson",
+            "y.text",
+            "d.PARQUET",
+            ".hidden.txt",
+            ".git/x.txt",
+            "notes.md",
+            "a/.cache/c.txt",
         ] {
             write(&root, name, b"x\n");
         }
-        let corpus = Corpus::open(&[root.clone()], CorpusOptions::default()).unwrap();
-        let found: Vec<(PathBuf, InputKind)> = corpus.files().map(|(p, k)| (p.to_path_buf(), k)).collect();
+        let corpus = Corpus::open(std::slice::from_ref(&root), CorpusOptions::default()).unwrap();
+        let found: Vec<(PathBuf, InputKind)> =
+            corpus.files().map(|(p, k)| (p.to_path_buf(), k)).collect();
         let expected: Vec<(PathBuf, InputKind)> = [
             ("a-c.txt", InputKind::Text),
             ("a/b.txt", InputKind::Text),
@@ -1166,25 +1353,39 @@ mod tests {
         let a = write(dir.path(), "a.jsonl", b"{\"text\":\"y\"}\n");
         let corpus = Corpus::open(&[b.clone(), a.clone()], CorpusOptions::default()).unwrap();
         let found: Vec<(&Path, InputKind)> = corpus.files().collect();
-        assert_eq!(found, vec![(b.as_path(), InputKind::Text), (a.as_path(), InputKind::Jsonl)]);
+        assert_eq!(
+            found,
+            vec![
+                (b.as_path(), InputKind::Text),
+                (a.as_path(), InputKind::Jsonl)
+            ]
+        );
     }
 
     #[test]
     fn missing_path_and_empty_directory() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.txt");
-        match Corpus::open(&[missing.clone()], CorpusOptions::default()) {
+        match Corpus::open(std::slice::from_ref(&missing), CorpusOptions::default()) {
             Err(Error::Io { path, .. }) => assert_eq!(path, missing),
             other => panic!("expected Io, got {:?}", other.map(|c| c.total_bytes())),
         }
         write(dir.path(), "only/.hidden.txt", b"x\n");
         write(dir.path(), "only/readme.md", b"x\n");
         let only = dir.path().join("only");
-        match Corpus::open(&[only.clone()], CorpusOptions::default()) {
-            Err(Error::EmptyCorpus(message)) => assert!(message.contains(&only.display().to_string()), "{message}"),
-            other => panic!("expected EmptyCorpus, got {:?}", other.map(|c| c.total_bytes())),
+        match Corpus::open(std::slice::from_ref(&only), CorpusOptions::default()) {
+            Err(Error::EmptyCorpus(message)) => {
+                assert!(message.contains(&only.display().to_string()), "{message}")
+            }
+            other => panic!(
+                "expected EmptyCorpus, got {:?}",
+                other.map(|c| c.total_bytes())
+            ),
         }
-        assert!(matches!(Corpus::open(&[], CorpusOptions::default()), Err(Error::EmptyCorpus(_))));
+        assert!(matches!(
+            Corpus::open(&[], CorpusOptions::default()),
+            Err(Error::EmptyCorpus(_))
+        ));
     }
 
     // -- languages ----------------------------------------------------------------------------
@@ -1192,13 +1393,22 @@ mod tests {
     #[test]
     fn language_from_stem_and_lang_map() {
         let mut options = CorpusOptions::default();
-        assert_eq!(language_for_file(Path::new("corpus/fr.txt"), &options), "fr");
-        assert_eq!(language_for_file(Path::new("de_part1.jsonl"), &options), "de_part1");
+        assert_eq!(
+            language_for_file(Path::new("corpus/fr.txt"), &options),
+            "fr"
+        );
+        assert_eq!(
+            language_for_file(Path::new("de_part1.jsonl"), &options),
+            "de_part1"
+        );
         options.lang_map.insert("de_part1".into(), "de".into());
         options.lang_map.insert("x.txt".into(), "by-name".into());
         options.lang_map.insert("x".into(), "by-stem".into());
         options.lang_map.insert("a/x.txt".into(), "by-path".into());
-        assert_eq!(language_for_file(Path::new("de_part1.jsonl"), &options), "de");
+        assert_eq!(
+            language_for_file(Path::new("de_part1.jsonl"), &options),
+            "de"
+        );
         assert_eq!(language_for_file(Path::new("b/x.txt"), &options), "by-name");
         assert_eq!(language_for_file(Path::new("a/x.txt"), &options), "by-path");
         assert_eq!(language_for_file(Path::new("x.md"), &options), "by-stem");
@@ -1210,7 +1420,10 @@ mod tests {
         let path = write(dir.path(), "part-0001.txt", b"Dzien dobry\n");
         let mut options = CorpusOptions::default();
         options.lang_map.insert("part-0001".into(), "pl".into());
-        assert_eq!(read(&path, options).unwrap().docs(), pairs(&[("pl", "Dzien dobry")]));
+        assert_eq!(
+            read(&path, options).unwrap().docs(),
+            pairs(&[("pl", "Dzien dobry")])
+        );
     }
 
     // -- JSONL --------------------------------------------------------------------------------
@@ -1247,21 +1460,47 @@ mod tests {
     #[test]
     fn jsonl_custom_field_names() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "x.ndjson", br#"{"content": "tekst", "lang": "pl", "text": 5, "language": 1}"#);
-        let options = CorpusOptions { text_field: "content".into(), lang_field: "lang".into(), ..Default::default() };
-        assert_eq!(read(&path, options).unwrap().docs(), pairs(&[("pl", "tekst")]));
+        let path = write(
+            dir.path(),
+            "x.ndjson",
+            br#"{"content": "tekst", "lang": "pl", "text": 5, "language": 1}"#,
+        );
+        let options = CorpusOptions {
+            text_field: "content".into(),
+            lang_field: "lang".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            read(&path, options).unwrap().docs(),
+            pairs(&[("pl", "tekst")])
+        );
     }
 
     #[test]
     fn jsonl_bad_records_name_the_line_and_field() {
         let cases = [
-            (r#"{"text": "b""#, "invalid JSON: EOF while parsing an object (column 12)"),
+            (
+                r#"{"text": "b""#,
+                "invalid JSON: EOF while parsing an object (column 12)",
+            ),
             (r#"{"body": "x"}"#, "missing field `text`"),
-            (r#"{"text": 5}"#, "field `text` must be a string (found a number)"),
-            (r#"{"text": ["a"]}"#, "field `text` must be a string (found an array)"),
-            (r#"{"text": "a", "language": 3}"#, "field `language` must be a string or null (found a number)"),
+            (
+                r#"{"text": 5}"#,
+                "field `text` must be a string (found a number)",
+            ),
+            (
+                r#"{"text": ["a"]}"#,
+                "field `text` must be a string (found an array)",
+            ),
+            (
+                r#"{"text": "a", "language": 3}"#,
+                "field `language` must be a string or null (found a number)",
+            ),
             (r#"["a"]"#, "invalid type: sequence, expected a JSON object"),
-            (r#"{"text": "a"} x"#, "invalid JSON: trailing characters (column 15)"),
+            (
+                r#"{"text": "a"} x"#,
+                "invalid JSON: trailing characters (column 15)",
+            ),
             ("hello", "invalid JSON: expected value (column 1)"),
         ];
         let dir = tempfile::tempdir().unwrap();
@@ -1269,17 +1508,31 @@ mod tests {
             let content = format!("{{\"text\": \"fine\"}}\n\n{bad}\n");
             let path = write(dir.path(), "fr.jsonl", content.as_bytes());
             let result = read(&path, CorpusOptions::default());
-            let err_text = result.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+            let err_text = result
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert_eq!(err_text, format!("{}: line 3: {message}", path.display()));
-            assert_eq!(expect_record(result), ("line 3".to_owned(), message.to_owned()));
+            assert_eq!(
+                expect_record(result),
+                ("line 3".to_owned(), message.to_owned())
+            );
         }
     }
 
     #[test]
     fn jsonl_invalid_utf8_fails_or_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "it.jsonl", b"{\"text\": \"ok\"}\n{\"text\": \"\xff\"}\n{\"text\": \"ciao\"}\n");
-        assert_eq!(expect_invalid_utf8(read(&path, CorpusOptions::default())), (path.clone(), 25, 2));
+        let path = write(
+            dir.path(),
+            "it.jsonl",
+            b"{\"text\": \"ok\"}\n{\"text\": \"\xff\"}\n{\"text\": \"ciao\"}\n",
+        );
+        assert_eq!(
+            expect_invalid_utf8(read(&path, CorpusOptions::default())),
+            (path.clone(), 25, 2)
+        );
         let run = read(&path, skipping_invalid()).unwrap();
         assert_eq!(run.docs(), pairs(&[("it", "ok"), ("it", "ciao")]));
         assert_eq!(run.stats.skipped_invalid, 1);
@@ -1291,12 +1544,35 @@ mod tests {
     fn parquet_text_and_language_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mixed.parquet");
-        let text = strings(&[Some("Bonjour"), None, Some("Hello"), Some("Hola"), Some(""), Some("Ciao")]);
-        let lang = strings(&[Some("fr"), Some("fr"), None, Some(" "), Some("es"), Some(" it ")]);
+        let text = strings(&[
+            Some("Bonjour"),
+            None,
+            Some("Hello"),
+            Some("Hola"),
+            Some(""),
+            Some("Ciao"),
+        ]);
+        let lang = strings(&[
+            Some("fr"),
+            Some("fr"),
+            None,
+            Some(" "),
+            Some("es"),
+            Some(" it "),
+        ]);
         let ids: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5, 6]));
-        write_parquet(&path, vec![("id", ids), ("text", text), ("language", lang)], 1024);
+        write_parquet(
+            &path,
+            vec![("id", ids), ("text", text), ("language", lang)],
+            1024,
+        );
         let run = read(&path, CorpusOptions::default()).unwrap();
-        let expected = [("fr", "Bonjour"), ("mixed", "Hello"), ("mixed", "Hola"), ("it", "Ciao")];
+        let expected = [
+            ("fr", "Bonjour"),
+            ("mixed", "Hello"),
+            ("mixed", "Hola"),
+            ("it", "Ciao"),
+        ];
         assert_eq!(run.docs(), pairs(&expected));
         assert_eq!((run.stats.documents, run.stats.skipped_empty), (4, 2));
     }
@@ -1306,10 +1582,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("many.parquet");
         let texts: Vec<String> = (0..2500).map(|i| format!("document {i}")).collect();
-        let text: ArrayRef = Arc::new(LargeStringArray::from(texts.iter().map(String::as_str).collect::<Vec<_>>()));
-        let langs: DictionaryArray<Int32Type> = (0..2500).map(|i| ["fr", "de", "pl"][i % 3]).collect();
-        write_parquet(&path, vec![("text", text), ("language", Arc::new(langs))], 1000);
-        let run = run(&[path.clone()], CorpusOptions::default(), 4096).unwrap();
+        let text: ArrayRef = Arc::new(LargeStringArray::from(
+            texts.iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
+        let langs: DictionaryArray<Int32Type> =
+            (0..2500).map(|i| ["fr", "de", "pl"][i % 3]).collect();
+        write_parquet(
+            &path,
+            vec![("text", text), ("language", Arc::new(langs))],
+            1000,
+        );
+        let run = run(std::slice::from_ref(&path), CorpusOptions::default(), 4096).unwrap();
         let docs = run.docs();
         assert_eq!(docs.len(), 2500);
         assert_eq!(docs[1], ("de".to_owned(), "document 1".to_owned()));
@@ -1322,10 +1605,20 @@ mod tests {
     fn parquet_string_view_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nl.parquet");
-        let text: ArrayRef = Arc::new(StringViewArray::from(vec![Some("een heel lang document van meer dan twaalf"), None, Some("kort")]));
+        let text: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("een heel lang document van meer dan twaalf"),
+            None,
+            Some("kort"),
+        ]));
         write_parquet(&path, vec![("text", text)], 1024);
         let run = read(&path, CorpusOptions::default()).unwrap();
-        assert_eq!(run.docs(), pairs(&[("nl", "een heel lang document van meer dan twaalf"), ("nl", "kort")]));
+        assert_eq!(
+            run.docs(),
+            pairs(&[
+                ("nl", "een heel lang document van meer dan twaalf"),
+                ("nl", "kort")
+            ])
+        );
     }
 
     #[test]
@@ -1333,28 +1626,56 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let no_text = dir.path().join("no_text.parquet");
         let ids: ArrayRef = Arc::new(Int64Array::from(vec![1]));
-        write_parquet(&no_text, vec![("id", ids.clone()), ("body", strings(&[Some("x")]))], 1024);
+        write_parquet(
+            &no_text,
+            vec![("id", ids.clone()), ("body", strings(&[Some("x")]))],
+            1024,
+        );
         let result = read(&no_text, CorpusOptions::default());
-        let display = result.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(display, format!("{}: cannot read Parquet: no column `text` (columns: id, body)", no_text.display()));
-        assert_eq!(expect_parquet(result), "no column `text` (columns: id, body)");
+        let display = result
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            display,
+            format!(
+                "{}: cannot read Parquet: no column `text` (columns: id, body)",
+                no_text.display()
+            )
+        );
+        assert_eq!(
+            expect_parquet(result),
+            "no column `text` (columns: id, body)"
+        );
 
         let numeric = dir.path().join("numeric.parquet");
         write_parquet(&numeric, vec![("text", ids)], 1024);
         let message = expect_parquet(read(&numeric, CorpusOptions::default()));
-        assert!(message.starts_with("column `text` has type Int64; expected a string column"), "{message}");
+        assert!(
+            message.starts_with("column `text` has type Int64; expected a string column"),
+            "{message}"
+        );
     }
 
     #[test]
     fn parquet_garbage_and_truncated_files_are_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let garbage = write(dir.path(), "garbage.parquet", b"this is not a parquet file at all, only words");
+        let garbage = write(
+            dir.path(),
+            "garbage.parquet",
+            b"this is not a parquet file at all, only words",
+        );
         assert!(!expect_parquet(read(&garbage, CorpusOptions::default())).is_empty());
         let empty = write(dir.path(), "empty.parquet", b"");
         assert!(!expect_parquet(read(&empty, CorpusOptions::default())).is_empty());
 
         let good = dir.path().join("good.parquet");
-        write_parquet(&good, vec![("text", strings(&[Some("alpha"), Some("beta")]))], 1024);
+        write_parquet(
+            &good,
+            vec![("text", strings(&[Some("alpha"), Some("beta")]))],
+            1024,
+        );
         let bytes = fs::read(&good).unwrap();
         let truncated = write(dir.path(), "cut.parquet", &bytes[..bytes.len() / 2]);
         assert!(!expect_parquet(read(&truncated, CorpusOptions::default())).is_empty());
@@ -1364,8 +1685,12 @@ mod tests {
     fn parquet_corrupted_pages_never_panic() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.parquet");
-        let texts: Vec<String> = (0..300).map(|i| format!("text number {i} with some words")).collect();
-        let text: ArrayRef = Arc::new(StringArray::from(texts.iter().map(String::as_str).collect::<Vec<_>>()));
+        let texts: Vec<String> = (0..300)
+            .map(|i| format!("text number {i} with some words"))
+            .collect();
+        let text: ArrayRef = Arc::new(StringArray::from(
+            texts.iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
         write_parquet(&good, vec![("text", text)], 100);
         let bytes = fs::read(&good).unwrap();
         for at in (4..bytes.len() - 8).step_by(97) {
@@ -1385,7 +1710,10 @@ mod tests {
         let done: Vec<u64> = run.progress.iter().map(|p| p.bytes_done).collect();
         assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
         let last = run.progress.last().copied().unwrap();
-        assert_eq!((last.bytes_done, last.bytes_total, last.documents), (total, total, run.stats.documents));
+        assert_eq!(
+            (last.bytes_done, last.bytes_total, last.documents),
+            (total, total, run.stats.documents)
+        );
     }
 
     #[test]
@@ -1399,14 +1727,23 @@ mod tests {
         let ten = run(&paths, CorpusOptions::default(), 10).unwrap();
         assert_eq!(sizes(&ten), vec![3, 3, 1]);
         let texts: Vec<String> = ten.docs().into_iter().map(|(_, t)| t).collect();
-        assert_eq!(texts, ["aaa1", "aaa2", "aaa3", "aaa4", "aaa5", "bbb1", "bbb2"]);
+        assert_eq!(
+            texts,
+            ["aaa1", "aaa2", "aaa3", "aaa4", "aaa5", "bbb1", "bbb2"]
+        );
         assert_eq!(ten.progress.len(), 3);
         assert_eq!(ten.progress[0].bytes_done, 15);
         assert_eq!(ten.progress[1].bytes_done, 25 + 5);
         assert_progress_is_monotonic(&ten, 35);
 
-        assert_eq!(sizes(&run(&paths, CorpusOptions::default(), 0).unwrap()), vec![1; 7]);
-        assert_eq!(sizes(&run(&paths, CorpusOptions::default(), usize::MAX).unwrap()), vec![7]);
+        assert_eq!(
+            sizes(&run(&paths, CorpusOptions::default(), 0).unwrap()),
+            vec![1; 7]
+        );
+        assert_eq!(
+            sizes(&run(&paths, CorpusOptions::default(), usize::MAX).unwrap()),
+            vec![7]
+        );
     }
 
     #[test]
@@ -1448,7 +1785,11 @@ mod tests {
         let jsonl = corpus_dir.join("sample.jsonl");
         let parquet = corpus_dir.join("sample.parquet");
         if !jsonl.is_file() || !parquet.is_file() {
-            eprintln!("skipping: {} or {} is absent", jsonl.display(), parquet.display());
+            eprintln!(
+                "skipping: {} or {} is absent",
+                jsonl.display(),
+                parquet.display()
+            );
             return;
         }
         let from_jsonl = run(&[jsonl], CorpusOptions::default(), 1 << 20).unwrap();
@@ -1460,6 +1801,9 @@ mod tests {
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert!(x == y, "record {i} differs: {:?} vs {:?}", x.0, y.0);
         }
-        assert!(a.iter().all(|(lang, _)| lang != "sample"), "every record carries a language");
+        assert!(
+            a.iter().all(|(lang, _)| lang != "sample"),
+            "every record carries a language"
+        );
     }
 }

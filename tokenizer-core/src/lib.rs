@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod io;
 pub mod normalize;
 pub mod pretokenize;
+pub mod prompt;
 pub mod special;
 pub mod tokenizer;
 pub mod train;

@@ -149,6 +149,18 @@ impl SpecialScanner {
         Some((m.pattern().as_usize(), m.start(), m.end()))
     }
 
+    /// Calls `f(index, start, end)` for each special-token match, left to right, until `f`
+    /// returns false.
+    pub fn matches(&self, text: &str, mut f: impl FnMut(usize, usize, usize) -> bool) {
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_iter(text) {
+                if !f(m.pattern().as_usize(), m.start(), m.end()) {
+                    return;
+                }
+            }
+        }
+    }
+
     /// Calls `f` for each text segment and each special token of `text`, in order.
     /// Empty text segments are skipped.
     pub fn segments<'a>(&self, text: &'a str, mut f: impl FnMut(Segment<'a>)) {

@@ -1,10 +1,55 @@
 //! The full encoding pipeline: special-token scan → normalize → split → BPE, and decoding.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ahash::AHashMap;
+
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
 use crate::pretokenize::PreTokenizer;
-use crate::special::{Segment, SpecialScanner};
+use crate::special::SpecialScanner;
 use crate::{Error, Result};
+
+/// Pieces up to this many bytes are cached (longer ones are rare and would bloat the cache).
+const CACHED_PIECE_BYTES: usize = 48;
+/// A thread's cache is cleared when it reaches this many pieces (~20 MB at most).
+const PIECE_CACHE_ENTRIES: usize = 200_000;
+/// Tokenizers whose caches a thread keeps at once.
+const CACHED_TOKENIZERS: usize = 4;
+
+type PieceCache = AHashMap<Box<[u8]>, Box<[TokenId]>>;
+
+thread_local! {
+    /// Per-thread piece → ids caches, keyed by tokenizer. Text repeats its words (Zipf), so
+    /// most pieces are found here instead of being merged again; being per thread, the cache
+    /// needs no lock when rayon encodes a batch.
+    static PIECE_CACHES: RefCell<Vec<(u64, PieceCache)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's cache for tokenizer `uid`.
+fn with_piece_cache<R>(uid: u64, f: impl FnOnce(&mut PieceCache) -> R) -> R {
+    PIECE_CACHES.with(|caches| {
+        let mut caches = caches.borrow_mut();
+        let index = match caches.iter().position(|(id, _)| *id == uid) {
+            Some(i) => i,
+            None => {
+                if caches.len() >= CACHED_TOKENIZERS {
+                    caches.remove(0);
+                }
+                caches.push((uid, PieceCache::default()));
+                caches.len() - 1
+            }
+        };
+        f(&mut caches[index].1)
+    })
+}
+
+/// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
+fn next_uid() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// A token outside the BPE model: special (control) tokens and HF's other added tokens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,10 +80,8 @@ pub struct Tokenizer {
     added: Vec<AddedToken>,
     /// Finds every added token's text.
     all_scanner: SpecialScanner,
-    /// Finds only non-special added tokens.
-    plain_scanner: SpecialScanner,
-    /// Indices into `added` for the plain scanner's patterns.
-    plain_index: Vec<usize>,
+    /// Identity for the per-thread piece cache.
+    uid: u64,
 }
 
 impl Tokenizer {
@@ -55,9 +98,7 @@ impl Tokenizer {
             }
         }
         let all_scanner = SpecialScanner::new(&added.iter().map(|t| t.content.as_str()).collect::<Vec<_>>());
-        let plain_index: Vec<usize> = (0..added.len()).filter(|&i| !added[i].special).collect();
-        let plain_scanner = SpecialScanner::new(&plain_index.iter().map(|&i| added[i].content.as_str()).collect::<Vec<_>>());
-        Ok(Tokenizer { normalization, pre_tokenizer, model, added, all_scanner, plain_scanner, plain_index })
+        Ok(Tokenizer { normalization, pre_tokenizer, model, added, all_scanner, uid: next_uid() })
     }
 
     /// The normalizer.
@@ -111,32 +152,60 @@ impl Tokenizer {
 
     /// Encodes `text`, recognizing special tokens as `allowed` says.
     pub fn encode(&self, text: &str, allowed: AllowedSpecial) -> Result<Vec<TokenId>> {
+        match allowed {
+            AllowedSpecial::All => self.encode_allowing(text, |_| true),
+            AllowedSpecial::None => self.encode_allowing(text, |_| false),
+        }
+    }
+
+    /// Encodes `text`, recognizing the special tokens for which `is_allowed(id)` holds (and
+    /// always the non-special added tokens). Special-token text that is not allowed stays part
+    /// of the surrounding text, so it is split and merged exactly like any other text.
+    pub fn encode_allowing(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool) -> Result<Vec<TokenId>> {
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
-        let scanner = match allowed {
-            AllowedSpecial::All => &self.all_scanner,
-            AllowedSpecial::None => &self.plain_scanner,
-        };
+        let mut last = 0;
+        if self.added.is_empty() {
+            self.encode_text(text, &mut ids)?;
+            return Ok(ids);
+        }
         let mut failure = None;
-        scanner.segments(text, |segment| match segment {
-            Segment::Text(t) => {
-                if failure.is_none() {
-                    if let Err(e) = self.encode_text(t, &mut ids) {
-                        failure = Some(e);
-                    }
+        self.all_scanner.matches(text, |index, start, end| {
+            let token = &self.added[index];
+            if token.special && !is_allowed(token.id) {
+                return true;
+            }
+            if start > last {
+                if let Err(e) = self.encode_text(&text[last..start], &mut ids) {
+                    failure = Some(e);
+                    return false;
                 }
             }
-            Segment::Special(index, _) => {
-                let index = match allowed {
-                    AllowedSpecial::All => index,
-                    AllowedSpecial::None => self.plain_index[index],
-                };
-                ids.push(self.added[index].id);
-            }
+            ids.push(token.id);
+            last = end;
+            true
         });
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(ids),
+        if let Some(e) = failure {
+            return Err(e);
         }
+        if last < text.len() {
+            self.encode_text(&text[last..], &mut ids)?;
+        }
+        Ok(ids)
+    }
+
+    /// The first special token whose text occurs in `text` and is not allowed, as
+    /// (id, content): what tiktoken's `disallowed_special` check reports.
+    pub fn find_disallowed(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool) -> Option<(TokenId, &str)> {
+        let mut found = None;
+        self.all_scanner.matches(text, |index, _, _| {
+            let token = &self.added[index];
+            if token.special && !is_allowed(token.id) {
+                found = Some((token.id, token.content.as_str()));
+                return false;
+            }
+            true
+        });
+        found
     }
 
     /// Encodes text that contains no added tokens to recognize: normalize, split, BPE.
@@ -146,9 +215,23 @@ impl Tokenizer {
         let mut ranges = Vec::new();
         self.pre_tokenizer.split_ranges(&prepared, &mut ranges)?;
         let bytes = prepared.as_bytes();
-        for range in ranges {
-            self.model.encode_piece(&bytes[range], ids);
-        }
+        with_piece_cache(self.uid, |cache| {
+            for range in ranges {
+                let piece = &bytes[range];
+                if piece.len() == 1 || piece.len() > CACHED_PIECE_BYTES {
+                    self.model.encode_piece(piece, ids);
+                } else if let Some(cached) = cache.get(piece) {
+                    ids.extend_from_slice(cached);
+                } else {
+                    let start = ids.len();
+                    self.model.encode_piece(piece, ids);
+                    if cache.len() >= PIECE_CACHE_ENTRIES {
+                        cache.clear();
+                    }
+                    cache.insert(piece.into(), ids[start..].into());
+                }
+            }
+        });
         Ok(())
     }
 
@@ -172,5 +255,62 @@ impl Tokenizer {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pretokenize::Pattern;
+
+    /// Bytes at ids 2..258 (ids 0 and 1 are specials), one merge `l`+`e`.
+    fn tokenizer() -> Tokenizer {
+        let mut tokens: Vec<Option<Box<[u8]>>> = vec![None, None];
+        tokens.extend((0..=255u8).map(|b| Some(vec![b].into_boxed_slice())));
+        tokens.push(Some(b"le".to_vec().into_boxed_slice()));
+        let model = BpeModel::new(tokens, &[(b'l' as u32 + 2, b'e' as u32 + 2)], false).unwrap();
+        let added = vec![
+            AddedToken { id: 0, content: "<|end_of_text|>".into(), special: true },
+            AddedToken { id: 1, content: "<|source_end|>".into(), special: true },
+        ];
+        Tokenizer::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), model, added).unwrap()
+    }
+
+    #[test]
+    fn special_text_is_text_unless_allowed() {
+        let tok = tokenizer();
+        let text = "le<|source_end|>";
+        let allowed = tok.encode(text, AllowedSpecial::All).unwrap();
+        assert_eq!(allowed, vec![258, 1]);
+        let plain = tok.encode(text, AllowedSpecial::None).unwrap();
+        assert!(plain.len() > 2 && !plain.contains(&1));
+        assert_eq!(tok.decode(&plain).unwrap(), text);
+        assert_eq!(tok.decode(&allowed).unwrap(), text);
+    }
+
+    #[test]
+    fn decode_errors_and_partial_characters() {
+        let tok = tokenizer();
+        assert!(tok.decode(&[9999]).unwrap_err().to_string().contains("9999"));
+        // The first byte of "é" alone is not UTF-8: decoded as U+FFFD, like HF.
+        let first_byte_of_e_acute = 0xC3 + 2;
+        assert_eq!(tok.decode(&[first_byte_of_e_acute]).unwrap(), "\u{FFFD}");
+        assert_eq!(tok.decode_bytes(&[first_byte_of_e_acute]).unwrap(), vec![0xC3]);
+    }
+
+    #[test]
+    fn normalizes_before_splitting() {
+        let tok = tokenizer();
+        assert_eq!(tok.encode("e\u{301}", AllowedSpecial::None).unwrap(), tok.encode("é", AllowedSpecial::None).unwrap());
+        assert_eq!(tok.vocab_size(), 259);
+        assert_eq!(tok.token_to_id("le"), Some(258));
+        assert_eq!(tok.token_to_id("<|source_end|>"), Some(1));
+    }
+
+    #[test]
+    fn added_token_cannot_shadow_a_model_token() {
+        let t = tokenizer();
+        let added = vec![AddedToken { id: 258, content: "<x>".into(), special: true }];
+        assert!(Tokenizer::new(Normalization::Nfc, t.pre_tokenizer().clone(), t.model().clone(), added).is_err());
     }
 }

@@ -1,1 +1,16 @@
+//! Python bindings: a thin layer that converts arguments, releases the GIL around Rust work,
+//! and maps `polybpe::Error` to Python exceptions. No tokenization logic lives here.
 
+mod errors;
+mod tokenizer;
+mod train;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _polybpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<tokenizer::Tokenizer>()?;
+    m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,3 +1,4 @@
 //! Reading and writing tokenizer files of other projects.
 
 pub mod hf;
+pub mod tiktoken;

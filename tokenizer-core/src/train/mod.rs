@@ -262,3 +262,57 @@ pub fn tokens_per_language(tokenizer: &Tokenizer, counts: &WordCounts) -> Vec<u6
             a
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::special::{special_token_list, SpecialPreset};
+
+    fn counts(text: &str) -> WordCounts {
+        let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
+        counter.add_document("fr", text).unwrap();
+        counter.finish()
+    }
+
+    #[test]
+    fn vocab_too_small_names_the_floor() {
+        let config = TrainConfig {
+            vocab_size: 290,
+            special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
+            ..TrainConfig::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("41 special tokens + 256 byte tokens = 297"), "{err}");
+        let bad_regex = TrainConfig { pattern: Pattern::Custom("(?<".into()), ..TrainConfig::default() };
+        assert!(bad_regex.validate().is_err());
+    }
+
+    #[test]
+    fn id_layout_specials_bytes_merges() {
+        let config = TrainConfig {
+            vocab_size: 41 + 256 + 3,
+            special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
+            min_frequency: 1,
+            ..TrainConfig::default()
+        };
+        let (tok, summary) = train_from_counts(&counts("le le le la la"), &config, &Silent).unwrap();
+        assert_eq!(tok.vocab_size(), 300);
+        assert_eq!(summary.merges, 3);
+        assert_eq!(tok.token_to_id("<|im_end|>"), Some(40));
+        // Bytes follow in stand-in character order: '!' first, then '"'.
+        assert_eq!(tok.model().token_bytes(41), Some(&b"!"[..]));
+        assert_eq!(tok.model().token_bytes(42), Some(&b"\""[..]));
+        // The most frequent pair comes first: " "+"l" (4 times) before "l"+"e" (3 times).
+        let first = tok.model().merges()[0];
+        assert_eq!(first.result, 297);
+        assert_eq!(tok.model().token_bytes(297), Some(&b" l"[..]));
+    }
+
+    #[test]
+    fn stops_early_when_pairs_run_out() {
+        let config = TrainConfig { vocab_size: 1000, ..TrainConfig::default() };
+        let (tok, summary) = train_from_counts(&counts("ab ab"), &config, &Silent).unwrap();
+        assert!(summary.stopped_early);
+        assert!(tok.vocab_size() < 1000);
+    }
+}

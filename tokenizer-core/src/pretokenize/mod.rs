@@ -12,6 +12,10 @@ use fancy_regex::Regex;
 
 use crate::{Error, Result};
 
+mod scanner;
+
+pub use scanner::BuiltinScanner;
+
 /// GPT-2's pattern as HF writes it (used by `ByteLevel(use_regex=true)`).
 pub const GPT2_PATTERN: &str =
     r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
@@ -156,6 +160,14 @@ impl SplitBehavior {
 pub enum Stage {
     /// HF `Split` with a regex.
     Regex { regex: Regex, behavior: SplitBehavior, invert: bool },
+    /// A `Split` whose regex is one of the built-in patterns, cut by the hand-written
+    /// [`BuiltinScanner`] (same pieces, several times faster than the regex VM).
+    ///
+    /// [`PreTokenizer::from_pattern`] and [`PreTokenizer::from_stages`] make this from a
+    /// [`Stage::Regex`] whose regex is, character for character, a built-in pattern and whose
+    /// `behavior`/`invert` keep exactly the matches as pieces (see [`Stage::with_scanner`]).
+    /// `regex`, `behavior` and `invert` are those of the original stage.
+    Builtin { scanner: BuiltinScanner, regex: Regex, behavior: SplitBehavior, invert: bool },
     /// HF `Digits`: runs of numeric characters (or each one) become their own pieces.
     Digits { individual: bool },
     /// HF `Punctuation`: each punctuation character is a delimiter.
@@ -182,7 +194,15 @@ pub fn compile(pattern: &str) -> Result<Regex> {
 
 impl PreTokenizer {
     /// The usual shape: one regex whose matches are the pieces.
+    ///
+    /// The four built-in patterns are cut by their [`BuiltinScanner`]s.
     pub fn from_pattern(pattern: Pattern) -> Result<Self> {
+        Ok(Self::from_pattern_regex_only(pattern)?.with_scanners())
+    }
+
+    /// Like [`from_pattern`](Self::from_pattern), but always running the regex (fancy-regex),
+    /// even for the built-in patterns: the reference the scanners are tested and timed against.
+    pub fn from_pattern_regex_only(pattern: Pattern) -> Result<Self> {
         let regex = compile(pattern.regex())?;
         Ok(PreTokenizer {
             stages: vec![Stage::Regex { regex, behavior: SplitBehavior::Isolated, invert: false }],
@@ -191,8 +211,15 @@ impl PreTokenizer {
         })
     }
 
-    /// A general chain (for imported files).
+    /// A general chain (for imported files). Stages with a built-in pattern use its scanner.
     pub fn from_stages(stages: Vec<Stage>, add_prefix_space: bool) -> Self {
+        Self::from_stages_regex_only(stages, add_prefix_space).with_scanners()
+    }
+
+    /// Like [`from_stages`](Self::from_stages), but every split runs its regex
+    /// ([`Stage::Builtin`] stages are turned back into [`Stage::Regex`]).
+    pub fn from_stages_regex_only(stages: Vec<Stage>, add_prefix_space: bool) -> Self {
+        let stages: Vec<Stage> = stages.into_iter().map(Stage::regex_only).collect();
         let pattern = match stages.as_slice() {
             [Stage::Regex { regex, behavior: SplitBehavior::Isolated, invert: false }] if !add_prefix_space => {
                 Some(Pattern::from_regex(regex.as_str()))
@@ -200,6 +227,23 @@ impl PreTokenizer {
             _ => None,
         };
         PreTokenizer { stages, add_prefix_space, pattern }
+    }
+
+    /// Switches every stage that can use a [`BuiltinScanner`] to it (the pieces do not change).
+    pub fn with_scanners(mut self) -> Self {
+        self.stages = self.stages.into_iter().map(Stage::with_scanner).collect();
+        self
+    }
+
+    /// Switches every stage back to its regex (the pieces do not change).
+    pub fn regex_only(mut self) -> Self {
+        self.stages = self.stages.into_iter().map(Stage::regex_only).collect();
+        self
+    }
+
+    /// Whether some stage runs a hand-written scanner instead of its regex.
+    pub fn uses_scanner(&self) -> bool {
+        self.stages.iter().any(|s| matches!(s, Stage::Builtin { .. }))
     }
 
     /// The single isolating pattern, when the chain is just that.
@@ -228,6 +272,11 @@ impl PreTokenizer {
 
     /// Appends the byte ranges of the pieces of `text` to `out` (empty pieces are dropped).
     pub fn split_ranges(&self, text: &str, out: &mut Vec<Range<usize>>) -> Result<()> {
+        if let [Stage::Builtin { scanner, .. }] = self.stages.as_slice() {
+            // The common case, without the intermediate buffers (the scanner makes no empty pieces).
+            scanner.split(text, 0, out);
+            return Ok(());
+        }
         let start = out.len();
         out.push(0..text.len());
         let mut next = Vec::new();
@@ -251,10 +300,47 @@ impl PreTokenizer {
 }
 
 impl Stage {
+    /// This stage with its regex run by a [`BuiltinScanner`] when that gives the same pieces:
+    /// the regex is a built-in pattern, and `behavior`/`invert` keep each match as one piece.
+    ///
+    /// The built-in patterns match every character, so the spans of a split are all matches
+    /// (all non-matches when inverted); `Isolated`, `MergedWithPrevious` and `MergedWithNext`
+    /// then keep each one as a piece, and `Removed` does when inverted (OLMo's files use
+    /// `Removed` + `invert`). `Contiguous` would glue them together, and `Removed` without
+    /// `invert` would drop everything: those stay on the regex.
+    pub fn with_scanner(self) -> Stage {
+        match self {
+            Stage::Regex { regex, behavior, invert } => {
+                let keeps_matches = match behavior {
+                    SplitBehavior::Isolated | SplitBehavior::MergedWithPrevious | SplitBehavior::MergedWithNext => true,
+                    SplitBehavior::Removed => invert,
+                    SplitBehavior::Contiguous => false,
+                };
+                match BuiltinScanner::for_regex(regex.as_str()) {
+                    Some(scanner) if keeps_matches => Stage::Builtin { scanner, regex, behavior, invert },
+                    _ => Stage::Regex { regex, behavior, invert },
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// This stage with its regex run by fancy-regex (undoes [`with_scanner`](Self::with_scanner)).
+    pub fn regex_only(self) -> Stage {
+        match self {
+            Stage::Builtin { regex, behavior, invert, .. } => Stage::Regex { regex, behavior, invert },
+            other => other,
+        }
+    }
+
     /// Splits `text[range]` and appends the resulting absolute ranges to `out`.
     fn split(&self, text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) -> Result<()> {
         let piece = &text[range.clone()];
         let offset = range.start;
+        if let Stage::Builtin { scanner, .. } = self {
+            scanner.split(piece, offset, out);
+            return Ok(());
+        }
         let mut spans: Vec<(Range<usize>, bool)> = Vec::new();
         let (behavior, invert) = match self {
             Stage::Regex { regex, behavior, invert } => {
@@ -275,7 +361,8 @@ impl Stage {
                 (*behavior, *invert)
             }
             Stage::Digits { individual } => {
-                char_spans(piece, char::is_numeric, &mut spans);
+                // HF splits on ASCII digits only: `⅝` or `٣` stay with their neighbours.
+                char_spans(piece, |c| c.is_ascii_digit(), &mut spans);
                 if *individual {
                     (SplitBehavior::Isolated, false)
                 } else {
@@ -286,6 +373,7 @@ impl Stage {
                 char_spans(piece, is_punctuation, &mut spans);
                 (*behavior, false)
             }
+            Stage::Builtin { .. } => unreachable!("handled above"),
         };
         if invert {
             for span in &mut spans {
@@ -451,6 +539,50 @@ mod tests {
         assert_eq!(pre.split("ab123c4").unwrap(), ["ab", "123", "c", "4"]);
         let pre = PreTokenizer::from_stages(vec![Stage::Punctuation { behavior: SplitBehavior::Contiguous }], false);
         assert_eq!(pre.split("a,.b—c").unwrap(), ["a", ",.", "b", "—", "c"]);
+    }
+
+    #[test]
+    fn builtin_patterns_use_scanners_with_the_same_pieces() {
+        let text = "Le château d'Ørsted, 1789 — ſouvent!\r\n\tdef f(x):  return x ** 2 🎉 it's  ";
+        for p in [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k] {
+            let fast = PreTokenizer::from_pattern(p.clone()).unwrap();
+            let slow = PreTokenizer::from_pattern_regex_only(p.clone()).unwrap();
+            assert!(fast.uses_scanner() && !slow.uses_scanner());
+            assert_eq!(fast.pattern(), Some(&p));
+            assert_eq!(slow.pattern(), Some(&p));
+            assert_eq!(fast.split(text).unwrap(), slow.split(text).unwrap());
+            assert!(!fast.clone().regex_only().uses_scanner());
+            // A built-in regex given as a custom pattern gets its scanner too.
+            assert!(PreTokenizer::from_pattern(Pattern::Custom(p.regex().to_string())).unwrap().uses_scanner());
+        }
+        assert!(!PreTokenizer::from_pattern(Pattern::Custom(r"\w+|\W+".into())).unwrap().uses_scanner());
+    }
+
+    #[test]
+    fn scanner_stages_keep_every_behavior() {
+        use SplitBehavior::*;
+        let text = "Don't l'homme  1789!!\n\n  x 'sun'  ";
+        for regex in [DEFAULT_PATTERN, GPT2_PATTERN, CL100K_PATTERN, O200K_PATTERN] {
+            for behavior in [Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous] {
+                for invert in [false, true] {
+                    let stage = || Stage::Regex { regex: compile(regex).unwrap(), behavior, invert };
+                    let chains = [vec![stage()], vec![Stage::Digits { individual: true }, stage()]];
+                    for (chain, prefix) in chains.into_iter().zip([false, true]) {
+                        let slow = PreTokenizer::from_stages_regex_only(chain.clone(), prefix);
+                        let fast = PreTokenizer::from_stages(chain, prefix);
+                        let expect_scanner = !(behavior == Contiguous || (behavior == Removed && !invert));
+                        assert_eq!(fast.uses_scanner(), expect_scanner, "{behavior:?} invert={invert}");
+                        assert_eq!(fast.pattern(), slow.pattern());
+                        let prepared = fast.prepare(text);
+                        assert_eq!(fast.split(&prepared).unwrap(), slow.split(&prepared).unwrap(), "{behavior:?} {invert}");
+                    }
+                }
+            }
+        }
+        // OLMo's form.
+        let olmo = PreTokenizer::from_stages(vec![Stage::Regex { regex: compile(O200K_PATTERN).unwrap(), behavior: Removed, invert: true }], false);
+        assert!(olmo.uses_scanner());
+        assert_eq!(olmo.pattern(), None);
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! Throughput of each pipeline stage on the sample corpus: splitting, word counting, merging,
+//! and encoding per language.
+//!
+//! `cargo bench -p polybpe-benches` (reads `../shared`, or `POLYBPE_SHARED`).
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use polybpe::normalize::Normalization;
+use polybpe::pretokenize::{Pattern, PreTokenizer};
+use polybpe::special::{special_token_list, SpecialPreset};
+use polybpe::train::{self, TrainConfig, WordCounter};
+use polybpe::AllowedSpecial;
+
+fn shared() -> PathBuf {
+    std::env::var_os("POLYBPE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+/// The first `bytes` of a train file, cut at a line end.
+fn sample(lang: &str, bytes: usize) -> Option<String> {
+    let text = std::fs::read_to_string(shared().join("corpus/train").join(format!("{lang}.txt"))).ok()?;
+    let cut = text[..bytes.min(text.len())].rfind('\n').unwrap_or(0);
+    Some(text[..cut].to_string())
+}
+
+const LANGS: [&str; 5] = ["en", "fr", "de", "pl", "code"];
+
+fn split(c: &mut Criterion) {
+    let mut group = c.benchmark_group("split");
+    for pattern in [Pattern::Default, Pattern::Cl100k] {
+        let pre = PreTokenizer::from_pattern(pattern.clone()).unwrap();
+        for lang in LANGS {
+            let Some(text) = sample(lang, 1 << 20) else { return };
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_with_input(BenchmarkId::new(pattern.name(), lang), &text, |b, text| {
+                b.iter(|| pre.split(text).unwrap().len())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn count_and_merge(c: &mut Criterion) {
+    let Some(text) = sample("fr", 2 << 20) else { return };
+    let special = special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap();
+    let counter = || {
+        let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &special);
+        for line in text.lines() {
+            counter.add_document("fr", line).unwrap();
+        }
+        counter.finish()
+    };
+    let mut group = c.benchmark_group("train");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("count 2MB fr", |b| b.iter(counter));
+    let counts = counter();
+    let config = TrainConfig { vocab_size: 8192, special_tokens: special.clone(), ..TrainConfig::default() };
+    group.bench_function("merge 8k on 2MB fr", |b| b.iter(|| train::train_from_counts(&counts, &config, &train::Silent).unwrap()));
+    group.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let Some(train_text) = sample("fr", 2 << 20) else { return };
+    let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
+    for lang in LANGS {
+        if let Some(text) = sample(lang, 1 << 20) {
+            counter.add_document(lang, &text).unwrap();
+        }
+    }
+    counter.add_document("fr", &train_text).unwrap();
+    let config = TrainConfig { vocab_size: 16384, ..TrainConfig::default() };
+    let (tok, _) = train::train_from_counts(&counter.finish(), &config, &train::Silent).unwrap();
+    let mut group = c.benchmark_group("encode");
+    for lang in LANGS {
+        let Some(text) = sample(lang, 1 << 20) else { return };
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("polybpe-16k", lang), &text, |b, text| {
+            b.iter(|| tok.encode(text, AllowedSpecial::None).unwrap().len())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, split, count_and_merge, encode);
+criterion_main!(benches);

@@ -1,0 +1,91 @@
+"""Type stubs of the compiled extension (see the Rust sources in tokenizer-py/src)."""
+
+from os import PathLike
+from typing import AbstractSet, Collection, Iterable, Literal, Mapping, Sequence, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+AllowedSpecial = Literal["all"] | AbstractSet[str] | None
+DisallowedSpecial = Literal["all"] | Collection[str] | None
+
+class Tokenizer:
+    """A byte-level BPE tokenizer: polybpe-trained, or loaded from a HuggingFace tokenizer.json.
+
+    Special tokens follow tiktoken's rules: by default (``allowed_special=None``,
+    ``disallowed_special="all"``) text that contains a special token's text raises
+    ``ValueError``; allow the token to encode it as its special id, or pass
+    ``disallowed_special=()`` to encode it as ordinary text.
+    """
+
+    @staticmethod
+    def from_file(path: str | PathLike[str]) -> Tokenizer:
+        """Loads a tokenizer.json. Raises OSError if unreadable, ValueError if it is not a
+        byte-level BPE polybpe can encode exactly (e.g. SentencePiece byte_fallback models)."""
+    @staticmethod
+    def from_str(json: str) -> Tokenizer:
+        """Parses tokenizer.json text."""
+    def save(self, path: str | PathLike[str]) -> None:
+        """Writes a HuggingFace tokenizer.json atomically (never half-written)."""
+    def to_str(self) -> str:
+        """The tokenizer.json text."""
+    def encode(self, text: str, *, allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[int]:
+        """Token ids of ``text``."""
+    @overload
+    def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[False] = False,
+                     allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[list[int]]: ...
+    @overload
+    def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[True],
+                     allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all"
+                     ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+        """Encodes on all cores (or ``num_threads``) with the GIL released. With
+        ``return_numpy=True``: ``(ids, offsets)``, text ``i`` being ``ids[offsets[i]:offsets[i+1]]``."""
+    def encode_rag_prompt(self, query: str, sources: Sequence[str | tuple[object, str]]) -> list[int]:
+        """Ids of a Pleias RAG prompt with real special ids; special-token text inside the query
+        or sources stays ordinary text."""
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens, special-token text counted as ordinary text."""
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of ``ids``; raises KeyError for an unknown id."""
+    def decode_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int | None = None) -> list[str]:
+        """Decodes many sequences in parallel."""
+    def decode_single_token_bytes(self, id: int) -> bytes:
+        """The bytes of one token."""
+    def token_to_id(self, token: str) -> int | None:
+        """Id of a token in HF byte-level spelling (``"Ġthe"``) or a special token's text."""
+    def id_to_token(self, id: int) -> str | None:
+        """HF byte-level spelling of a token id."""
+    @property
+    def vocab_size(self) -> int:
+        """One past the largest id."""
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        """Special tokens as ``{text: id}``."""
+    def __len__(self) -> int: ...
+
+def train(
+    files: Sequence[str | PathLike[str]] | None = None,
+    texts: Iterable[str | tuple[str, str]] | None = None,
+    *,
+    vocab_size: int = 65536,
+    special_tokens: Literal["pleias-rag", "none"] = "pleias-rag",
+    reserved: int = 0,
+    extra_special_tokens: Sequence[str] = (),
+    pattern: str = "default",
+    normalization: Literal["nfc", "none", "nfkc"] = "nfc",
+    min_frequency: int = 2,
+    max_token_bytes: int | None = None,
+    doc_per_file: bool = False,
+    skip_invalid: bool = False,
+    languages: Mapping[str, str] | None = None,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+) -> Tokenizer:
+    """Trains a vocabulary, with the same options as ``vocab train``.
+
+    Give ``files`` (txt / jsonl / parquet files or directories; ``languages`` maps file names or
+    stems to language codes) or ``texts`` (an iterable of ``str`` or ``(lang, str)``). The result
+    is identical at any ``num_threads``.
+    """

@@ -1,0 +1,310 @@
+//! `polybpe.Tokenizer`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ahash::{AHashMap, AHashSet};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use rayon::prelude::*;
+
+use polybpe::{bytelevel, TokenId};
+
+use crate::errors::to_py;
+
+/// A byte-level BPE tokenizer (polybpe-trained or loaded from a HuggingFace tokenizer.json).
+#[pyclass(frozen, module = "polybpe")]
+pub struct Tokenizer {
+    pub inner: Arc<polybpe::Tokenizer>,
+}
+
+/// Which special tokens the text may contain as control tokens.
+enum Allowed {
+    None,
+    All,
+    Some(AHashSet<TokenId>),
+}
+
+impl Allowed {
+    fn allows(&self, id: TokenId) -> bool {
+        match self {
+            Allowed::None => false,
+            Allowed::All => true,
+            Allowed::Some(ids) => ids.contains(&id),
+        }
+    }
+}
+
+/// The rules of one encode call, resolved from Python arguments.
+struct Policy {
+    allowed: Allowed,
+    /// Raise when the text contains a special token that is not allowed.
+    check_disallowed: bool,
+}
+
+/// A rayon pool per requested thread count, built once.
+fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+    static POOLS: OnceLock<Mutex<AHashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let Some(n) = threads else { return Ok(None) };
+    if n == 0 {
+        return Err(PyValueError::new_err("num_threads must be at least 1"));
+    }
+    let mut pools = POOLS.get_or_init(Default::default).lock().map_err(|_| PyValueError::new_err("thread pool lock poisoned"))?;
+    if let Some(p) = pools.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?,
+    );
+    pools.insert(n, p.clone());
+    Ok(Some(p))
+}
+
+/// Runs `f` on the pool for `threads` (or the global one).
+fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    Ok(match pool(threads)? {
+        Some(p) => p.install(f),
+        None => f(),
+    })
+}
+
+impl Tokenizer {
+    fn special_id(&self, content: &str) -> PyResult<TokenId> {
+        self.inner
+            .special_tokens()
+            .find(|t| t.content == content)
+            .map(|t| t.id)
+            .ok_or_else(|| PyValueError::new_err(format!("{content:?} is not a special token of this tokenizer")))
+    }
+
+    /// Reads `allowed_special` (None, "all", or an iterable of token strings) and
+    /// `disallowed_special` ("all" or an empty collection / None).
+    fn policy(&self, allowed: Option<&Bound<'_, PyAny>>, disallowed: Option<&Bound<'_, PyAny>>) -> PyResult<Policy> {
+        let allowed = match allowed {
+            None => Allowed::None,
+            Some(a) if a.is_none() => Allowed::None,
+            Some(a) if a.downcast::<PyString>().is_ok() => match a.extract::<String>()?.as_str() {
+                "all" => Allowed::All,
+                "none" => Allowed::None,
+                other => return Err(PyValueError::new_err(format!("allowed_special must be 'all', None or a set of tokens, not {other:?}"))),
+            },
+            Some(a) => {
+                let mut ids = AHashSet::new();
+                for item in a.try_iter()? {
+                    ids.insert(self.special_id(&item?.extract::<String>()?)?);
+                }
+                Allowed::Some(ids)
+            }
+        };
+        let check_disallowed = match disallowed {
+            None => true,
+            Some(d) if d.is_none() => false,
+            Some(d) if d.downcast::<PyString>().is_ok() => match d.extract::<String>()?.as_str() {
+                "all" => true,
+                "none" => false,
+                other => return Err(PyValueError::new_err(format!("disallowed_special must be 'all' or empty, not {other:?}"))),
+            },
+            Some(d) => d.len()? > 0,
+        };
+        Ok(Policy { allowed, check_disallowed })
+    }
+
+    fn encode_one(&self, text: &str, policy: &Policy) -> Result<Vec<TokenId>, EncodeError> {
+        if policy.check_disallowed {
+            if let Some((_, content)) = self.inner.find_disallowed(text, |id| policy.allowed.allows(id)) {
+                return Err(EncodeError::Disallowed(content.to_string()));
+            }
+        }
+        self.inner.encode_allowing(text, |id| policy.allowed.allows(id)).map_err(EncodeError::Library)
+    }
+}
+
+/// Failures of an encode call, converted to Python once the GIL is back.
+enum EncodeError {
+    Disallowed(String),
+    Library(polybpe::Error),
+}
+
+impl From<EncodeError> for PyErr {
+    fn from(e: EncodeError) -> PyErr {
+        match e {
+            EncodeError::Disallowed(token) => PyValueError::new_err(format!(
+                "the text contains the special token {token:?}, which is not allowed. Pass allowed_special={{{token:?}}} (or \"all\") \
+                 to encode it as a special token, or disallowed_special=() to encode it as ordinary text."
+            )),
+            EncodeError::Library(e) => to_py(e),
+        }
+    }
+}
+
+#[pymethods]
+impl Tokenizer {
+    /// Loads a HuggingFace tokenizer.json (byte-level BPE).
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let tok = py.allow_threads(|| polybpe::formats::hf::load(&path)).map_err(to_py)?;
+        Ok(Tokenizer { inner: Arc::new(tok) })
+    }
+
+    /// Parses tokenizer.json text.
+    #[staticmethod]
+    fn from_str(json: &str) -> PyResult<Self> {
+        let tok = polybpe::formats::hf::from_json(json).map_err(PyValueError::new_err)?;
+        Ok(Tokenizer { inner: Arc::new(tok) })
+    }
+
+    /// Writes the tokenizer as a HuggingFace tokenizer.json (atomically).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.allow_threads(|| polybpe::formats::hf::save(&self.inner, &path)).map_err(to_py)
+    }
+
+    /// The tokenizer.json text.
+    fn to_str(&self) -> PyResult<String> {
+        polybpe::formats::hf::to_json(&self.inner).map_err(to_py)
+    }
+
+    /// Encodes one string to token ids.
+    #[pyo3(signature = (text, *, allowed_special=None, disallowed_special=None))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        allowed_special: Option<&Bound<'_, PyAny>>,
+        disallowed_special: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<TokenId>> {
+        let policy = self.policy(allowed_special, disallowed_special)?;
+        Ok(py.allow_threads(|| self.encode_one(text, &policy))?)
+    }
+
+    /// Encodes many strings in parallel with the GIL released.
+    ///
+    /// Returns a list of lists, or with `return_numpy=True` a tuple `(ids, offsets)`: a flat
+    /// `uint32` array of all ids and an `int64` array of `len(texts) + 1` offsets, so text `i`
+    /// is `ids[offsets[i]:offsets[i + 1]]`.
+    #[pyo3(signature = (texts, *, num_threads=None, return_numpy=false, allowed_special=None, disallowed_special=None))]
+    fn encode_batch<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<String>,
+        num_threads: Option<usize>,
+        return_numpy: bool,
+        allowed_special: Option<&Bound<'py, PyAny>>,
+        disallowed_special: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<PyObject> {
+        let policy = self.policy(allowed_special, disallowed_special)?;
+        let encoded: Result<Vec<Vec<TokenId>>, EncodeError> = py.allow_threads(|| {
+            in_pool(num_threads, || texts.par_iter().map(|t| self.encode_one(t, &policy)).collect())
+        })?;
+        let encoded = encoded?;
+        if !return_numpy {
+            return Ok(encoded.into_pyobject(py)?.into_any().unbind());
+        }
+        let (flat, offsets) = py.allow_threads(|| {
+            let total: usize = encoded.iter().map(Vec::len).sum();
+            let mut flat = Vec::with_capacity(total);
+            let mut offsets = Vec::with_capacity(encoded.len() + 1);
+            offsets.push(0i64);
+            for ids in &encoded {
+                flat.extend_from_slice(ids);
+                offsets.push(flat.len() as i64);
+            }
+            (flat, offsets)
+        });
+        let flat: Bound<'py, PyArray1<u32>> = flat.into_pyarray(py);
+        let offsets: Bound<'py, PyArray1<i64>> = offsets.into_pyarray(py);
+        Ok((flat, offsets).into_pyobject(py)?.into_any().unbind())
+    }
+
+    /// Ids of a Pleias RAG prompt: `<|query_start|>query<|query_end|>\n`, then for each source
+    /// `<|source_start|><|source_id_start|>id<|source_id_end|>text<|source_end|>\n`, then
+    /// `<|source_analysis_start|>`. `sources` holds texts (numbered from 1) or `(id, text)`
+    /// pairs. Special-token text inside the query or sources stays ordinary text.
+    fn encode_rag_prompt(&self, py: Python<'_>, query: &str, sources: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<TokenId>> {
+        let mut parsed = Vec::with_capacity(sources.len());
+        for (i, source) in sources.iter().enumerate() {
+            let source = if let Ok(text) = source.extract::<String>() {
+                polybpe::prompt::Source { id: (i + 1).to_string(), text }
+            } else if let Ok((id, text)) = source.extract::<(Bound<'_, PyAny>, String)>() {
+                polybpe::prompt::Source { id: id.str()?.to_string(), text }
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!("sources[{i}] must be a str or an (id, text) pair")));
+            };
+            parsed.push(source);
+        }
+        py.allow_threads(|| polybpe::prompt::pleias_rag_prompt(&self.inner, query, &parsed)).map_err(to_py)
+    }
+
+    /// Number of tokens of a string (special-token text counted as ordinary text).
+    fn count_tokens(&self, py: Python<'_>, text: &str) -> PyResult<usize> {
+        Ok(py.allow_threads(|| self.inner.encode_allowing(text, |_| false)).map_err(to_py)?.len())
+    }
+
+    /// Decodes ids to text (bytes cut inside a character become U+FFFD).
+    fn decode(&self, py: Python<'_>, ids: Vec<TokenId>) -> PyResult<String> {
+        py.allow_threads(|| self.inner.decode(&ids)).map_err(|e| PyKeyError::new_err(e.to_string()))
+    }
+
+    /// Decodes many id sequences in parallel.
+    #[pyo3(signature = (batch, *, num_threads=None))]
+    fn decode_batch(&self, py: Python<'_>, batch: Vec<Vec<TokenId>>, num_threads: Option<usize>) -> PyResult<Vec<String>> {
+        let out: Result<Vec<String>, polybpe::Error> =
+            py.allow_threads(|| in_pool(num_threads, || batch.par_iter().map(|ids| self.inner.decode(ids)).collect()))?;
+        out.map_err(|e| PyKeyError::new_err(e.to_string()))
+    }
+
+    /// The bytes of a token id.
+    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: TokenId) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let bytes = self.inner.id_to_bytes(id).ok_or_else(|| PyKeyError::new_err(format!("token id {id} is not in the vocabulary")))?;
+        Ok(pyo3::types::PyBytes::new(py, bytes))
+    }
+
+    /// The id of a token given in HF's byte-level spelling (`"Ġthe"`) or as a special
+    /// token's text; `None` if there is none.
+    fn token_to_id(&self, token: &str) -> Option<TokenId> {
+        if let Some(t) = self.inner.added_tokens().iter().find(|t| t.content == token) {
+            return Some(t.id);
+        }
+        bytelevel::decode_str(token).and_then(|bytes| self.inner.model().token_id(&bytes))
+    }
+
+    /// The HF byte-level spelling of a token id (special tokens as their text); `None` if the
+    /// id is unused.
+    fn id_to_token(&self, id: TokenId) -> Option<String> {
+        if let Some(t) = self.inner.added_tokens().iter().find(|t| t.id == id) {
+            return Some(t.content.clone());
+        }
+        self.inner.model().token_bytes(id).map(bytelevel::encode_bytes)
+    }
+
+    /// One past the largest id.
+    #[getter]
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+
+    /// Special tokens as {text: id}.
+    #[getter]
+    fn special_tokens<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for t in self.inner.special_tokens() {
+            dict.set_item(&t.content, t.id)?;
+        }
+        Ok(dict)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.vocab_size()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Tokenizer(vocab_size={}, special_tokens={}, normalization={:?}, pattern={:?})",
+            self.inner.vocab_size(),
+            self.inner.special_tokens().count(),
+            self.inner.normalization().name(),
+            self.inner.pre_tokenizer().pattern().map_or("custom chain", |p| p.name())
+        )
+    }
+}

@@ -1,0 +1,120 @@
+//! `polybpe.train`: the CLI's training options, from Python.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+
+use polybpe::corpus::{CorpusOptions, Document};
+use polybpe::special::{special_token_list, SpecialPreset};
+use polybpe::train::{Silent, TrainConfig, WordCounter};
+use polybpe::{Normalization, Pattern, PreTokenizer};
+
+use crate::errors::to_py;
+use crate::tokenizer::Tokenizer;
+
+/// Language of texts given without one.
+const UNDETERMINED: &str = "und";
+
+/// Trains a vocabulary from files or from an iterable of texts.
+///
+/// `files`: paths of txt / jsonl / parquet files or directories. `texts`: an iterable of `str`
+/// or `(lang, str)` pairs. Exactly one of the two must be given.
+#[pyfunction]
+#[pyo3(signature = (files=None, texts=None, *, vocab_size=65536, special_tokens="pleias-rag", reserved=0,
+    extra_special_tokens=Vec::new(), pattern="default", normalization="nfc", min_frequency=2, max_token_bytes=None,
+    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192))]
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    py: Python<'_>,
+    files: Option<Vec<PathBuf>>,
+    texts: Option<&Bound<'_, PyAny>>,
+    vocab_size: usize,
+    special_tokens: &str,
+    reserved: usize,
+    extra_special_tokens: Vec<String>,
+    pattern: &str,
+    normalization: &str,
+    min_frequency: u64,
+    max_token_bytes: Option<usize>,
+    doc_per_file: bool,
+    skip_invalid: bool,
+    languages: Option<BTreeMap<String, String>>,
+    num_threads: Option<usize>,
+    batch_size: usize,
+) -> PyResult<Tokenizer> {
+    let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
+    let config = TrainConfig {
+        vocab_size,
+        normalization: Normalization::parse(normalization).map_err(to_py)?,
+        pattern: Pattern::parse(pattern),
+        special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
+        min_frequency,
+        max_token_bytes,
+    };
+    config.validate().map_err(to_py)?;
+    let pool = match num_threads {
+        Some(0) => return Err(PyValueError::new_err("num_threads must be at least 1")),
+        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?),
+        None => None,
+    };
+    let run = |f: &(dyn Fn() -> polybpe::Result<polybpe::Tokenizer> + Sync)| match &pool {
+        Some(p) => p.install(f),
+        None => f(),
+    };
+    let tokenizer = match (files, texts) {
+        (Some(files), None) => {
+            let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
+            py.allow_threads(|| run(&|| polybpe::train::train(&files, options.clone(), &config, &Silent).map(|(t, _)| t)))
+        }
+        (None, Some(texts)) => {
+            let pre = PreTokenizer::from_pattern(config.pattern.clone()).map_err(to_py)?;
+            let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+            let mut batch = Vec::with_capacity(batch_size.max(1));
+            for item in texts.try_iter()? {
+                batch.push(document(&item?)?);
+                if batch.len() >= batch_size.max(1) {
+                    let docs = std::mem::take(&mut batch);
+                    py.allow_threads(|| run_count(&pool, &mut counter, &docs)).map_err(to_py)?;
+                }
+            }
+            py.allow_threads(|| run_count(&pool, &mut counter, &batch)).map_err(to_py)?;
+            if counter.distinct_words() == 0 {
+                return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
+            }
+            let counts = counter.finish();
+            py.allow_threads(|| run(&|| polybpe::train::train_from_counts(&counts, &config, &Silent).map(|(t, _)| t)))
+        }
+        _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
+    }
+    .map_err(to_py)?;
+    Ok(Tokenizer { inner: Arc::new(tokenizer) })
+}
+
+fn run_count(pool: &Option<rayon::ThreadPool>, counter: &mut WordCounter, docs: &[Document]) -> polybpe::Result<()> {
+    match pool {
+        Some(p) => p.install(|| counter.add_batch(docs)),
+        None => counter.add_batch(docs),
+    }
+}
+
+/// A `str` or a `(lang, str)` pair from the texts iterable.
+fn document(item: &Bound<'_, PyAny>) -> PyResult<Document> {
+    if let Ok(text) = item.downcast::<PyString>() {
+        return Ok(Document { lang: Arc::from(UNDETERMINED), text: text.to_str()?.to_string() });
+    }
+    if let Ok(pair) = item.downcast::<PyTuple>() {
+        if pair.len() == 2 {
+            let lang: String = pair.get_item(0)?.extract()?;
+            let text: String = pair.get_item(1)?.extract()?;
+            return Ok(Document { lang: Arc::from(lang.as_str()), text });
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "texts must yield str or (lang, str) pairs, got {}",
+        item.get_type().name()?
+    )))
+}

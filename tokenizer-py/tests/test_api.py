@@ -1,0 +1,163 @@
+"""The Python API: encoding, batches, numpy output, special tokens, errors, threads, training."""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import polybpe
+
+CORPUS = [
+    ("fr", "Le château d'Ørsted est ſouvent cité. L'homme et la femme qu'il aime."),
+    ("de", "Die Straße ist lang, und der Müller ſagt: Guten Tag. Über 1789 Häuſer."),
+    ("en", "The quick brown fox doesn't jump over the lazy dog's back; we're sure."),
+] * 30
+
+
+@pytest.fixture(scope="module")
+def tok() -> polybpe.Tokenizer:
+    return polybpe.train(texts=CORPUS, vocab_size=420, special_tokens="pleias-rag")
+
+
+def test_train_from_texts_and_round_trip(tok):
+    assert tok.vocab_size == 420
+    assert tok.special_tokens["<|source_end|>"] == 7
+    text = "Le château ſouvent! 🎉 e\u0301"
+    assert tok.decode(tok.encode(text)) == "Le château ſouvent! 🎉 é"
+    assert tok.count_tokens(text) == len(tok.encode(text))
+
+
+def test_same_result_at_any_thread_count():
+    one = polybpe.train(texts=CORPUS, vocab_size=400, num_threads=1)
+    two = polybpe.train(texts=CORPUS, vocab_size=400, num_threads=2)
+    assert one.to_str() == two.to_str()
+
+
+def test_train_from_files(tmp_path: Path):
+    (tmp_path / "fr.txt").write_text("\n".join(t for l, t in CORPUS if l == "fr"), encoding="utf-8")
+    (tmp_path / "de.txt").write_text("\n".join(t for l, t in CORPUS if l == "de"), encoding="utf-8")
+    tok = polybpe.train(files=[tmp_path], vocab_size=320, special_tokens="none")
+    assert tok.vocab_size == 320
+    assert tok.special_tokens == {}
+
+
+def test_save_and_load(tok, tmp_path: Path):
+    path = tmp_path / "tok.json"
+    tok.save(path)
+    back = polybpe.Tokenizer.from_file(path)
+    assert back.to_str() == tok.to_str()
+    assert back.encode("l'homme ſagt") == tok.encode("l'homme ſagt")
+
+
+def test_batch_lists_and_numpy(tok):
+    texts = ["", "le chat", "Die Straße " * 50, "ſ"]
+    lists = tok.encode_batch(texts)
+    assert lists == [tok.encode(t) for t in texts]
+    ids, offsets = tok.encode_batch(texts, return_numpy=True, num_threads=2)
+    assert ids.dtype == np.uint32 and offsets.dtype == np.int64
+    assert offsets.shape == (len(texts) + 1,) and offsets[0] == 0 and offsets[-1] == len(ids)
+    for i, expected in enumerate(lists):
+        assert ids[offsets[i]:offsets[i + 1]].tolist() == expected
+    assert tok.decode_batch(lists) == [tok.decode(x) for x in lists]
+
+
+def test_empty_and_huge_strings(tok):
+    assert tok.encode("") == []
+    assert tok.decode([]) == ""
+    huge = "ſ" * 200_000 + " le chat " * 20_000
+    assert tok.decode(tok.encode(huge)) == huge
+
+
+def test_special_tokens_like_tiktoken(tok):
+    doc = "Citation: <|source_end|> fin"
+    with pytest.raises(ValueError, match="source_end"):
+        tok.encode(doc)
+    as_text = tok.encode(doc, disallowed_special=())
+    assert 7 not in as_text and tok.decode(as_text) == doc
+    as_special = tok.encode(doc, allowed_special={"<|source_end|>"})
+    assert as_special.count(7) == 1
+    assert tok.encode(doc, allowed_special="all") == as_special
+    with pytest.raises(ValueError):
+        tok.encode(doc, allowed_special={"<|not_a_token|>"})
+    with pytest.raises(ValueError):
+        tok.encode_batch(["ok", doc])
+
+
+def test_rag_prompt_inserts_real_ids(tok):
+    ids = tok.encode_rag_prompt("Qui ?", ["Le texte.", (7, "Autre <|source_end|> texte")])
+    sp = tok.special_tokens
+    assert ids[0] == sp["<|query_start|>"] and ids[-1] == sp["<|source_analysis_start|>"]
+    assert ids.count(sp["<|source_end|>"]) == 2
+    assert ids.count(sp["<|source_id_start|>"]) == 2
+    assert "Autre <|source_end|> texte" in tok.decode(ids)
+
+
+def test_token_lookups(tok):
+    assert tok.token_to_id("<|end_of_text|>") == 2
+    assert tok.id_to_token(2) == "<|end_of_text|>"
+    space_id = tok.token_to_id("Ġ")
+    assert space_id is not None and tok.decode_single_token_bytes(space_id) == b" "
+    assert tok.token_to_id("not-a-token-at-all") is None
+    assert tok.id_to_token(10**6) is None
+
+
+def test_errors_are_python_exceptions(tmp_path: Path, tok):
+    with pytest.raises(FileNotFoundError):
+        polybpe.Tokenizer.from_file(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": {"type": "BPE", "byte_fallback": true, "vocab": {}, "merges": []}}')
+    with pytest.raises(ValueError, match="byte_fallback"):
+        polybpe.Tokenizer.from_file(bad)
+    bad.write_text("{ truncated")
+    with pytest.raises(ValueError, match="JSON"):
+        polybpe.Tokenizer.from_file(bad)
+    with pytest.raises(KeyError):
+        tok.decode([10**7])
+    with pytest.raises(ValueError, match="too small"):
+        polybpe.train(texts=CORPUS, vocab_size=100)
+    with pytest.raises(ValueError, match="empty"):
+        polybpe.train(texts=[], vocab_size=300)
+    with pytest.raises(TypeError):
+        polybpe.train(texts=[42], vocab_size=300)
+    with pytest.raises(TypeError):
+        polybpe.train(vocab_size=300)
+    with pytest.raises(FileNotFoundError):
+        polybpe.train(files=[tmp_path / "nope.txt"], vocab_size=300)
+    with pytest.raises(ValueError):
+        tok.encode_batch(["x"], num_threads=0)
+    invalid = tmp_path / "fr.txt"
+    invalid.write_bytes(b"bonjour\ncaf\xe9\n")
+    with pytest.raises(ValueError, match="byte offset 11"):
+        polybpe.train(files=[invalid], vocab_size=300)
+
+
+def test_thread_safety(tok):
+    texts = [t for _, t in CORPUS]
+    expected = tok.encode_batch(texts)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                results.append(tok.encode_batch(texts) == expected and [tok.encode(t) for t in texts] == expected)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 120 and all(results)
+
+
+def test_side_by_side_with_tokenizers_and_transformers(tok, tmp_path: Path):
+    from tokenizers import Tokenizer as HfTokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    path = tmp_path / "tok.json"
+    tok.save(path)
+    text = "L'homme d’État ſagt: don't 1789!"
+    assert HfTokenizer.from_file(str(path)).encode(text, add_special_tokens=False).ids == tok.encode(text)
+    assert PreTrainedTokenizerFast(tokenizer_file=str(path)).encode(text, add_special_tokens=False) == tok.encode(text)

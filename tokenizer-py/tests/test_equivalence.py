@@ -1,0 +1,60 @@
+"""polybpe gives the ids of the real `tokenizers` library on other projects' byte-level
+tokenizer.json files: the first 2 MB of each training file and every parallel line."""
+
+from pathlib import Path
+
+import pytest
+from tokenizers import Tokenizer as HfTokenizer
+
+import polybpe
+
+HF_FILES = {
+    "gpt2": "gpt2/gpt2.json",
+    "olmo-dolma2": "olmo-dolma2/allenai_dolma2.json",
+    "olmo-neox": "olmo-gpt-neox-20b-pii-special/allenai_eleuther-ai-gpt-neox-20b-pii-special.json",
+    "falcon": "falcon/tokenizer.json",
+    "whisper-large-v3": "whisper-large-v3/tokenizer.json",
+    "roberta-base": "roberta-base/tokenizer.json",
+}
+
+PREFIX_BYTES = 2_000_000
+
+
+def lines_of(path: Path, limit: int | None) -> list[str]:
+    data = path.read_bytes()
+    if limit is not None and len(data) > limit:
+        data = data[:limit]
+        data = data[: data.rfind(b"\n")]
+    return data.decode("utf-8").splitlines()
+
+
+def texts(shared: Path) -> dict[str, list[str]]:
+    out = {}
+    for f in sorted((shared / "corpus" / "train").glob("*.txt")):
+        out[f"train/{f.name}"] = lines_of(f, PREFIX_BYTES)
+    for f in sorted((shared / "corpus" / "parallel").glob("*.txt")):
+        out[f"parallel/{f.name}"] = lines_of(f, None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(shared):
+    return texts(shared)
+
+
+@pytest.mark.parametrize("name", sorted(HF_FILES))
+def test_hf_tokenizer_json(shared, corpus, name):
+    path = shared / "tokenizers" / HF_FILES[name]
+    ours = polybpe.Tokenizer.from_file(path)
+    theirs = HfTokenizer.from_file(str(path))
+    for label, lines in corpus.items():
+        a = ours.encode_batch(lines, disallowed_special=())
+        b = [e.ids for e in theirs.encode_batch(lines, add_special_tokens=False)]
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert x == y, f"{name} {label} line {i + 1}: {lines[i][:80]!r}"
+
+
+@pytest.mark.parametrize("name", ["lucie-7b/tokenizer.json", "mistral-7b-v0.1/tokenizer.json"])
+def test_sentencepiece_files_refused(shared, name):
+    with pytest.raises(ValueError, match="byte_fallback"):
+        polybpe.Tokenizer.from_file(shared / "tokenizers" / name)
