@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, integration and CLI tests, then the Python end-to-end suite
-# against the real `tokenizers` and `transformers`. Data from ../shared is used when present
-# (POLYBPE_SHARED overrides the path); tests that need it are skipped without it.
+# Runs every test: Rust unit, integration and CLI tests, then the Python suites: the package
+# `polybpe` (built into .venv with maturin) and the end-to-end checks against the real
+# `tokenizers` and `transformers`. Data from ../shared is used when present (POLYBPE_SHARED
+# overrides the path); tests that need it are skipped without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 scripts/setup-venv.sh
 cargo test --quiet
 cargo build --quiet -p vocab
-export POLYBPE_VOCAB_BIN="$PWD/target/debug/vocab"
+(cd tokenizer-py && VIRTUAL_ENV="$ROOT/.venv" "$ROOT/.venv/bin/maturin" develop --release --quiet)
+export POLYBPE_VOCAB_BIN="$ROOT/target/debug/vocab"
 .venv/bin/python -m pytest tests/python -q
+.venv/bin/python -m pytest tokenizer-py/tests -q

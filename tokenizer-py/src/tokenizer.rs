@@ -148,6 +148,21 @@ impl Tokenizer {
         Ok(Tokenizer { inner: Arc::new(tok) })
     }
 
+    /// Loads a tiktoken rank file (`base64(token) rank` per line) with a named split pattern
+    /// (`r50k`, `p50k`, `cl100k`, `o200k`, `llama3`, `qwen`, `whisper`) or a regex. The named
+    /// OpenAI encodings get their special tokens.
+    #[staticmethod]
+    #[pyo3(signature = (path, pattern="cl100k"))]
+    fn from_tiktoken(py: Python<'_>, path: PathBuf, pattern: &str) -> PyResult<Self> {
+        let tok = py.allow_threads(|| polybpe::formats::tiktoken::load(&path, pattern)).map_err(to_py)?;
+        Ok(Tokenizer { inner: Arc::new(tok) })
+    }
+
+    /// Writes the model tokens as a tiktoken rank file (atomically).
+    fn save_tiktoken(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.allow_threads(|| polybpe::formats::tiktoken::save(&self.inner, &path)).map_err(to_py)
+    }
+
     /// Parses tokenizer.json text.
     #[staticmethod]
     fn from_str(json: &str) -> PyResult<Self> {

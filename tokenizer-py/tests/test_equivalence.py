@@ -58,3 +58,39 @@ def test_hf_tokenizer_json(shared, corpus, name):
 def test_sentencepiece_files_refused(shared, name):
     with pytest.raises(ValueError, match="byte_fallback"):
         polybpe.Tokenizer.from_file(shared / "tokenizers" / name)
+
+
+TIKTOKEN_FILES = {
+    "r50k_base": ("r50k_base/r50k_base.tiktoken", "r50k"),
+    "p50k_base": ("p50k_base/p50k_base.tiktoken", "p50k"),
+    "cl100k_base": ("cl100k_base/cl100k_base.tiktoken", "cl100k"),
+    "o200k_base": ("o200k_base/o200k_base.tiktoken", "o200k"),
+}
+
+
+def tiktoken_encoding(name: str, ranks: Path):
+    """tiktoken's own definition of `name` (pattern, specials) with ranks from a local file."""
+    tiktoken = pytest.importorskip("tiktoken")
+    import tiktoken_ext.openai_public as public
+    from tiktoken.load import load_tiktoken_bpe
+
+    public.load_tiktoken_bpe = lambda *_args, **_kw: load_tiktoken_bpe(str(ranks))
+    return tiktoken.Encoding(**getattr(public, name)())
+
+
+@pytest.mark.parametrize("name", sorted(TIKTOKEN_FILES))
+def test_tiktoken_rank_files(shared, corpus, name):
+    file, pattern = TIKTOKEN_FILES[name]
+    path = shared / "tokenizers" / file
+    ours = polybpe.Tokenizer.from_tiktoken(path, pattern=pattern)
+    theirs = tiktoken_encoding(name, path)
+    for label, lines in corpus.items():
+        a = ours.encode_batch(lines, disallowed_special=())
+        b = theirs.encode_ordinary_batch(lines)
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert x == y, f"{name} {label} line {i + 1}: {lines[i][:80]!r}"
+    # Special tokens: both refuse them by default and encode them when allowed.
+    text = "a<|endoftext|>b"
+    with pytest.raises(ValueError):
+        ours.encode(text)
+    assert ours.encode(text, allowed_special="all") == theirs.encode(text, allowed_special="all")

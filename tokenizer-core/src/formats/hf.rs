@@ -72,7 +72,7 @@ pub fn to_json(tokenizer: &Tokenizer) -> Result<String> {
         "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
         "model": {
             "type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
-            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": model.ignore_merges(),
             "vocab": Value::Object(vocab), "merges": merges
         }
     });

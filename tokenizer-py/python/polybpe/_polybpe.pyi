@@ -25,6 +25,12 @@ class Tokenizer:
         """Loads a tokenizer.json. Raises OSError if unreadable, ValueError if it is not a
         byte-level BPE polybpe can encode exactly (e.g. SentencePiece byte_fallback models)."""
     @staticmethod
+    def from_tiktoken(path: str | PathLike[str], pattern: str = "cl100k") -> Tokenizer:
+        """Loads a tiktoken rank file with a named pattern (r50k, p50k, cl100k, o200k, llama3,
+        qwen, whisper) or a regex; ids equal tiktoken's."""
+    def save_tiktoken(self, path: str | PathLike[str]) -> None:
+        """Writes the model tokens as a tiktoken rank file."""
+    @staticmethod
     def from_str(json: str) -> Tokenizer:
         """Parses tokenizer.json text."""
     def save(self, path: str | PathLike[str]) -> None:
