@@ -84,5 +84,21 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, split, count_and_merge, encode);
+/// Encoding document by document (each line a document, as in `peers.py`) with cl100k.
+fn encode_cl100k(c: &mut Criterion) {
+    let ranks = shared().join("tokenizers/cl100k_base/cl100k_base.tiktoken");
+    let Ok(tok) = polybpe::formats::tiktoken::load(&ranks, "cl100k") else { return };
+    let mut group = c.benchmark_group("encode-lines");
+    for lang in LANGS {
+        let Some(text) = sample(lang, 1 << 20) else { return };
+        let lines: Vec<&str> = text.lines().collect();
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("cl100k", lang), &lines, |b, lines| {
+            b.iter(|| lines.iter().map(|line| tok.encode(line, AllowedSpecial::None).unwrap().len()).sum::<usize>())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, split, count_and_merge, encode, encode_cl100k);
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 
 use ahash::AHashMap;
 
+use crate::piece_cache::{PieceKey, WordMap};
 use crate::{bytelevel, Error, Result};
 
 /// A token id.
@@ -31,10 +32,14 @@ pub struct BpeModel {
     missing_bytes: Vec<u8>,
     /// Merges in priority order (index = rank).
     merges: Vec<Merge>,
-    /// (left, right) → (rank, result), for encoding.
-    ranks: AHashMap<(TokenId, TokenId), (u32, TokenId)>,
+    /// [`pair_key`]`(left, right)` → (rank, result), for encoding.
+    ranks: WordMap<u64, (u32, TokenId)>,
     /// HF `ignore_merges`: a piece that is itself a token is emitted whole.
     ignore_merges: bool,
+    /// Tokens of 2..=23 bytes that encode to themselves (all of them under `ignore_merges`):
+    /// a piece found here is one token, with no merging and no cache entry. Most pieces of
+    /// ordinary text are such tokens.
+    whole: WordMap<PieceKey, TokenId>,
 }
 
 impl BpeModel {
@@ -68,11 +73,50 @@ impl BpeModel {
         if missing_bytes.len() == 256 {
             return Err(Error::config("the vocabulary has no single-byte tokens: not a byte-level vocabulary"));
         }
-        let mut model = BpeModel { tokens, ids, byte_ids, missing_bytes, merges: Vec::new(), ranks: AHashMap::new(), ignore_merges };
+        let mut model = BpeModel {
+            tokens,
+            ids,
+            byte_ids,
+            missing_bytes,
+            merges: Vec::new(),
+            ranks: WordMap::default(),
+            ignore_merges,
+            whole: WordMap::default(),
+        };
         for &(left, right) in merge_pairs {
             model.push_merge(left, right)?;
         }
+        model.whole = model.whole_tokens();
         Ok(model)
+    }
+
+    /// The tokens that merging their own bytes gives back whole.
+    fn whole_tokens(&self) -> WordMap<PieceKey, TokenId> {
+        use rayon::prelude::*;
+        let candidates: Vec<(PieceKey, TokenId)> = self
+            .tokens()
+            .filter_map(|(id, bytes)| PieceKey::new(bytes).map(|key| (key, id)))
+            .collect();
+        let whole: Vec<(PieceKey, TokenId)> = if self.ignore_merges {
+            candidates
+        } else {
+            candidates
+                .into_par_iter()
+                .filter(|&(_, id)| {
+                    let mut out = Vec::new();
+                    self.merge_bytes(self.token_bytes(id).unwrap_or_default(), &mut out);
+                    out == [id]
+                })
+                .collect()
+        };
+        whole.into_iter().collect()
+    }
+
+    /// The id of `piece` when it is one token by itself (see `whole`), for pieces of 2..=23
+    /// bytes given as their cache key.
+    #[inline]
+    pub(crate) fn whole_token(&self, key: &PieceKey) -> Option<TokenId> {
+        self.whole.get(key).copied()
     }
 
     /// Appends a merge; its result must already be a token.
@@ -91,7 +135,7 @@ impl BpeModel {
         })?;
         let rank = self.merges.len() as u32;
         // The first rule for a pair wins, as in HF (later duplicates are unreachable).
-        self.ranks.entry((left, right)).or_insert((rank, result));
+        self.ranks.entry(pair_key(left, right)).or_insert((rank, result));
         self.merges.push(Merge { left, right, result });
         Ok(())
     }
@@ -161,6 +205,11 @@ impl BpeModel {
                 return;
             }
         }
+        self.merge_bytes(piece, out);
+    }
+
+    /// Byte ids of `piece`, merged by rank (no whole-piece lookup).
+    fn merge_bytes(&self, piece: &[u8], out: &mut Vec<TokenId>) {
         let start = out.len();
         if self.missing_bytes.is_empty() {
             out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
@@ -174,22 +223,57 @@ impl BpeModel {
         }
     }
 
-    /// Quadratic but cache-friendly: rescan the pairs after every merge. Fastest for the short
-    /// pieces that make up almost all text (tiktoken makes the same choice below 100 bytes).
+    /// The (rank, result) of merging `left` and `right`, if a rule exists.
+    #[inline]
+    fn pair(&self, left: TokenId, right: TokenId) -> Option<(u32, TokenId)> {
+        self.ranks.get(&pair_key(left, right)).copied()
+    }
+
+    /// Quadratic but cache-friendly, for the short pieces that make up almost all text: the
+    /// rank of each adjacent pair is kept in an array, only the two pairs next to a merge are
+    /// looked up again, and the next merge is found by a linear scan of the array (tiktoken
+    /// makes the same choice below 100 bytes).
     fn merge_short(&self, symbols: &mut Vec<TokenId>, start: usize) {
+        const NO_MERGE: (u32, TokenId) = (u32::MAX, 0);
+        let n = symbols.len() - start;
+        if n < 2 {
+            return;
+        }
+        let mut pairs = [NO_MERGE; LONG_PIECE];
+        let syms = &mut symbols[start..];
+        for i in 0..n - 1 {
+            pairs[i] = self.pair(syms[i], syms[i + 1]).unwrap_or(NO_MERGE);
+        }
+        let mut len = n;
         loop {
-            let mut best: Option<(u32, usize, TokenId)> = None;
-            for i in start..symbols.len().saturating_sub(1) {
-                if let Some(&(rank, result)) = self.ranks.get(&(symbols[i], symbols[i + 1])) {
-                    if best.is_none_or(|(r, _, _)| rank < r) {
-                        best = Some((rank, i, result));
-                    }
+            // The lowest rank, leftmost among equals.
+            let mut best = 0;
+            for i in 1..len - 1 {
+                if pairs[i].0 < pairs[best].0 {
+                    best = i;
                 }
             }
-            let Some((_, i, result)) = best else { break };
-            symbols[i] = result;
-            symbols.remove(i + 1);
+            let (rank, result) = pairs[best];
+            if rank == u32::MAX {
+                break;
+            }
+            syms[best] = result;
+            syms.copy_within(best + 2..len, best + 1);
+            pairs.copy_within(best + 1..len - 1, best);
+            len -= 1;
+            if best + 1 < len {
+                pairs[best] = self.pair(syms[best], syms[best + 1]).unwrap_or(NO_MERGE);
+            } else {
+                pairs[best] = NO_MERGE;
+            }
+            if best > 0 {
+                pairs[best - 1] = self.pair(syms[best - 1], syms[best]).unwrap_or(NO_MERGE);
+            }
+            if len < 2 {
+                break;
+            }
         }
+        symbols.truncate(start + len);
     }
 
     /// O(n log n) for long pieces (a megabyte without spaces must not take minutes): symbols
@@ -207,7 +291,7 @@ impl BpeModel {
         let mut alive = vec![true; n];
         let mut heap: BinaryHeap<Reverse<(u32, usize, TokenId, TokenId)>> = BinaryHeap::new();
         let push = |heap: &mut BinaryHeap<_>, ids: &[TokenId], i: usize, j: usize| {
-            if let Some(&(rank, _)) = self.ranks.get(&(ids[i], ids[j])) {
+            if let Some((rank, _)) = self.pair(ids[i], ids[j]) {
                 heap.push(Reverse((rank, i, ids[i], ids[j])));
             }
         };
@@ -244,6 +328,12 @@ impl BpeModel {
 /// Pieces longer than this (in bytes) use the heap-based merge.
 const LONG_PIECE: usize = 128;
 
+/// A merge pair as one word, the key of the rank table.
+#[inline]
+fn pair_key(left: TokenId, right: TokenId) -> u64 {
+    ((left as u64) << 32) | right as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +358,45 @@ mod tests {
         assert_eq!(out, vec![257, 257]);
     }
 
+    /// The textbook rule: rescan every pair after each merge, apply the lowest rank.
+    fn naive_merge(m: &BpeModel, symbols: &mut Vec<TokenId>) {
+        loop {
+            let mut best: Option<(u32, usize, TokenId)> = None;
+            for i in 0..symbols.len().saturating_sub(1) {
+                if let Some((rank, result)) = m.pair(symbols[i], symbols[i + 1]) {
+                    if best.is_none_or(|(r, _, _)| rank < r) {
+                        best = Some((rank, i, result));
+                    }
+                }
+            }
+            let Some((_, i, result)) = best else { break };
+            symbols[i] = result;
+            symbols.remove(i + 1);
+        }
+    }
+
+    #[test]
+    fn short_merge_matches_the_textbook_rule() {
+        let (a, b, c) = (b'a' as u32, b'b' as u32, b'c' as u32);
+        let m = model(&[b"bc", b"ab", b"abc", b"aa", b"aaaa"], &[(b, c), (a, b), (a, 256), (a, a), (259, 259)]);
+        let mut state = 12345u64;
+        for len in 0..=LONG_PIECE {
+            for _ in 0..20 {
+                let piece: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        b"abc"[(state >> 33) as usize % 3]
+                    })
+                    .collect();
+                let mut expected = piece.iter().map(|&b| b as u32).collect::<Vec<_>>();
+                naive_merge(&m, &mut expected);
+                let mut got = vec![7];
+                m.encode_piece(&piece, &mut got);
+                assert_eq!(&got[1..], &expected[..], "piece {:?}", String::from_utf8_lossy(&piece));
+            }
+        }
+    }
+
     #[test]
     fn long_and_short_merges_agree() {
         let (a, b, c) = (b'a' as u32, b'b' as u32, b'c' as u32);
@@ -275,7 +404,7 @@ mod tests {
         let pieces: Vec<Vec<u8>> = vec![b"abcabcaab".repeat(40), b"a".repeat(301), b"abababcbcbca".repeat(30), b"cab".repeat(50)];
         for piece in pieces {
             let mut short = (0..piece.len()).map(|i| piece[i] as u32).collect::<Vec<_>>();
-            m.merge_short(&mut short, 0);
+            naive_merge(&m, &mut short);
             let mut long = Vec::new();
             m.encode_piece(&piece, &mut long);
             assert!(piece.len() > LONG_PIECE);

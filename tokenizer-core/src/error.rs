@@ -41,6 +41,11 @@ pub enum Error {
     #[error("the corpus is empty: {0}")]
     EmptyCorpus(String),
 
+    /// The text contains a special token's text that the caller neither allowed nor accepted
+    /// as ordinary text.
+    #[error("the text contains the special token {token:?}, which is not allowed here")]
+    DisallowedSpecial { token: String },
+
     /// Settings that cannot work together (vocab too small, bad regex, unknown preset…).
     #[error("{0}")]
     Config(String),

@@ -1,78 +1,13 @@
 //! The full encoding pipeline: special-token scan → normalize → split → BPE, and decoding.
 
-use std::cell::RefCell;
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use ahash::AHashMap;
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
+use crate::piece_cache::{with_scratch, PieceKey};
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
-
-/// A thread's cache is cleared when it reaches this many pieces (~10 MB at most).
-const PIECE_CACHE_ENTRIES: usize = 200_000;
-/// Tokenizers whose caches a thread keeps at once.
-const CACHED_TOKENIZERS: usize = 4;
-
-/// A cached piece, stored inline: comparing and hashing 24 bytes in registers is much cheaper
-/// than hashing a heap slice and calling `memcmp` (measured: `memcmp` alone was 15% of encode
-/// time with boxed keys). Pieces longer than 23 bytes are rare and not cached.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct PieceKey {
-    len: u8,
-    bytes: [u8; 23],
-}
-
-impl PieceKey {
-    /// The key of a piece of 2..=23 bytes (single bytes need no cache).
-    #[inline]
-    fn new(piece: &[u8]) -> Option<PieceKey> {
-        if piece.len() < 2 || piece.len() > 23 {
-            return None;
-        }
-        let mut bytes = [0u8; 23];
-        bytes[..piece.len()].copy_from_slice(piece);
-        Some(PieceKey { len: piece.len() as u8, bytes })
-    }
-}
-
-type PieceCache = AHashMap<PieceKey, Box<[TokenId]>>;
-
-/// Per-thread scratch space: piece → ids caches keyed by tokenizer, and a reusable buffer of
-/// piece ranges.
-#[derive(Default)]
-struct Scratch {
-    caches: Vec<(u64, PieceCache)>,
-    ranges: Vec<Range<usize>>,
-}
-
-thread_local! {
-    /// Text repeats its words (Zipf), so most pieces are found in the cache instead of being
-    /// merged again; being per thread, it needs no lock when rayon encodes a batch.
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Runs `f` with this thread's cache for tokenizer `uid` and the range buffer.
-fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Vec<Range<usize>>) -> R) -> R {
-    SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        let Scratch { caches, ranges } = &mut *scratch;
-        let index = match caches.iter().position(|(id, _)| *id == uid) {
-            Some(i) => i,
-            None => {
-                if caches.len() >= CACHED_TOKENIZERS {
-                    caches.remove(0);
-                }
-                caches.push((uid, PieceCache::default()));
-                caches.len() - 1
-            }
-        };
-        f(&mut caches[index].1, ranges)
-    })
-}
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
 fn next_uid() -> u64 {
@@ -98,6 +33,16 @@ pub enum AllowedSpecial {
     None,
     /// Every special token's text becomes its id (what HF `tokenizers` does).
     All,
+}
+
+/// What encoding does with special-token text the caller did not allow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Disallowed {
+    /// Encode it as ordinary text (safe for document content).
+    #[default]
+    AsText,
+    /// Refuse the text with [`Error::DisallowedSpecial`].
+    Reject,
 }
 
 /// A byte-level BPE tokenizer: normalizer, pre-tokenizer, model and added tokens.
@@ -191,16 +136,28 @@ impl Tokenizer {
     /// always the non-special added tokens). Special-token text that is not allowed stays part
     /// of the surrounding text, so it is split and merged exactly like any other text.
     pub fn encode_allowing(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool) -> Result<Vec<TokenId>> {
+        self.encode_with(text, is_allowed, Disallowed::AsText)
+    }
+
+    /// Encodes `text` like [`Self::encode_allowing`], but with `Disallowed::Reject` a special
+    /// token that is not allowed is an [`Error::DisallowedSpecial`] (tiktoken's
+    /// `disallowed_special`). The text is scanned for added tokens once.
+    pub fn encode_with(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool, disallowed: Disallowed) -> Result<Vec<TokenId>> {
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
-        let mut last = 0;
         if self.added.is_empty() || !self.all_scanner.contains(text) {
             self.encode_text(text, &mut ids)?;
             return Ok(ids);
         }
+        // Where the text not yet encoded starts.
+        let mut last = 0;
         let mut failure = None;
         self.all_scanner.matches(text, |index, start, end| {
             let token = &self.added[index];
             if token.special && !is_allowed(token.id) {
+                if disallowed == Disallowed::Reject {
+                    failure = Some(Error::DisallowedSpecial { token: token.content.clone() });
+                    return false;
+                }
                 return true;
             }
             if start > last {
@@ -251,15 +208,12 @@ impl Tokenizer {
                     self.model.encode_piece(piece, ids);
                     continue;
                 };
-                if let Some(cached) = cache.get(&key) {
-                    ids.extend_from_slice(cached);
-                } else {
+                if let Some(id) = self.model.whole_token(&key) {
+                    ids.push(id);
+                } else if !cache.extend(&key, ids) {
                     let start = ids.len();
                     self.model.encode_piece(piece, ids);
-                    if cache.len() >= PIECE_CACHE_ENTRIES {
-                        cache.clear();
-                    }
-                    cache.insert(key, ids[start..].into());
+                    cache.insert(key, &ids[start..]);
                 }
             }
             Ok(())

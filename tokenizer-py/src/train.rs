@@ -91,7 +91,7 @@ pub fn train(
         _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
     }
     .map_err(to_py)?;
-    Ok(Tokenizer { inner: Arc::new(tokenizer) })
+    Ok(Tokenizer::new(tokenizer))
 }
 
 fn run_count(pool: &Option<rayon::ThreadPool>, counter: &mut WordCounter, docs: &[Document]) -> polybpe::Result<()> {

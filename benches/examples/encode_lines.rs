@@ -1,0 +1,34 @@
+//! Encodes every line of the given files with cl100k, one document per line, and prints MB/s:
+//! a quick way to profile the encoder (`perf record target/release/examples/encode_lines …`).
+//!
+//! `cargo run --release -p polybpe-benches --example encode_lines -- RANKS FILE... [--repeat N]`
+
+use std::time::Instant;
+
+use polybpe::AllowedSpecial;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut repeat = 3;
+    if let Some(i) = args.iter().position(|a| a == "--repeat") {
+        repeat = args.get(i + 1).ok_or("--repeat needs a number")?.parse()?;
+        args.drain(i..i + 2);
+    }
+    let (ranks, files) = args.split_first().ok_or("usage: encode_lines RANKS FILE... [--repeat N]")?;
+    let tok = polybpe::formats::tiktoken::load(ranks.as_ref(), "cl100k")?;
+    let mut lines = Vec::new();
+    for file in files {
+        let text = std::fs::read(file)?;
+        let text = &text[..text.len().min(1 << 20)];
+        let cut = text.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+        lines.extend(String::from_utf8(text[..cut].to_vec())?.lines().map(str::to_owned));
+    }
+    let bytes: usize = lines.iter().map(String::len).sum();
+    for _ in 0..repeat {
+        let start = Instant::now();
+        let tokens: usize = lines.iter().map(|l| tok.encode(l, AllowedSpecial::None).map(|ids| ids.len())).sum::<polybpe::Result<usize>>()?;
+        let secs = start.elapsed().as_secs_f64();
+        println!("{} lines, {bytes} bytes, {tokens} tokens: {:.2} MB/s", lines.len(), bytes as f64 / secs / 1e6);
+    }
+    Ok(())
+}
