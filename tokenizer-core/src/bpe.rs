@@ -2,7 +2,8 @@
 
 use ahash::AHashMap;
 
-use crate::piece_cache::{PieceKey, WordMap};
+use crate::piece_cache::{PieceKey, PieceTable};
+use crate::table::WordMap;
 use crate::{bytelevel, Error, Result};
 
 /// A token id.
@@ -39,7 +40,7 @@ pub struct BpeModel {
     /// Tokens of 2..=23 bytes that encode to themselves (all of them under `ignore_merges`):
     /// a piece found here is one token, with no merging and no cache entry. Most pieces of
     /// ordinary text are such tokens.
-    whole: WordMap<PieceKey, TokenId>,
+    whole: PieceTable<TokenId>,
 }
 
 impl BpeModel {
@@ -81,7 +82,7 @@ impl BpeModel {
             merges: Vec::new(),
             ranks: WordMap::default(),
             ignore_merges,
-            whole: WordMap::default(),
+            whole: PieceTable::with_capacity(0),
         };
         for &(left, right) in merge_pairs {
             model.push_merge(left, right)?;
@@ -91,7 +92,7 @@ impl BpeModel {
     }
 
     /// The tokens that merging their own bytes gives back whole.
-    fn whole_tokens(&self) -> WordMap<PieceKey, TokenId> {
+    fn whole_tokens(&self) -> PieceTable<TokenId> {
         use rayon::prelude::*;
         let candidates: Vec<(PieceKey, TokenId)> = self
             .tokens()
@@ -109,14 +110,26 @@ impl BpeModel {
                 })
                 .collect()
         };
-        whole.into_iter().collect()
+        // A quarter full at most: most lookups are of pieces that are not there, and those
+        // probe until an empty slot.
+        let mut table = PieceTable::with_capacity(whole.len() * 4);
+        for (key, id) in whole {
+            table.insert(key, key.hash64(), id);
+        }
+        table
     }
 
-    /// The id of `piece` when it is one token by itself (see `whole`), for pieces of 2..=23
-    /// bytes given as their cache key.
+    /// The id of a piece of 2..=23 bytes (given as its cache key and hash) when it is one
+    /// token by itself (see `whole`).
     #[inline]
-    pub(crate) fn whole_token(&self, key: &PieceKey) -> Option<TokenId> {
-        self.whole.get(key).copied()
+    pub(crate) fn whole_token(&self, key: &PieceKey, hash: u64) -> Option<TokenId> {
+        self.whole.get(key, hash).copied()
+    }
+
+    /// Starts loading the `whole` slot of a piece about to be looked up.
+    #[inline(always)]
+    pub(crate) fn prefetch_whole(&self, hash: u64) {
+        self.whole.prefetch(hash)
     }
 
     /// Appends a merge; its result must already be a token.
@@ -209,7 +222,7 @@ impl BpeModel {
     }
 
     /// Byte ids of `piece`, merged by rank (no whole-piece lookup).
-    fn merge_bytes(&self, piece: &[u8], out: &mut Vec<TokenId>) {
+    pub(crate) fn merge_bytes(&self, piece: &[u8], out: &mut Vec<TokenId>) {
         let start = out.len();
         if self.missing_bytes.is_empty() {
             out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));

@@ -24,6 +24,7 @@ mod piece_cache;
 pub mod pretokenize;
 pub mod prompt;
 pub mod special;
+mod table;
 pub mod tokenizer;
 pub mod train;
 

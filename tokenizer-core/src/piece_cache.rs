@@ -6,14 +6,16 @@
 //! cache line instead of chasing pointers to a heap key and a heap value.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::ops::Range;
 
 use crate::bpe::TokenId;
+use crate::table::{fold_mul, SlotKey, SlotTable};
 
-/// A thread's cache is cleared when it reaches this many pieces (about 5 MB).
-const CACHE_ENTRIES: usize = 100_000;
+/// A table from pieces to `V`.
+pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
+
+/// Slots of a thread's cache (52 bytes each, 6.8 MB); it is cleared when half full.
+const CACHE_SLOTS: usize = 1 << 17;
 /// Tokenizers whose caches a thread keeps at once.
 const CACHED_TOKENIZERS: usize = 4;
 /// Ids stored inline in an entry; longer encodings go to the cache's overflow arena.
@@ -52,71 +54,53 @@ impl PieceKey {
     }
 }
 
-impl Hash for PieceKey {
+impl SlotKey for PieceKey {
+    /// The key of no piece.
+    const EMPTY: PieceKey = PieceKey { len: 0, bytes: [0; 23] };
+}
+
+impl PieceKey {
+    /// A well-mixed 64-bit hash (both halves usable).
     #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
+    pub(crate) fn hash64(&self) -> u64 {
         let [a, b, c] = self.words();
-        state.write_u64(fold_mul(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344) ^ c);
+        let h = fold_mul(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344) ^ c;
+        fold_mul(h ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f)
     }
 }
 
-/// The 128-bit product of `a` and `b`, folded to 64 bits: a fast, well-mixing combiner.
-#[inline]
-pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
-    let product = (a as u128).wrapping_mul(b as u128);
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
-/// Hashes fixed-size integer keys with one folded multiply (faster than a general hasher for
-/// keys that are already one word; `HashMap` uses both the high and low bits, which the fold
-/// mixes well).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        self.0 = fold_mul(self.0 ^ word ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashMap` keyed by small fixed-size values, hashed with [`WordHasher`].
-pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
 /// The ids of a cached piece: inline when there are at most [`INLINE_IDS`], otherwise
 /// `ids[0]` is an offset into the overflow arena.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct CachedIds {
     len: u32,
     ids: [TokenId; INLINE_IDS],
 }
 
 /// One tokenizer's piece cache on one thread.
-#[derive(Default)]
 pub(crate) struct PieceCache {
-    entries: WordMap<PieceKey, CachedIds>,
+    table: PieceTable<CachedIds>,
     overflow: Vec<TokenId>,
 }
 
+impl Default for PieceCache {
+    fn default() -> Self {
+        PieceCache { table: PieceTable::with_capacity(CACHE_SLOTS), overflow: Vec::new() }
+    }
+}
+
 impl PieceCache {
+    /// Starts loading the slot of a piece about to be looked up.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        self.table.prefetch(hash);
+    }
+
     /// Appends the cached ids of `key` to `out`; false if the piece is not cached.
     #[inline]
-    pub(crate) fn extend(&self, key: &PieceKey, out: &mut Vec<TokenId>) -> bool {
-        let Some(cached) = self.entries.get(key) else { return false };
+    pub(crate) fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
+        let Some(cached) = self.table.get(key, hash) else { return false };
         let len = cached.len as usize;
         if len <= INLINE_IDS {
             out.extend_from_slice(&cached.ids[..len]);
@@ -128,9 +112,9 @@ impl PieceCache {
     }
 
     /// Remembers the ids of a piece (clearing the cache first when it is full).
-    pub(crate) fn insert(&mut self, key: PieceKey, ids: &[TokenId]) {
-        if self.entries.len() >= CACHE_ENTRIES {
-            self.entries.clear();
+    pub(crate) fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
+        if self.table.is_full() {
+            self.table.clear();
             self.overflow.clear();
         }
         let mut cached = CachedIds { len: ids.len() as u32, ids: [0; INLINE_IDS] };
@@ -140,16 +124,24 @@ impl PieceCache {
             cached.ids[0] = self.overflow.len() as TokenId;
             self.overflow.extend_from_slice(ids);
         }
-        self.entries.insert(key, cached);
+        self.table.insert(key, hash, cached);
     }
 }
 
-/// Per-thread scratch space: piece caches keyed by tokenizer identity, and a reusable buffer
-/// of piece ranges.
+/// Reusable per-thread buffers of one encode call.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    /// Byte ranges of the pieces.
+    pub ranges: Vec<Range<usize>>,
+    /// Each piece's cache key and hash (`None` for pieces that are not cached).
+    pub keys: Vec<Option<(PieceKey, u64)>>,
+}
+
+/// Per-thread scratch space: piece caches keyed by tokenizer identity, and buffers.
 #[derive(Default)]
 struct Scratch {
     caches: Vec<(u64, PieceCache)>,
-    ranges: Vec<Range<usize>>,
+    buffers: Buffers,
 }
 
 thread_local! {
@@ -157,11 +149,11 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Runs `f` with this thread's cache for tokenizer `uid` and the range buffer.
-pub(crate) fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Vec<Range<usize>>) -> R) -> R {
+/// Runs `f` with this thread's cache for tokenizer `uid` and the buffers.
+pub(crate) fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Buffers) -> R) -> R {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
-        let Scratch { caches, ranges } = &mut *scratch;
+        let Scratch { caches, buffers } = &mut *scratch;
         let index = match caches.iter().position(|(id, _)| *id == uid) {
             Some(i) => i,
             None => {
@@ -172,7 +164,7 @@ pub(crate) fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Vec
                 caches.len() - 1
             }
         };
-        f(&mut caches[index].1, ranges)
+        f(&mut caches[index].1, buffers)
     })
 }
 
@@ -185,12 +177,13 @@ mod tests {
         let mut cache = PieceCache::default();
         let short = PieceKey::new(b"ab").unwrap();
         let long = PieceKey::new(b"abcdefghij").unwrap();
-        cache.insert(short, &[7, 8]);
-        cache.insert(long, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let other = PieceKey::new(b"ba").unwrap();
+        cache.insert(short, short.hash64(), &[7, 8]);
+        cache.insert(long, long.hash64(), &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
         let mut out = vec![0];
-        assert!(cache.extend(&short, &mut out));
-        assert!(cache.extend(&long, &mut out));
-        assert!(!cache.extend(&PieceKey::new(b"ba").unwrap(), &mut out));
+        assert!(cache.extend(&short, short.hash64(), &mut out));
+        assert!(cache.extend(&long, long.hash64(), &mut out));
+        assert!(!cache.extend(&other, other.hash64(), &mut out));
         assert_eq!(out, vec![0, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
         assert!(PieceKey::new(b"a").is_none() && PieceKey::new(&[b'x'; 24]).is_none());
     }

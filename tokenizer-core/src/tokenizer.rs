@@ -4,10 +4,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{with_scratch, PieceKey};
+use crate::piece_cache::{with_scratch, Buffers, PieceKey};
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
+
+/// How many pieces ahead of the current one the encoder prefetches table slots.
+const PREFETCH_AHEAD: usize = 4;
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
 fn next_uid() -> u64 {
@@ -199,27 +202,34 @@ impl Tokenizer {
         let normalized = self.normalization.apply(text);
         let prepared = self.pre_tokenizer.prepare(&normalized);
         let bytes = prepared.as_bytes();
-        with_scratch(self.uid, |cache, ranges| {
+        with_scratch(self.uid, |cache, Buffers { ranges, keys }| {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
-            for range in ranges.iter() {
+            keys.clear();
+            keys.extend(ranges.iter().map(|r| PieceKey::new(&bytes[r.clone()]).map(|key| (key, key.hash64()))));
+            for (i, (range, key)) in ranges.iter().zip(keys.iter()).enumerate() {
+                // Lookups wait on memory: start loading the slots of a piece a few ahead.
+                if let Some(Some((_, hash))) = keys.get(i + PREFETCH_AHEAD) {
+                    self.model.prefetch_whole(*hash);
+                    cache.prefetch(*hash);
+                }
                 let piece = &bytes[range.clone()];
-                let Some(key) = PieceKey::new(piece) else {
+                let Some((key, hash)) = key else {
                     self.model.encode_piece(piece, ids);
                     continue;
                 };
-                if let Some(id) = self.model.whole_token(&key) {
+                if let Some(id) = self.model.whole_token(key, *hash) {
                     ids.push(id);
-                } else if !cache.extend(&key, ids) {
+                } else if !cache.extend(key, *hash, ids) {
+                    // Not a token by itself (`whole_token` knows every such piece this short).
                     let start = ids.len();
-                    self.model.encode_piece(piece, ids);
-                    cache.insert(key, &ids[start..]);
+                    self.model.merge_bytes(piece, ids);
+                    cache.insert(*key, *hash, &ids[start..]);
                 }
             }
             Ok(())
         })
     }
-
 
     /// The bytes of a sequence of ids; unknown ids are an error naming the id.
     pub fn decode_bytes(&self, ids: &[TokenId]) -> Result<Vec<u8>> {
