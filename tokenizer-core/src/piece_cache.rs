@@ -2,7 +2,7 @@
 //!
 //! Text repeats its words (Zipf), so most pieces are found here instead of being merged again.
 //! Encoding is bound by memory latency on this table, so every entry is self-contained: the key
-//! bytes and (almost always) the ids sit inline in one 52-byte slot, and a lookup touches one
+//! bytes and (almost always) the ids sit inline in one 56-byte slot, and a lookup touches one
 //! cache line instead of chasing pointers to a heap key and a heap value.
 
 use std::cell::RefCell;
@@ -14,19 +14,17 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
-/// Slots of a thread's cache (52 bytes each, 6.8 MB); it is cleared when half full.
+/// Slots of a thread's cache (56 bytes each, 7.3 MB); it is cleared when half full.
 const CACHE_SLOTS: usize = 1 << 17;
 /// Tokenizers whose caches a thread keeps at once.
 const CACHED_TOKENIZERS: usize = 4;
 /// Ids stored inline in an entry; longer encodings go to the cache's overflow arena.
 const INLINE_IDS: usize = 6;
 
-/// A cached piece of 2..=23 bytes, stored inline. Longer pieces are rare and not cached.
+/// A cached piece of 2..=23 bytes, stored inline as three little-endian words: the bytes,
+/// zero-padded, with the length in the last byte. Longer pieces are rare and not cached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PieceKey {
-    len: u8,
-    bytes: [u8; 23],
-}
+pub(crate) struct PieceKey([u64; 3]);
 
 impl PieceKey {
     /// The key of a piece of 2..=23 bytes (single bytes need no cache).
@@ -35,40 +33,51 @@ impl PieceKey {
         if piece.len() < 2 || piece.len() > 23 {
             return None;
         }
-        let mut bytes = [0u8; 23];
-        bytes[..piece.len()].copy_from_slice(piece);
-        Some(PieceKey { len: piece.len() as u8, bytes })
+        let mut raw = [0u8; 24];
+        raw[..piece.len()].copy_from_slice(piece);
+        Some(Self::from_padded(&raw, piece.len()))
     }
 
-    /// The key as three little-endian words (length in the low byte of the first).
+    /// The key of `text[range]` (2..=23 bytes). Reads whole words from `text` when it extends
+    /// far enough past the piece, which saves a variable-length copy per piece.
     #[inline]
-    fn words(&self) -> [u64; 3] {
-        let mut raw = [0u8; 24];
-        raw[0] = self.len;
-        raw[1..].copy_from_slice(&self.bytes);
-        [
-            u64::from_le_bytes(raw[0..8].try_into().unwrap()),
-            u64::from_le_bytes(raw[8..16].try_into().unwrap()),
-            u64::from_le_bytes(raw[16..24].try_into().unwrap()),
-        ]
+    pub(crate) fn in_text(text: &[u8], range: std::ops::Range<usize>) -> Option<PieceKey> {
+        let len = range.len();
+        if !(2..=23).contains(&len) {
+            return None;
+        }
+        match text.get(range.start..range.start + 24) {
+            Some(window) => Some(Self::from_padded(window, len)),
+            None => Self::new(&text[range]),
+        }
+    }
+
+    /// The key of the first `len` bytes of a 24-byte window (later bytes are ignored).
+    #[inline(always)]
+    fn from_padded(window: &[u8], len: usize) -> PieceKey {
+        let word = |k: usize| {
+            let w = u64::from_le_bytes(window[8 * k..8 * k + 8].try_into().unwrap());
+            let keep = len.saturating_sub(8 * k).min(8);
+            if keep == 8 { w } else { w & ((1u64 << (8 * keep)) - 1) }
+        };
+        PieceKey([word(0), word(1), word(2) | ((len as u64) << 56)])
     }
 }
 
 impl SlotKey for PieceKey {
-    /// The key of no piece.
-    const EMPTY: PieceKey = PieceKey { len: 0, bytes: [0; 23] };
+    /// The key of no piece (every real key has a length).
+    const EMPTY: PieceKey = PieceKey([0; 3]);
 }
 
 impl PieceKey {
     /// A well-mixed 64-bit hash (both halves usable).
     #[inline]
     pub(crate) fn hash64(&self) -> u64 {
-        let [a, b, c] = self.words();
+        let [a, b, c] = self.0;
         let h = fold_mul(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344) ^ c;
         fold_mul(h ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f)
     }
 }
-
 
 /// The ids of a cached piece: inline when there are at most [`INLINE_IDS`], otherwise
 /// `ids[0]` is an offset into the overflow arena.
@@ -192,6 +201,13 @@ mod tests {
     fn keys_differ_by_length_and_bytes() {
         // A trailing NUL must not make "ab\0" equal to "ab".
         assert!(PieceKey::new(b"ab").unwrap() != PieceKey::new(b"ab\0").unwrap());
-        assert!(PieceKey::new(b"ab").unwrap().words() != PieceKey::new(b"ab\0").unwrap().words());
+        assert!(PieceKey::new(b"ab").unwrap().hash64() != PieceKey::new(b"ab\0").unwrap().hash64());
+        // Keys read from a longer text ignore what follows the piece.
+        let text = b"xxabcdefghijklmnopqrstuvwxyz0123456789";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                assert_eq!(PieceKey::in_text(text, start..end), PieceKey::new(&text[start..end]), "{start}..{end}");
+            }
+        }
     }
 }

@@ -206,7 +206,7 @@ impl Tokenizer {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
             keys.clear();
-            keys.extend(ranges.iter().map(|r| PieceKey::new(&bytes[r.clone()]).map(|key| (key, key.hash64()))));
+            keys.extend(ranges.iter().map(|r| PieceKey::in_text(bytes, r.clone()).map(|key| (key, key.hash64()))));
             for (i, (range, key)) in ranges.iter().zip(keys.iter()).enumerate() {
                 // Lookups wait on memory: start loading the slots of a piece a few ahead.
                 if let Some(Some((_, hash))) = keys.get(i + PREFETCH_AHEAD) {
