@@ -1,0 +1,32 @@
+//! The hand-written scanners cut exactly the pieces the fancy-regex pattern finds, and the
+//! pieces cover the text.
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use polybpe::pretokenize::{Pattern, PreTokenizer};
+
+/// (scanner, regex) pre-tokenizers for each built-in pattern.
+fn pairs() -> &'static [(PreTokenizer, PreTokenizer)] {
+    static PAIRS: OnceLock<Vec<(PreTokenizer, PreTokenizer)>> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k]
+            .into_iter()
+            .map(|p| (PreTokenizer::from_pattern(p.clone()).unwrap(), PreTokenizer::from_pattern_regex_only(p).unwrap()))
+            .collect()
+    })
+}
+
+fuzz_target!(|text: &str| {
+    for (fast, slow) in pairs() {
+        assert!(fast.uses_scanner());
+        let pieces = fast.split(text).unwrap();
+        assert_eq!(pieces.concat(), text);
+        // fancy-regex has a backtrack limit; where it gives up there is nothing to compare.
+        if let Ok(expected) = slow.split(text) {
+            assert_eq!(pieces, expected, "pattern {:?}", fast.pattern().map(|p| p.name()));
+        }
+    }
+});
