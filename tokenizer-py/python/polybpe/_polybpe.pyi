@@ -38,7 +38,10 @@ class Tokenizer:
     def to_str(self) -> str:
         """The tokenizer.json text."""
     def encode(self, text: str, *, allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[int]:
-        """Token ids of ``text``."""
+        """Token ids of ``text``. Texts over 1 KB are encoded with the GIL released (for shorter
+        ones, releasing it would cost more than the encode). Special-token text raises
+        ValueError unless allowed (``allowed_special``) or accepted as ordinary text
+        (``disallowed_special=()``)."""
     @overload
     def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[False] = False,
                      allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[list[int]]: ...
@@ -46,8 +49,8 @@ class Tokenizer:
     def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[True],
                      allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all"
                      ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-        """Encodes on all cores (or ``num_threads``) with the GIL released. With
-        ``return_numpy=True``: ``(ids, offsets)``, text ``i`` being ``ids[offsets[i]:offsets[i+1]]``."""
+        """Encodes on all cores (or ``num_threads``) with the GIL released. The id lists share
+        one int object per id (cheap for millions of ids). With ``return_numpy=True``: ``(ids, offsets)``, text ``i`` being ``ids[offsets[i]:offsets[i+1]]``."""
     def encode_rag_prompt(self, query: str, sources: Sequence[str | tuple[object, str]]) -> list[int]:
         """Ids of a Pleias RAG prompt with real special ids; special-token text inside the query
         or sources stays ordinary text."""
