@@ -62,6 +62,24 @@ def test_batch_lists_and_numpy(tok):
     assert tok.decode_batch(lists) == [tok.decode(x) for x in lists]
 
 
+def test_batch_lists_are_ordinary_lists_and_gc_state_is_kept(tok):
+    import gc
+
+    texts = ["le chat dort", "Die Straße"] * 100
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            lists = tok.encode_batch(texts)
+            assert gc.isenabled() == enabled
+        finally:
+            gc.enable()
+        assert all(type(x) is list and all(type(i) is int for i in x) for x in lists)
+        # Lists are independent objects: changing one leaves the others (and later calls) alone.
+        lists[0].append(-1)
+        lists[0][0] = 10**30
+        assert lists[2] == tok.encode(texts[0]) and tok.encode_batch(texts[:1]) == [tok.encode(texts[0])]
+
+
 def test_empty_and_huge_strings(tok):
     assert tok.encode("") == []
     assert tok.decode([]) == ""
