@@ -19,6 +19,7 @@ pub mod error;
 pub mod formats;
 pub mod inspect;
 pub mod io;
+pub mod metrics;
 pub mod normalize;
 mod piece_cache;
 pub mod pretokenize;
