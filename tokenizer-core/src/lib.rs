@@ -14,6 +14,7 @@
 
 pub mod bpe;
 pub mod bytelevel;
+pub mod compare;
 pub mod corpus;
 pub mod error;
 pub mod formats;
@@ -24,6 +25,7 @@ pub mod normalize;
 mod piece_cache;
 pub mod pretokenize;
 pub mod prompt;
+pub mod report;
 pub mod special;
 mod table;
 pub mod tokenizer;

@@ -30,6 +30,10 @@ enum Command {
     Decode(DecodeArgs),
     /// Show sizes, special tokens, longest tokens and tokens per script.
     Inspect(InspectArgs),
+    /// Compare tokenizers per language: fertility, compression, continued words, parity.
+    Compare(CompareArgs),
+    /// Fertility of one tokenizer per language (`compare` with a single tokenizer).
+    Fertility(FertilityArgs),
 }
 
 /// Options of `vocab train`; each overrides the recipe's value.
@@ -126,6 +130,57 @@ pub struct InspectArgs {
     pub top: usize,
 }
 
+/// Options of `vocab compare`.
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Tokenizers as [NAME=]PATH[@PATTERN]: a tokenizer.json, or a tiktoken rank file (with a
+    /// pattern name such as cl100k, implied by names like cl100k_base.tiktoken).
+    #[arg(required = true, value_name = "TOKENIZER")]
+    pub tokenizers: Vec<String>,
+    #[command(flatten)]
+    pub common: MeasureArgs,
+}
+
+/// Options of `vocab fertility`.
+#[derive(Args)]
+pub struct FertilityArgs {
+    /// The tokenizer, as [NAME=]PATH[@PATTERN].
+    #[arg(value_name = "TOKENIZER")]
+    pub tokenizer: String,
+    #[command(flatten)]
+    pub common: MeasureArgs,
+}
+
+/// What to measure on and how to print it.
+#[derive(Args)]
+pub struct MeasureArgs {
+    /// Directory of line-aligned <lang>.txt translations (parity is measured on these).
+    #[arg(long)]
+    pub parallel: Option<PathBuf>,
+    /// Directory of more <lang>.txt text (not aligned), counted in every column but parity.
+    #[arg(long)]
+    pub texts: Option<PathBuf>,
+    /// Languages to keep, comma-separated (default: every <lang>.txt).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Reference language of parity.
+    #[arg(long = "ref", default_value = "en")]
+    pub reference: String,
+    /// table, md, csv or json (a list of rows, one per tokenizer × language).
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write the table here (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write a chart: FILE.svg (parity and chars/token bars) or FILE.html (a
+    /// self-contained report with the chart and tables).
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -133,6 +188,8 @@ fn main() -> ExitCode {
         Command::Encode(args) => commands::encode::run_encode(args),
         Command::Decode(args) => commands::encode::run_decode(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Compare(args) => commands::compare::run(args.tokenizers, args.common),
+        Command::Fertility(args) => commands::compare::run(vec![args.tokenizer], args.common),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each returns `Err(message)` for the user; `main` prints it.
 
+pub mod compare;
 pub mod encode;
 pub mod inspect;
 pub mod train;
