@@ -151,3 +151,75 @@ fn output_directory_not_writable() {
     let out = format!("{blocker}/sub/t.json");
     fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "400", "-q"]), &["file"]);
 }
+
+/// A trained tokenizer and a small parallel directory (en, fr, de).
+fn compare_setup(dir: &Path) -> (String, String) {
+    let corpus = small_corpus(dir);
+    let tok = dir.join("tok.json").display().to_string();
+    let run = vocab(&["train", "--corpus", &corpus, "--out", &tok, "--vocab-size", "320", "-q"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let parallel = dir.join("parallel");
+    std::fs::create_dir_all(&parallel).unwrap();
+    write(&parallel, "en.txt", b"the cat and the dog\n\nthe man and the woman\n");
+    write(&parallel, "fr.txt", b"le chat et le chien\n\nl'homme et la femme\n");
+    write(&parallel, "de.txt", b"die Katze und der Hund\n\nder Mann und die Frau\n");
+    (tok, parallel.display().to_string())
+}
+
+#[test]
+fn compare_writes_json_rows_csv_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tok, parallel) = compare_setup(dir.path());
+    let json_path = dir.path().join("rows.json");
+    let svg = dir.path().join("chart.svg");
+    let run = vocab(&[
+        "compare", &format!("mine={tok}"), &tok, "--parallel", &parallel, "--format", "json", "--out",
+        json_path.to_str().unwrap(), "--chart", svg.to_str().unwrap(), "-q",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 6, "2 tokenizers × 3 languages");
+    for key in ["tokenizer", "lang", "lines", "tokens", "words", "chars", "bytes", "fertility", "chars_per_token", "bytes_per_token", "cont_words", "parity", "renyi", "vocab_use"] {
+        assert!(rows.iter().all(|r| r.get(key).is_some()), "missing {key}");
+    }
+    assert_eq!(rows[0]["tokenizer"], "mine");
+    assert_eq!(rows[3]["tokenizer"], "tok");
+    let en = rows.iter().find(|r| r["lang"] == "en").unwrap();
+    assert_eq!((en["parity"].as_f64(), en["lines"].as_u64(), en["words"].as_u64()), (Some(1.0), Some(3), Some(10)));
+    let fr = rows.iter().find(|r| r["lang"] == "fr").unwrap();
+    let tokens = fr["tokens"].as_f64().unwrap();
+    assert!((fr["fertility"].as_f64().unwrap() - tokens / fr["words"].as_f64().unwrap()).abs() < 1e-12);
+    assert!((fr["parity"].as_f64().unwrap() - tokens / en["tokens"].as_f64().unwrap()).abs() < 1e-12);
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg") && chart.contains("Parity vs en") && chart.contains(">mine<"));
+
+    let csv = vocab(&["fertility", &tok, "--parallel", &parallel, "--format", "csv", "--lang", "en,fr", "-q"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("tokenizer,lang,lines,tokens,words,chars,bytes,fertility,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+    let html = dir.path().join("report.html");
+    let run = vocab(&["fertility", &tok, "--parallel", &parallel, "--chart", html.to_str().unwrap(), "--format", "md", "-q"]);
+    assert!(run.status.success() && String::from_utf8_lossy(&run.stdout).starts_with("| tokenizer | lang |"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("<table") && page.contains("Gini"));
+    // Self-contained: no link anywhere but the SVG namespace.
+    assert!(!page.replace("http://www.w3.org/2000/svg", "").contains("http"));
+}
+
+#[test]
+fn compare_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tok, parallel) = compare_setup(dir.path());
+    fails_with(&vocab(&["compare", &tok, "--parallel", "/nonexistent/dir", "-q"]), &["/nonexistent/dir"]);
+    fails_with(&vocab(&["compare", &tok, "-q"]), &["--parallel"]);
+    fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "--format", "xml", "-q"]), &["xml", "csv"]);
+    fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "--ref", "la", "-q"]), &["\"la\""]);
+    fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "--lang", "en,xx", "-q"]), &["xx.txt"]);
+    let ranks = write(dir.path(), "ranks.tiktoken", b"YQ== 0\n");
+    fails_with(&vocab(&["compare", &ranks, "--parallel", &parallel, "-q"]), &["ranks.tiktoken", "pattern"]);
+    write(Path::new(&parallel), "nl.txt", b"een regel\n");
+    fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "-q"]), &["line-aligned", "nl"]);
+    std::fs::write(Path::new(&parallel).join("nl.txt"), b"a\n\xff\nc\n").unwrap();
+    fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "-q"]), &["nl.txt", "line 2"]);
+}
