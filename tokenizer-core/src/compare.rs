@@ -101,7 +101,7 @@ fn finite(x: f64) -> Option<f64> {
 /// Measures every tokenizer on every language of `input`.
 ///
 /// `progress` is called once per finished (tokenizer, language) pair, from worker threads.
-pub fn compare(tokenizers: &[(String, Tokenizer)], input: &CompareInput, progress: &(dyn Fn() + Sync)) -> Result<Vec<Row>> {
+pub fn compare(tokenizers: &[(&str, &Tokenizer)], input: &CompareInput, progress: &(dyn Fn() + Sync)) -> Result<Vec<Row>> {
     let lines = input.parallel.first().map_or(0, |t| t.lines.len());
     if let Some(odd) = input.parallel.iter().find(|t| t.lines.len() != lines) {
         return Err(Error::config(format!(
@@ -125,7 +125,7 @@ pub fn compare(tokenizers: &[(String, Tokenizer)], input: &CompareInput, progres
     let measured: Vec<(LanguageStats, LanguageStats)> = jobs
         .par_iter()
         .map(|&(t, lang)| {
-            let tok = &tokenizers[t].1;
+            let tok = tokenizers[t].1;
             let parallel = LanguageStats::measure(tok, &lines_of(&input.parallel, lang))?;
             let texts = LanguageStats::measure(tok, &lines_of(&input.texts, lang))?;
             progress();
@@ -155,7 +155,7 @@ pub fn compare(tokenizers: &[(String, Tokenizer)], input: &CompareInput, progres
                 _ => None,
             };
             rows.push(Row {
-                tokenizer: name.clone(),
+                tokenizer: name.to_string(),
                 lang: lang.to_string(),
                 lines: all.lines,
                 tokens: all.tokens,

@@ -1,6 +1,7 @@
 //! Python bindings: a thin layer that converts arguments, releases the GIL around Rust work,
 //! and maps `polybpe::Error` to Python exceptions. No tokenization logic lives here.
 
+mod compare;
 mod errors;
 mod tokenizer;
 mod train;
@@ -11,6 +12,7 @@ use pyo3::prelude::*;
 fn _polybpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokenizer::Tokenizer>()?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add_function(wrap_pyfunction!(compare::fertility_rows, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 """Type stubs of the compiled extension (see the Rust sources in tokenizer-py/src)."""
 
 from os import PathLike
-from typing import AbstractSet, Collection, Iterable, Literal, Mapping, Sequence, overload
+from typing import AbstractSet, Any, Collection, Iterable, Literal, Mapping, Sequence, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -98,3 +98,15 @@ def train(
     stems to language codes) or ``texts`` (an iterable of ``str`` or ``(lang, str)``). The result
     is identical at any ``num_threads``.
     """
+
+def fertility_rows(
+    tokenizers: Sequence[tuple[str, Tokenizer]],
+    parallel: str | PathLike[str] | Mapping[str, Sequence[str]] | None = None,
+    texts: str | PathLike[str] | Mapping[str, Sequence[str]] | None = None,
+    *,
+    langs: Sequence[str] | None = None,
+    reference: str = "en",
+    chart: str | PathLike[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows behind ``polybpe.fertility`` (one dict per tokenizer × language); with
+    ``chart``, also writes an ``.svg`` chart or ``.html`` report there."""

@@ -54,7 +54,8 @@ pub fn run(specs: Vec<String>, args: MeasureArgs) -> Result<(), String> {
     };
     let bar = ProgressBar::with_draw_target(Some(jobs), if args.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
     bar.set_style(ProgressStyle::with_template("measuring {bar:40} {pos}/{len} tokenizer × language ({elapsed})").expect("static template"));
-    let rows = compare::compare(&tokenizers, &input, &|| bar.inc(1)).map_err(msg)?;
+    let named: Vec<(&str, &Tokenizer)> = tokenizers.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let rows = compare::compare(&named, &input, &|| bar.inc(1)).map_err(msg)?;
     bar.finish_and_clear();
 
     let text = report::render(&rows, format);
