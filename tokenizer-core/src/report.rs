@@ -301,3 +301,14 @@ pub fn html_report(rows: &[Row], title: &str, reference: &str) -> String {
     out.push_str("</table>\n<p>Definitions: see the <code>polybpe::metrics</code> documentation (words are UAX #29 words; parity is the ratio of token totals on line-aligned text; Rényi efficiency uses α = 2.5 over ln |V|).</p>\n</body></html>\n");
     out
 }
+
+/// Writes the chart of `rows` to `path` (atomically): an SVG for `.svg`, the HTML report for
+/// `.html`/`.htm`; any other extension is an error naming the file.
+pub fn write_chart(rows: &[Row], path: &std::path::Path, reference: &str) -> crate::Result<()> {
+    let body = match path.extension().and_then(|e| e.to_str()) {
+        Some("svg") => svg_chart(rows, reference),
+        Some("html" | "htm") => html_report(rows, "Tokenizer comparison", reference),
+        _ => return Err(crate::Error::config(format!("{}: a chart file must end in .svg or .html", path.display()))),
+    };
+    crate::io::write_atomic(path, body.as_bytes())
+}

@@ -70,12 +70,7 @@ pub fn fertility_rows<'py>(
     let named: Vec<(&str, &polybpe::Tokenizer)> = shared.iter().map(|(n, t)| (n.as_str(), &**t)).collect();
     let rows = py.allow_threads(|| compare::compare(&named, &input, &|| {})).map_err(to_py)?;
     if let Some(path) = chart {
-        let body = match path.extension().and_then(|e| e.to_str()) {
-            Some("svg") => polybpe::report::svg_chart(&rows, reference),
-            Some("html" | "htm") => polybpe::report::html_report(&rows, "Tokenizer comparison", reference),
-            _ => return Err(PyValueError::new_err(format!("{}: the report must end in .svg or .html", path.display()))),
-        };
-        polybpe::io::write_atomic(&path, body.as_bytes()).map_err(to_py)?;
+        polybpe::report::write_chart(&rows, &path, reference).map_err(to_py)?;
     }
     rows_to_py(py, &rows)
 }

@@ -64,12 +64,7 @@ pub fn run(specs: Vec<String>, args: MeasureArgs) -> Result<(), String> {
         None => print!("{text}"),
     }
     if let Some(chart) = &args.chart {
-        let body = match chart.extension().and_then(|e| e.to_str()) {
-            Some("svg") => report::svg_chart(&rows, &args.reference),
-            Some("html" | "htm") => report::html_report(&rows, "Tokenizer comparison", &args.reference),
-            _ => return Err(format!("{}: --chart must end in .svg or .html", chart.display())),
-        };
-        polybpe::io::write_atomic(chart, body.as_bytes()).map_err(msg)?;
+        report::write_chart(&rows, chart, &args.reference).map_err(msg)?;
     }
     Ok(())
 }
