@@ -19,6 +19,7 @@ TOKENIZERS=(
   "llama3=$T/llama3-tiktoken/tokenizer.model@llama3"
   "falcon=$T/falcon/tokenizer.json"
   "olmo2=$T/olmo-dolma2/allenai_dolma2.json"
+  "mistral-7b=$T/mistral-7b-v0.1/tokenizer.json"
 )
 mkdir -p vocab/report
 {
@@ -26,8 +27,9 @@ mkdir -p vocab/report
   echo
   echo "Regenerate with \`scripts/report.sh\`; definitions of the columns are in the README"
   echo "(\"Comparing tokenizers across languages\"). Parity is against English on the same lines."
-  echo "Mistral-7B and Lucie-7B are not in the tables yet: they are SentencePiece-style BPE"
-  echo "(\`byte_fallback\`, Metaspace), which polybpe does not encode yet."
+  echo "Lucie-7B is not in the tables yet: its normalizer chain (regex Replace and Prepend"
+  echo "steps) is not supported. Mistral-7B's counts include the \`▁\` prepended to each line, as"
+  echo "its tokenizer produces it."
   for set in parallel parallel_udhr; do
     echo
     echo "## ../shared/corpus/$set"

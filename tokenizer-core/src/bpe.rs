@@ -41,6 +41,44 @@ pub struct BpeModel {
     /// a piece found here is one token, with no merging and no cache entry. Most pieces of
     /// ordinary text are such tokens.
     whole: PieceTable<TokenId>,
+    /// What a piece's first symbols are.
+    symbols: Symbols,
+}
+
+/// How a piece becomes the symbols that merging starts from.
+#[derive(Clone, Debug)]
+enum Symbols {
+    /// One per byte (byte-level BPE).
+    Bytes,
+    /// One per character (SentencePiece-style BPE, as HF runs it with `byte_fallback`).
+    Chars(Box<CharSymbols>),
+}
+
+/// The character-level extras: byte fallback, the unknown token, and what tokens decode to.
+#[derive(Clone, Debug)]
+struct CharSymbols {
+    /// The `<0xNN>` token of each byte (`TokenId::MAX` where missing), used for characters that
+    /// have no token of their own.
+    byte_tokens: Option<Box<[TokenId; 256]>>,
+    /// The unknown token, for characters neither a token nor byte-fallback covers.
+    unk: Option<TokenId>,
+    /// Consecutive unknown characters become one unknown token.
+    fuse_unk: bool,
+    /// The bytes each token decodes to: `<0xNN>` is byte NN, the metaspace character a space.
+    display: Vec<Option<Box<[u8]>>>,
+}
+
+/// Options of a character-level (SentencePiece-style) model.
+#[derive(Clone, Debug, Default)]
+pub struct CharLevel {
+    /// Characters without a token become their `<0xNN>` tokens.
+    pub byte_fallback: bool,
+    /// The unknown token's id.
+    pub unk: Option<TokenId>,
+    /// Consecutive unknown characters make one unknown token.
+    pub fuse_unk: bool,
+    /// The character that stands for a space in tokens (`▁`), decoded as a space.
+    pub space: Option<char>,
 }
 
 impl BpeModel {
@@ -74,6 +112,64 @@ impl BpeModel {
         if missing_bytes.len() == 256 {
             return Err(Error::config("the vocabulary has no single-byte tokens: not a byte-level vocabulary"));
         }
+        Self::assemble(tokens, ids, byte_ids, missing_bytes, merge_pairs, ignore_merges, Symbols::Bytes)
+    }
+
+    /// A SentencePiece-style model: tokens are strings (given as their UTF-8 bytes) and a
+    /// piece starts as its characters, as HF's BPE runs files with `byte_fallback`.
+    pub fn new_char_level(
+        tokens: Vec<Option<Box<[u8]>>>,
+        merge_pairs: &[(TokenId, TokenId)],
+        ignore_merges: bool,
+        options: CharLevel,
+    ) -> Result<Self> {
+        let mut ids = AHashMap::with_capacity(tokens.len());
+        for (id, bytes) in tokens.iter().enumerate() {
+            if let Some(bytes) = bytes {
+                if ids.insert(bytes.clone(), id as TokenId).is_some() {
+                    return Err(Error::config(format!("token {:?} appears twice in the vocabulary", String::from_utf8_lossy(bytes))));
+                }
+            }
+        }
+        let byte_token = |bytes: &[u8]| -> Option<u8> {
+            let text = std::str::from_utf8(bytes).ok()?;
+            let hex = text.strip_prefix("<0x")?.strip_suffix('>')?;
+            (hex.len() == 2).then(|| u8::from_str_radix(hex, 16).ok()).flatten()
+        };
+        let byte_tokens = options.byte_fallback.then(|| {
+            let mut table = Box::new([TokenId::MAX; 256]);
+            for b in 0..=255u8 {
+                if let Some(&id) = ids.get(format!("<0x{b:02X}>").as_bytes()) {
+                    table[b as usize] = id;
+                }
+            }
+            table
+        });
+        let display = tokens
+            .iter()
+            .map(|t| {
+                t.as_ref().map(|bytes| match byte_token(bytes).filter(|_| options.byte_fallback) {
+                    Some(b) => vec![b].into_boxed_slice(),
+                    None => match (options.space, std::str::from_utf8(bytes)) {
+                        (Some(space), Ok(text)) => text.replace(space, " ").into_bytes().into_boxed_slice(),
+                        _ => bytes.clone(),
+                    },
+                })
+            })
+            .collect();
+        let symbols = Symbols::Chars(Box::new(CharSymbols { byte_tokens, unk: options.unk, fuse_unk: options.fuse_unk, display }));
+        Self::assemble(tokens, ids, [TokenId::MAX; 256], Vec::new(), merge_pairs, ignore_merges, symbols)
+    }
+
+    fn assemble(
+        tokens: Vec<Option<Box<[u8]>>>,
+        ids: AHashMap<Box<[u8]>, TokenId>,
+        byte_ids: [TokenId; 256],
+        missing_bytes: Vec<u8>,
+        merge_pairs: &[(TokenId, TokenId)],
+        ignore_merges: bool,
+        symbols: Symbols,
+    ) -> Result<Self> {
         let mut model = BpeModel {
             tokens,
             ids,
@@ -83,6 +179,7 @@ impl BpeModel {
             ranks: WordMap::default(),
             ignore_merges,
             whole: PieceTable::with_capacity(0),
+            symbols,
         };
         for &(left, right) in merge_pairs {
             model.push_merge(left, right)?;
@@ -168,6 +265,20 @@ impl BpeModel {
         self.ids.is_empty()
     }
 
+    /// Whether pieces start as characters (a SentencePiece-style model) rather than bytes.
+    pub fn is_char_level(&self) -> bool {
+        matches!(self.symbols, Symbols::Chars(_))
+    }
+
+    /// The bytes a token stands for in decoded text (its bytes, except in character-level
+    /// models, where `<0xNN>` is byte NN and the metaspace character a space).
+    pub fn display_bytes(&self, id: TokenId) -> Option<&[u8]> {
+        match &self.symbols {
+            Symbols::Bytes => self.token_bytes(id),
+            Symbols::Chars(chars) => chars.display.get(id as usize).and_then(|t| t.as_deref()),
+        }
+    }
+
     /// The bytes of a token.
     pub fn token_bytes(&self, id: TokenId) -> Option<&[u8]> {
         self.tokens.get(id as usize).and_then(|t| t.as_deref())
@@ -224,10 +335,15 @@ impl BpeModel {
     /// Byte ids of `piece`, merged by rank (no whole-piece lookup).
     pub(crate) fn merge_bytes(&self, piece: &[u8], out: &mut Vec<TokenId>) {
         let start = out.len();
-        if self.missing_bytes.is_empty() {
-            out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
-        } else {
-            out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]).filter(|&id| id != TokenId::MAX));
+        match &self.symbols {
+            Symbols::Bytes => {
+                if self.missing_bytes.is_empty() {
+                    out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+                } else {
+                    out.extend(piece.iter().map(|&b| self.byte_ids[b as usize]).filter(|&id| id != TokenId::MAX));
+                }
+            }
+            Symbols::Chars(chars) => chars.symbols(&self.ids, piece, out),
         }
         if out.len() - start > LONG_PIECE {
             self.merge_long(out, start);
@@ -334,6 +450,37 @@ impl BpeModel {
         while i != NONE && i < n {
             out.push(ids[i]);
             i = next[i];
+        }
+    }
+}
+
+impl CharSymbols {
+    /// Appends the first symbols of `piece`: each character's token, or its byte tokens, or
+    /// the unknown token (HF's `BPE::merge_word`).
+    fn symbols(&self, ids: &AHashMap<Box<[u8]>, TokenId>, piece: &[u8], out: &mut Vec<TokenId>) {
+        let text = String::from_utf8_lossy(piece);
+        let mut last_was_unk = false;
+        let mut buf = [0u8; 4];
+        for c in text.chars() {
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            if let Some(&id) = ids.get(bytes) {
+                out.push(id);
+                last_was_unk = false;
+                continue;
+            }
+            if let Some(table) = &self.byte_tokens {
+                if bytes.iter().all(|&b| table[b as usize] != TokenId::MAX) {
+                    out.extend(bytes.iter().map(|&b| table[b as usize]));
+                    last_was_unk = false;
+                    continue;
+                }
+            }
+            if let Some(unk) = self.unk {
+                if !(self.fuse_unk && last_was_unk) {
+                    out.push(unk);
+                }
+                last_was_unk = true;
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
 use crate::piece_cache::{with_scratch, Buffers, PieceKey};
-use crate::pretokenize::PreTokenizer;
+use crate::pretokenize::{PreTokenizer, PrependScheme};
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
 
@@ -124,7 +124,7 @@ impl Tokenizer {
             .iter()
             .find(|t| t.id == id)
             .map(|t| t.content.as_bytes())
-            .or_else(|| self.model.token_bytes(id))
+            .or_else(|| self.model.display_bytes(id))
     }
 
     /// Encodes `text`, recognizing special tokens as `allowed` says.
@@ -164,7 +164,7 @@ impl Tokenizer {
                 return true;
             }
             if start > last {
-                if let Err(e) = self.encode_text(&text[last..start], &mut ids) {
+                if let Err(e) = self.encode_segment(&text[last..start], last == 0, &mut ids) {
                     failure = Some(e);
                     return false;
                 }
@@ -177,7 +177,7 @@ impl Tokenizer {
             return Err(e);
         }
         if last < text.len() {
-            self.encode_text(&text[last..], &mut ids)?;
+            self.encode_segment(&text[last..], last == 0, &mut ids)?;
         }
         Ok(ids)
     }
@@ -199,8 +199,17 @@ impl Tokenizer {
 
     /// Encodes text that contains no added tokens to recognize: normalize, split, BPE.
     pub fn encode_text(&self, text: &str, ids: &mut Vec<TokenId>) -> Result<()> {
+        self.encode_segment(text, true, ids)
+    }
+
+    /// Encodes a segment of the input between added tokens; `at_start` when it begins the
+    /// input (HF's Metaspace `prepend_scheme: first` prepends only there).
+    fn encode_segment(&self, text: &str, at_start: bool, ids: &mut Vec<TokenId>) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
         let normalized = self.normalization.apply(text);
-        let prepared = self.pre_tokenizer.prepare(&normalized);
+        let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
         let bytes = prepared.as_bytes();
         with_scratch(self.uid, |cache, Buffers { ranges, keys }| {
             ranges.clear();
@@ -239,6 +248,13 @@ impl Tokenizer {
                 .id_to_bytes(id)
                 .ok_or_else(|| Error::config(format!("token id {id} is not in the vocabulary (size {})", self.vocab_size())))?;
             out.extend_from_slice(bytes);
+        }
+        // HF's Metaspace decoder drops the space it prepended, from the first token only.
+        if let Some(metaspace) = self.pre_tokenizer.metaspace() {
+            let first_is_model_token = ids.first().is_some_and(|id| !self.added.iter().any(|t| t.id == *id));
+            if metaspace.prepend != PrependScheme::Never && first_is_model_token && out.first() == Some(&b' ') {
+                out.remove(0);
+            }
         }
         Ok(out)
     }

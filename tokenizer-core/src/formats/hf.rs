@@ -15,10 +15,10 @@ use std::path::Path;
 use ahash::AHashMap;
 use serde_json::{json, Map, Value};
 
-use crate::bpe::{BpeModel, TokenId};
+use crate::bpe::{BpeModel, CharLevel, TokenId};
 use crate::bytelevel;
 use crate::normalize::Normalization;
-use crate::pretokenize::{self, PreTokenizer, SplitBehavior, Stage, GPT2_PATTERN};
+use crate::pretokenize::{self, Metaspace, PrependScheme, PreTokenizer, SplitBehavior, Stage, GPT2_PATTERN};
 use crate::tokenizer::{AddedToken, Tokenizer};
 use crate::{Error, Result};
 
@@ -27,6 +27,11 @@ use crate::{Error, Result};
 /// Only tokenizers with a single isolating split pattern (all that polybpe trains) can be
 /// exported; the others came from files and are refused.
 pub fn to_json(tokenizer: &Tokenizer) -> Result<String> {
+    if tokenizer.model().is_char_level() {
+        return Err(Error::config(
+            "SentencePiece-style tokenizers (byte_fallback, Metaspace) are loaded for encoding and comparison only; polybpe does not write them",
+        ));
+    }
     let pattern = tokenizer
         .pre_tokenizer()
         .pattern()
@@ -99,14 +104,22 @@ pub fn from_json(text: &str) -> std::result::Result<Tokenizer, String> {
     check_model_options(model)?;
     let added = parse_added_tokens(root.get("added_tokens"))?;
     let normalization = parse_normalizer(root.get("normalizer").unwrap_or(&Value::Null))?;
-    let (stages, add_prefix_space, saw_byte_level) = parse_pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null))?;
-    if !saw_byte_level {
-        return Err("not a byte-level BPE: the pre-tokenizer has no ByteLevel step".into());
-    }
-    let (tokens, vocab) = parse_vocab(model, &added)?;
-    let merges = parse_merges(model, &vocab)?;
+    let parsed = parse_pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null))?;
+    let byte_fallback = model.get("byte_fallback").and_then(Value::as_bool) == Some(true);
     let ignore_merges = model.get("ignore_merges").and_then(Value::as_bool).unwrap_or(false);
+    if !parsed.byte_level {
+        if parsed.metaspace.is_none() && !byte_fallback {
+            return Err("not a byte-level BPE: the pre-tokenizer has no ByteLevel step".into());
+        }
+        return char_level(model, parsed, normalization, added, byte_fallback, ignore_merges);
+    }
+    if byte_fallback || parsed.metaspace.is_some() {
+        return Err("a ByteLevel pre-tokenizer with `byte_fallback` or Metaspace is not supported".into());
+    }
+    let (tokens, vocab) = parse_vocab(model, &added, true)?;
+    let merges = parse_merges(model, &vocab)?;
     let bpe = BpeModel::new(tokens, &merges, ignore_merges).map_err(|e| e.to_string())?;
+    let (stages, add_prefix_space) = (parsed.stages, parsed.add_prefix_space);
     let pre = if stages.len() == 1 && !add_prefix_space {
         PreTokenizer::from_stages(stages, false)
     } else {
@@ -115,13 +128,41 @@ pub fn from_json(text: &str) -> std::result::Result<Tokenizer, String> {
     Tokenizer::new(normalization, pre, bpe, added).map_err(|e| e.to_string())
 }
 
+/// A SentencePiece-style file (Mistral, Llama 2): tokens are strings whose characters are the
+/// first symbols, spaces are `▁` (Metaspace), and characters without a token fall back to
+/// `<0xNN>` byte tokens.
+fn char_level(
+    model: &Map<String, Value>,
+    parsed: ParsedPreTokenizer,
+    normalization: Normalization,
+    added: Vec<AddedToken>,
+    byte_fallback: bool,
+    ignore_merges: bool,
+) -> std::result::Result<Tokenizer, String> {
+    let (tokens, vocab) = parse_vocab(model, &added, false)?;
+    let merges = parse_merges(model, &vocab)?;
+    let unk = match model.get("unk_token").and_then(Value::as_str) {
+        Some(name) => Some(*vocab.get(name).ok_or(format!("unk_token {name:?} is not in the vocab"))?),
+        None => None,
+    };
+    let options = CharLevel {
+        byte_fallback,
+        unk,
+        fuse_unk: model.get("fuse_unk").and_then(Value::as_bool).unwrap_or(false),
+        space: parsed.metaspace.map(|m| m.replacement),
+    };
+    let bpe = BpeModel::new_char_level(tokens, &merges, ignore_merges, options).map_err(|e| e.to_string())?;
+    let mut pre = PreTokenizer::from_stages(parsed.stages, false);
+    if let Some(metaspace) = parsed.metaspace {
+        pre = pre.with_metaspace(metaspace);
+    }
+    Tokenizer::new(normalization, pre, bpe, added).map_err(|e| e.to_string())
+}
+
 fn check_model_options(model: &Map<String, Value>) -> std::result::Result<(), String> {
     match model.get("type").and_then(Value::as_str) {
         Some("BPE") | None => {}
         Some(other) => return Err(format!("model type `{other}` is not supported (only byte-level BPE)")),
-    }
-    if model.get("byte_fallback").and_then(Value::as_bool) == Some(true) {
-        return Err("model uses `byte_fallback` (SentencePiece-style BPE), which polybpe does not encode: only byte-level BPE is supported".into());
     }
     if let Some(d) = model.get("dropout").and_then(Value::as_f64) {
         if d > 0.0 {
@@ -175,11 +216,20 @@ fn parse_normalizer(value: &Value) -> std::result::Result<Normalization, String>
     }
 }
 
-/// Returns the stages, `add_prefix_space`, and whether a ByteLevel step was present.
-fn parse_pre_tokenizer(value: &Value) -> std::result::Result<(Vec<Stage>, bool, bool), String> {
+/// A pre-tokenizer chain as read.
+struct ParsedPreTokenizer {
+    stages: Vec<Stage>,
+    add_prefix_space: bool,
+    /// Whether a ByteLevel step was present.
+    byte_level: bool,
+    metaspace: Option<Metaspace>,
+}
+
+fn parse_pre_tokenizer(value: &Value) -> std::result::Result<ParsedPreTokenizer, String> {
     let mut stages = Vec::new();
     let mut add_prefix_space = false;
     let mut byte_level = false;
+    let mut metaspace = None;
     let steps: Vec<&Value> = match value.get("type").and_then(Value::as_str) {
         None if value.is_null() => Vec::new(),
         Some("Sequence") => value
@@ -224,10 +274,34 @@ fn parse_pre_tokenizer(value: &Value) -> std::result::Result<(Vec<Stage>, bool, 
                 individual: step.get("individual_digits").and_then(Value::as_bool).unwrap_or(false),
             }),
             "Punctuation" => stages.push(Stage::Punctuation { behavior: parse_behavior(step)? }),
-            other => return Err(format!("pre-tokenizer `{other}` is not supported (only ByteLevel, Split, Digits, Punctuation)")),
+            "Metaspace" => {
+                if !stages.is_empty() || metaspace.is_some() {
+                    return Err("Metaspace after other pre-tokenizers is not supported".into());
+                }
+                let replacement = step.get("replacement").and_then(Value::as_str).unwrap_or("\u{2581}");
+                let mut chars = replacement.chars();
+                let (Some(replacement), None) = (chars.next(), chars.next()) else {
+                    return Err(format!("Metaspace replacement {replacement:?} is not one character"));
+                };
+                // Older files say `add_prefix_space` instead of `prepend_scheme`.
+                let legacy = if step.get("add_prefix_space").and_then(Value::as_bool) == Some(false) { "never" } else { "always" };
+                let prepend = match step.get("prepend_scheme").and_then(Value::as_str).unwrap_or(legacy) {
+                    "always" => PrependScheme::Always,
+                    "first" => PrependScheme::First,
+                    "never" => PrependScheme::Never,
+                    other => return Err(format!("unknown Metaspace prepend_scheme {other:?}")),
+                };
+                if step.get("split").and_then(Value::as_bool).unwrap_or(true) {
+                    // Pieces start at each replacement character.
+                    let escaped = fancy_regex::escape(replacement.encode_utf8(&mut [0; 4])).into_owned();
+                    stages.push(regex_stage(&escaped, SplitBehavior::MergedWithNext, false)?);
+                }
+                metaspace = Some(Metaspace { replacement, prepend });
+            }
+            other => return Err(format!("pre-tokenizer `{other}` is not supported (only ByteLevel, Metaspace, Split, Digits, Punctuation)")),
         }
     }
-    Ok((stages, add_prefix_space, byte_level))
+    Ok(ParsedPreTokenizer { stages, add_prefix_space, byte_level, metaspace })
 }
 
 fn parse_behavior(step: &Value) -> std::result::Result<SplitBehavior, String> {
@@ -243,7 +317,9 @@ fn regex_stage(pattern: &str, behavior: SplitBehavior, invert: bool) -> std::res
 /// Token bytes by id, and the vocab's string → id map (for merges).
 type Vocab = (Vec<Option<Box<[u8]>>>, AHashMap<String, TokenId>);
 
-fn parse_vocab(model: &Map<String, Value>, added: &[AddedToken]) -> std::result::Result<Vocab, String> {
+/// With `byte_level`, token strings are in HF's byte-level spelling (decoded to bytes);
+/// otherwise they are taken as they are.
+fn parse_vocab(model: &Map<String, Value>, added: &[AddedToken], byte_level: bool) -> std::result::Result<Vocab, String> {
     let vocab = model.get("vocab").and_then(Value::as_object).ok_or("model has no `vocab` object")?;
     let added_by_id: AHashMap<TokenId, &str> = added.iter().map(|t| (t.id, t.content.as_str())).collect();
     let mut tokens: Vec<Option<Box<[u8]>>> = Vec::new();
@@ -254,9 +330,12 @@ fn parse_vocab(model: &Map<String, Value>, added: &[AddedToken]) -> std::result:
         if added_by_id.get(&id) == Some(&token.as_str()) {
             continue; // an added token also listed in the vocab: it is handled as added
         }
-        let bytes = bytelevel::decode_str(token).ok_or(format!(
-            "vocab token {token:?} (id {id}) is not in byte-level spelling: not a byte-level BPE"
-        ))?;
+        let bytes = if byte_level {
+            bytelevel::decode_str(token)
+                .ok_or(format!("vocab token {token:?} (id {id}) is not in byte-level spelling: not a byte-level BPE"))?
+        } else {
+            token.as_bytes().to_vec()
+        };
         let slot = id as usize;
         if tokens.len() <= slot {
             tokens.resize(slot + 1, None);
@@ -338,12 +417,24 @@ mod tests {
     }
 
     #[test]
-    fn refuses_byte_fallback_and_metaspace() {
-        let sp = r#"{"model":{"type":"BPE","byte_fallback":true,"vocab":{},"merges":[]}}"#;
-        assert!(from_json(sp).unwrap_err().contains("byte_fallback"));
-        let meta = r#"{"pre_tokenizer":{"type":"Metaspace"},"model":{"type":"BPE","vocab":{},"merges":[]}}"#;
-        assert!(from_json(meta).unwrap_err().contains("Metaspace"));
-        assert!(from_json("{").unwrap_err().contains("not valid JSON"));
+    fn sentencepiece_style_files() {
+        // Characters are the first symbols, `▁` is a space, `é` has no token and falls back to
+        // its bytes; `<s>` is a special token.
+        let sp = r#"{"added_tokens":[{"id":0,"content":"<s>","special":true}],
+            "pre_tokenizer":{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false},
+            "model":{"type":"BPE","byte_fallback":true,"unk_token":null,"fuse_unk":true,
+              "vocab":{"<s>":0,"<0xC3>":1,"<0xA9>":2,"▁":3,"a":4,"b":5,"▁a":6,"▁ab":7},
+              "merges":["▁ a","▁a b"]}}"#;
+        let tok = from_json(sp).unwrap();
+        assert!(tok.model().is_char_level());
+        assert_eq!(tok.encode("ab é", AllowedSpecial::None).unwrap(), vec![7, 3, 1, 2]);
+        // After a special token the segment gets no `▁` in front (`prepend_scheme: first`).
+        assert_eq!(tok.encode("<s>ab", AllowedSpecial::All).unwrap(), vec![0, 4, 5]);
+        // Decoding drops the prepended space, as HF's Metaspace decoder does.
+        assert_eq!(tok.decode(&[7, 3, 1, 2]).unwrap(), "ab é");
+        assert!(to_json(&tok).unwrap_err().to_string().contains("SentencePiece"));
+        let meta_bytelevel = r#"{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Metaspace"},{"type":"ByteLevel"}]},"model":{"type":"BPE","vocab":{},"merges":[]}}"#;
+        assert!(from_json(meta_bytelevel).unwrap_err().contains("Metaspace"));
     }
 
     #[test]

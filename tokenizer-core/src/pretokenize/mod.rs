@@ -182,6 +182,27 @@ pub struct PreTokenizer {
     add_prefix_space: bool,
     /// The pattern when the chain is exactly one isolating regex (polybpe's own tokenizers).
     pattern: Option<Pattern>,
+    /// HF `Metaspace` (SentencePiece-style files), applied before the stages.
+    metaspace: Option<Metaspace>,
+}
+
+/// HF's `Metaspace` pre-tokenizer: spaces become `replacement` (`▁`), and one is put in front
+/// of the text that does not start with it, as `prepend` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metaspace {
+    pub replacement: char,
+    pub prepend: PrependScheme,
+}
+
+/// When [`Metaspace`] prepends its replacement character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrependScheme {
+    /// To every text segment.
+    Always,
+    /// Only to the segment at the very start of the input (not after an added token).
+    First,
+    /// Never.
+    Never,
 }
 
 /// Compiles a regex with an error that names it.
@@ -208,6 +229,7 @@ impl PreTokenizer {
             stages: vec![Stage::Regex { regex, behavior: SplitBehavior::Isolated, invert: false }],
             add_prefix_space: false,
             pattern: Some(pattern),
+            metaspace: None,
         })
     }
 
@@ -226,7 +248,19 @@ impl PreTokenizer {
             }
             _ => None,
         };
-        PreTokenizer { stages, add_prefix_space, pattern }
+        PreTokenizer { stages, add_prefix_space, pattern, metaspace: None }
+    }
+
+    /// Adds a [`Metaspace`] step in front of the stages.
+    pub fn with_metaspace(mut self, metaspace: Metaspace) -> Self {
+        self.metaspace = Some(metaspace);
+        self.pattern = None;
+        self
+    }
+
+    /// The [`Metaspace`] step, if any.
+    pub fn metaspace(&self) -> Option<Metaspace> {
+        self.metaspace
     }
 
     /// Switches every stage that can use a [`BuiltinScanner`] to it (the pieces do not change).
@@ -261,8 +295,27 @@ impl PreTokenizer {
         self.add_prefix_space
     }
 
-    /// Applies `add_prefix_space`; split the returned text.
+    /// Applies `add_prefix_space` (or [`Metaspace`]) to text at the start of the input; split
+    /// the returned text.
     pub fn prepare<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.prepare_segment(text, true)
+    }
+
+    /// Like [`Self::prepare`], for a segment of the input (between added tokens) that starts at
+    /// the beginning of the input or not.
+    pub fn prepare_segment<'a>(&self, text: &'a str, at_start: bool) -> Cow<'a, str> {
+        if let Some(Metaspace { replacement, prepend }) = self.metaspace {
+            let mut out = text.replace(' ', replacement.encode_utf8(&mut [0; 4]));
+            let wanted = match prepend {
+                PrependScheme::Always => true,
+                PrependScheme::First => at_start,
+                PrependScheme::Never => false,
+            };
+            if wanted && !out.starts_with(replacement) {
+                out.insert(0, replacement);
+            }
+            return Cow::Owned(out);
+        }
         if self.add_prefix_space && !text.starts_with(' ') {
             Cow::Owned(format!(" {text}"))
         } else {
