@@ -20,6 +20,7 @@ TOKENIZERS=(
   "falcon=$T/falcon/tokenizer.json"
   "olmo2=$T/olmo-dolma2/allenai_dolma2.json"
   "mistral-7b=$T/mistral-7b-v0.1/tokenizer.json"
+  "lucie-7b=$T/lucie-7b/tokenizer.json"
 )
 mkdir -p vocab/report
 {
@@ -27,9 +28,8 @@ mkdir -p vocab/report
   echo
   echo "Regenerate with \`scripts/report.sh\`; definitions of the columns are in the README"
   echo "(\"Comparing tokenizers across languages\"). Parity is against English on the same lines."
-  echo "Lucie-7B is not in the tables yet: its normalizer chain (regex Replace and Prepend"
-  echo "steps) is not supported. Mistral-7B's counts include the \`▁\` prepended to each line, as"
-  echo "its tokenizer produces it."
+  echo "Mistral-7B's and Lucie-7B's counts include the \`▁\` their tokenizers put in front of"
+  echo "each line."
   for set in parallel parallel_udhr; do
     echo
     echo "## ../shared/corpus/$set"

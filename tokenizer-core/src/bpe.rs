@@ -131,6 +131,9 @@ impl BpeModel {
                 }
             }
         }
+        if ids.is_empty() {
+            return Err(Error::config("the vocabulary is empty"));
+        }
         let byte_token = |bytes: &[u8]| -> Option<u8> {
             let text = std::str::from_utf8(bytes).ok()?;
             let hex = text.strip_prefix("<0x")?.strip_suffix('>')?;

@@ -119,6 +119,41 @@ impl NfkcFolds {
     }
 }
 
+/// One step of an imported file's normalizer chain (HF `Sequence` of `NFC`, `NFKC`,
+/// `Replace`, `Prepend`), for tokenizers polybpe loads but does not train.
+#[derive(Clone, Debug)]
+pub enum NormalizerStep {
+    /// A Unicode normalization.
+    Unicode(Normalization),
+    /// Every match of `pattern` (left to right, not overlapping) becomes `content`.
+    Replace { pattern: fancy_regex::Regex, content: String },
+    /// `prefix` goes in front of non-empty text.
+    Prepend(String),
+}
+
+impl NormalizerStep {
+    /// Applies the step.
+    pub fn apply(&self, text: &str) -> crate::Result<String> {
+        Ok(match self {
+            NormalizerStep::Unicode(n) => n.apply(text).into_owned(),
+            NormalizerStep::Replace { pattern, content } => {
+                let mut out = String::with_capacity(text.len());
+                let mut last = 0;
+                for found in pattern.find_iter(text) {
+                    let found = found.map_err(|e| crate::Error::config(format!("normalizer regex {:?}: {e}", pattern.as_str())))?;
+                    out.push_str(&text[last..found.start()]);
+                    out.push_str(content);
+                    last = found.end();
+                }
+                out.push_str(&text[last..]);
+                out
+            }
+            NormalizerStep::Prepend(prefix) if !text.is_empty() => format!("{prefix}{text}"),
+            NormalizerStep::Prepend(_) => String::new(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

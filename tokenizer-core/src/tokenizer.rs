@@ -1,11 +1,13 @@
 //! The full encoding pipeline: special-token scan → normalize → split → BPE, and decoding.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
 use crate::piece_cache::{with_scratch, Buffers, PieceKey};
-use crate::pretokenize::{PreTokenizer, PrependScheme};
+use crate::normalize::NormalizerStep;
+use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
 
@@ -59,6 +61,20 @@ pub struct Tokenizer {
     all_scanner: SpecialScanner,
     /// Identity for the per-thread piece cache.
     uid: u64,
+    /// Extra normalizer steps of imported files, after `normalization`.
+    normalizer_steps: Vec<NormalizerStep>,
+    /// How imported SentencePiece-style files turn token bytes back into text.
+    decoding: Decoding,
+}
+
+/// What decoding does after joining token bytes (HF decoders of imported files).
+#[derive(Clone, Debug, Default)]
+pub struct Decoding {
+    /// Drop one leading space when the first id is a model token (HF `Metaspace` decoder, or
+    /// `Strip` of one space at the start).
+    pub strip_leading_space: bool,
+    /// String replacements applied in order to the decoded text (HF `Replace` decoders).
+    pub replacements: Vec<(String, String)>,
 }
 
 impl Tokenizer {
@@ -75,7 +91,34 @@ impl Tokenizer {
             }
         }
         let all_scanner = SpecialScanner::new(&added.iter().map(|t| t.content.as_str()).collect::<Vec<_>>());
-        Ok(Tokenizer { normalization, pre_tokenizer, model, added, all_scanner, uid: next_uid() })
+        Ok(Tokenizer {
+            normalization,
+            pre_tokenizer,
+            model,
+            added,
+            all_scanner,
+            uid: next_uid(),
+            normalizer_steps: Vec::new(),
+            decoding: Decoding::default(),
+        })
+    }
+
+    /// Adds normalizer steps after the Unicode normalization (for imported files).
+    pub fn with_normalizer_steps(mut self, steps: Vec<NormalizerStep>) -> Self {
+        self.normalizer_steps = steps;
+        self.uid = next_uid();
+        self
+    }
+
+    /// Sets how decoded text is finished (for imported files).
+    pub fn with_decoding(mut self, decoding: Decoding) -> Self {
+        self.decoding = decoding;
+        self
+    }
+
+    /// The extra normalizer steps.
+    pub fn normalizer_steps(&self) -> &[NormalizerStep] {
+        &self.normalizer_steps
     }
 
     /// The normalizer.
@@ -208,7 +251,10 @@ impl Tokenizer {
         if text.is_empty() {
             return Ok(());
         }
-        let normalized = self.normalization.apply(text);
+        let mut normalized = self.normalization.apply(text);
+        for step in &self.normalizer_steps {
+            normalized = Cow::Owned(step.apply(&normalized)?);
+        }
         let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
         let bytes = prepared.as_bytes();
         with_scratch(self.uid, |cache, Buffers { ranges, keys }| {
@@ -250,11 +296,9 @@ impl Tokenizer {
             out.extend_from_slice(bytes);
         }
         // HF's Metaspace decoder drops the space it prepended, from the first token only.
-        if let Some(metaspace) = self.pre_tokenizer.metaspace() {
-            let first_is_model_token = ids.first().is_some_and(|id| !self.added.iter().any(|t| t.id == *id));
-            if metaspace.prepend != PrependScheme::Never && first_is_model_token && out.first() == Some(&b' ') {
-                out.remove(0);
-            }
+        let first_is_model_token = ids.first().is_some_and(|id| !self.added.iter().any(|t| t.id == *id));
+        if self.decoding.strip_leading_space && first_is_model_token && out.first() == Some(&b' ') {
+            out.remove(0);
         }
         Ok(out)
     }
@@ -263,10 +307,14 @@ impl Tokenizer {
     /// character) become U+FFFD, as in HF's ByteLevel decoder.
     pub fn decode(&self, ids: &[TokenId]) -> Result<String> {
         let bytes = self.decode_bytes(ids)?;
-        Ok(match String::from_utf8(bytes) {
+        let mut text = match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+        };
+        for (from, to) in &self.decoding.replacements {
+            text = text.replace(from.as_str(), to);
+        }
+        Ok(text)
     }
 }
 

@@ -17,6 +17,8 @@ HF_FILES = {
     "roberta-base": "roberta-base/tokenizer.json",
     # SentencePiece-style: characters, Metaspace (prepend_scheme first, no split), byte fallback.
     "mistral-7b-v0.1": "mistral-7b-v0.1/tokenizer.json",
+    # SentencePiece-style with a normalizer chain (NFC, regex Replace with lookaheads, Prepend).
+    "lucie-7b": "lucie-7b/tokenizer.json",
 }
 
 PREFIX_BYTES = 2_000_000
@@ -55,12 +57,6 @@ def test_hf_tokenizer_json(shared, corpus, name):
         b = [e.ids for e in theirs.encode_batch(lines, add_special_tokens=False)]
         for i, (x, y) in enumerate(zip(a, b)):
             assert x == y, f"{name} {label} line {i + 1}: {lines[i][:80]!r}"
-
-
-def test_unsupported_normalizer_chain_refused(shared):
-    # Lucie-7B normalizes with a chain of regex Replace steps and Prepend, not supported yet.
-    with pytest.raises(ValueError, match="normalizer"):
-        polybpe.Tokenizer.from_file(shared / "tokenizers" / "lucie-7b" / "tokenizer.json")
 
 
 TIKTOKEN_FILES = {

@@ -128,9 +128,11 @@ fn unreadable_parquet() {
 #[test]
 fn bad_tokenizer_file_and_bad_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = write(dir.path(), "bad.json", b"{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {}, \"merges\": []}}");
+    let bad = write(dir.path(), "bad.json", b"{\"model\": {\"type\": \"BPE\", \"dropout\": 0.1, \"vocab\": {}, \"merges\": []}}");
     let input = write(dir.path(), "in.txt", b"hello");
-    fails_with(&vocab(&["encode", "-t", &bad, &input]), &["bad.json", "byte_fallback"]);
+    fails_with(&vocab(&["encode", "-t", &bad, &input]), &["bad.json", "dropout"]);
+    let empty = write(dir.path(), "empty.json", b"{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {}, \"merges\": []}}");
+    fails_with(&vocab(&["encode", "-t", &empty, &input]), &["empty.json", "empty"]);
     let truncated = write(dir.path(), "cut.json", b"{\"model\": {\"type\": ");
     fails_with(&vocab(&["encode", "-t", &truncated, &input]), &["cut.json", "JSON"]);
 

@@ -17,9 +17,9 @@ use serde_json::{json, Map, Value};
 
 use crate::bpe::{BpeModel, CharLevel, TokenId};
 use crate::bytelevel;
-use crate::normalize::Normalization;
+use crate::normalize::{Normalization, NormalizerStep};
 use crate::pretokenize::{self, Metaspace, PrependScheme, PreTokenizer, SplitBehavior, Stage, GPT2_PATTERN};
-use crate::tokenizer::{AddedToken, Tokenizer};
+use crate::tokenizer::{AddedToken, Decoding, Tokenizer};
 use crate::{Error, Result};
 
 /// Serializes a tokenizer to `tokenizer.json` text.
@@ -103,7 +103,6 @@ pub fn from_json(text: &str) -> std::result::Result<Tokenizer, String> {
     let model = root.get("model").and_then(Value::as_object).ok_or("no `model` object")?;
     check_model_options(model)?;
     let added = parse_added_tokens(root.get("added_tokens"))?;
-    let normalization = parse_normalizer(root.get("normalizer").unwrap_or(&Value::Null))?;
     let parsed = parse_pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null))?;
     let byte_fallback = model.get("byte_fallback").and_then(Value::as_bool) == Some(true);
     let ignore_merges = model.get("ignore_merges").and_then(Value::as_bool).unwrap_or(false);
@@ -111,8 +110,12 @@ pub fn from_json(text: &str) -> std::result::Result<Tokenizer, String> {
         if parsed.metaspace.is_none() && !byte_fallback {
             return Err("not a byte-level BPE: the pre-tokenizer has no ByteLevel step".into());
         }
-        return char_level(model, parsed, normalization, added, byte_fallback, ignore_merges);
+        let steps = parse_normalizer_steps(root.get("normalizer").unwrap_or(&Value::Null))?;
+        let decoding = parse_decoder(root.get("decoder").unwrap_or(&Value::Null));
+        let tok = char_level(model, parsed, Normalization::None, added, byte_fallback, ignore_merges)?;
+        return Ok(tok.with_normalizer_steps(steps).with_decoding(decoding));
     }
+    let normalization = parse_normalizer(root.get("normalizer").unwrap_or(&Value::Null))?;
     if byte_fallback || parsed.metaspace.is_some() {
         return Err("a ByteLevel pre-tokenizer with `byte_fallback` or Metaspace is not supported".into());
     }
@@ -149,7 +152,8 @@ fn char_level(
         byte_fallback,
         unk,
         fuse_unk: model.get("fuse_unk").and_then(Value::as_bool).unwrap_or(false),
-        space: parsed.metaspace.map(|m| m.replacement),
+        // SentencePiece writes spaces as `▁` whether a Metaspace step or a normalizer puts it there.
+        space: Some(parsed.metaspace.map_or('\u{2581}', |m| m.replacement)),
     };
     let bpe = BpeModel::new_char_level(tokens, &merges, ignore_merges, options).map_err(|e| e.to_string())?;
     let mut pre = PreTokenizer::from_stages(parsed.stages, false);
@@ -214,6 +218,75 @@ fn parse_normalizer(value: &Value) -> std::result::Result<Normalization, String>
             None => Err("normalizer without `type`".into()),
         },
     }
+}
+
+/// The normalizer of a SentencePiece-style file as steps (NFC, NFKC, Replace, Prepend, in any
+/// `Sequence`).
+fn parse_normalizer_steps(value: &Value) -> std::result::Result<Vec<NormalizerStep>, String> {
+    if value.is_null() {
+        return Ok(Vec::new());
+    }
+    let kind = value.get("type").and_then(Value::as_str).ok_or("normalizer without `type`")?;
+    Ok(match kind {
+        "Sequence" => {
+            let items = value.get("normalizers").and_then(Value::as_array).ok_or("normalizer Sequence without `normalizers`")?;
+            let mut steps = Vec::new();
+            for item in items {
+                steps.extend(parse_normalizer_steps(item)?);
+            }
+            steps
+        }
+        "NFC" => vec![NormalizerStep::Unicode(Normalization::Nfc)],
+        "NFKC" => vec![NormalizerStep::Unicode(Normalization::Nfkc)],
+        "Prepend" => vec![NormalizerStep::Prepend(value.get("prepend").and_then(Value::as_str).ok_or("Prepend without `prepend`")?.to_string())],
+        "Replace" => {
+            let pattern = value.get("pattern").ok_or("Replace without `pattern`")?;
+            let regex = if let Some(r) = pattern.get("Regex").and_then(Value::as_str) {
+                r.to_string()
+            } else if let Some(s) = pattern.get("String").and_then(Value::as_str) {
+                fancy_regex::escape(s).into_owned()
+            } else {
+                return Err("Replace pattern must be {\"Regex\": …} or {\"String\": …}".into());
+            };
+            let content = value.get("content").and_then(Value::as_str).ok_or("Replace without `content`")?.to_string();
+            vec![NormalizerStep::Replace { pattern: pretokenize::compile(&regex).map_err(|e| e.to_string())?, content }]
+        }
+        other => return Err(format!("normalizer `{other}` is not supported (only NFC, NFKC, Replace, Prepend)")),
+    })
+}
+
+/// The parts of an HF decoder that change text beyond joining token bytes: dropping the
+/// prepended space (`Metaspace`, `Strip` of one leading space) and `Replace` steps after `Fuse`.
+fn parse_decoder(value: &Value) -> Decoding {
+    let steps: Vec<&Value> = match value.get("type").and_then(Value::as_str) {
+        Some("Sequence") => value.get("decoders").and_then(Value::as_array).map(|d| d.iter().collect()).unwrap_or_default(),
+        Some(_) => vec![value],
+        None => Vec::new(),
+    };
+    let mut decoding = Decoding::default();
+    let mut fused = false;
+    for step in steps {
+        match step.get("type").and_then(Value::as_str) {
+            Some("Fuse") => fused = true,
+            Some("Strip") => {
+                let one_space = step.get("content").and_then(Value::as_str) == Some(" ");
+                decoding.strip_leading_space |= one_space && step.get("start").and_then(Value::as_u64).unwrap_or(0) >= 1;
+            }
+            Some("Metaspace") => {
+                let scheme = step.get("prepend_scheme").and_then(Value::as_str);
+                let legacy = step.get("add_prefix_space").and_then(Value::as_bool).unwrap_or(true);
+                decoding.strip_leading_space |= scheme.map_or(legacy, |s| s != "never");
+            }
+            Some("Replace") if fused => {
+                let from = step.get("pattern").and_then(|p| p.get("String")).and_then(Value::as_str);
+                if let (Some(from), Some(to)) = (from, step.get("content").and_then(Value::as_str)) {
+                    decoding.replacements.push((from.to_string(), to.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    decoding
 }
 
 /// A pre-tokenizer chain as read.
@@ -422,6 +495,7 @@ mod tests {
         // its bytes; `<s>` is a special token.
         let sp = r#"{"added_tokens":[{"id":0,"content":"<s>","special":true}],
             "pre_tokenizer":{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false},
+            "decoder":{"type":"Sequence","decoders":[{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]},
             "model":{"type":"BPE","byte_fallback":true,"unk_token":null,"fuse_unk":true,
               "vocab":{"<s>":0,"<0xC3>":1,"<0xA9>":2,"▁":3,"a":4,"b":5,"▁a":6,"▁ab":7},
               "merges":["▁ a","▁a b"]}}"#;
