@@ -124,8 +124,11 @@ def test_errors_are_python_exceptions(tmp_path: Path, tok):
     with pytest.raises(FileNotFoundError):
         polybpe.Tokenizer.from_file(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
+    bad.write_text('{"model": {"type": "BPE", "dropout": 0.1, "vocab": {}, "merges": []}}')
+    with pytest.raises(ValueError, match="dropout"):
+        polybpe.Tokenizer.from_file(bad)
     bad.write_text('{"model": {"type": "BPE", "byte_fallback": true, "vocab": {}, "merges": []}}')
-    with pytest.raises(ValueError, match="byte_fallback"):
+    with pytest.raises(ValueError, match="empty"):
         polybpe.Tokenizer.from_file(bad)
     bad.write_text("{ truncated")
     with pytest.raises(ValueError, match="JSON"):
