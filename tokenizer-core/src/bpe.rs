@@ -87,17 +87,7 @@ impl BpeModel {
     /// Every byte must have a token, ids must be unique, and each merge's concatenation must be
     /// a token (its id becomes the merge result).
     pub fn new(tokens: Vec<Option<Box<[u8]>>>, merge_pairs: &[(TokenId, TokenId)], ignore_merges: bool) -> Result<Self> {
-        let mut ids = AHashMap::with_capacity(tokens.len());
-        for (id, bytes) in tokens.iter().enumerate() {
-            if let Some(bytes) = bytes {
-                if ids.insert(bytes.clone(), id as TokenId).is_some() {
-                    return Err(Error::config(format!(
-                        "token {:?} appears twice in the vocabulary",
-                        bytelevel::encode_bytes(bytes)
-                    )));
-                }
-            }
-        }
+        let ids = token_index(&tokens, bytelevel::encode_bytes)?;
         // Some vocabularies lack byte tokens (GPT-NeoX lacks the bytes UTF-8 never uses; Falcon
         // also lacks some control characters). HF's BPE, with no unk token, silently drops such
         // bytes; so do we, to give the same ids. Every vocabulary polybpe trains has all 256.
@@ -123,14 +113,7 @@ impl BpeModel {
         ignore_merges: bool,
         options: CharLevel,
     ) -> Result<Self> {
-        let mut ids = AHashMap::with_capacity(tokens.len());
-        for (id, bytes) in tokens.iter().enumerate() {
-            if let Some(bytes) = bytes {
-                if ids.insert(bytes.clone(), id as TokenId).is_some() {
-                    return Err(Error::config(format!("token {:?} appears twice in the vocabulary", String::from_utf8_lossy(bytes))));
-                }
-            }
-        }
+        let ids = token_index(&tokens, |bytes| String::from_utf8_lossy(bytes).into_owned())?;
         if ids.is_empty() {
             return Err(Error::config("the vocabulary is empty"));
         }
@@ -486,6 +469,19 @@ impl CharSymbols {
             }
         }
     }
+}
+
+/// Bytes → id for the defined ids; a token given twice is an error showing it with `show`.
+fn token_index(tokens: &[Option<Box<[u8]>>], show: impl Fn(&[u8]) -> String) -> Result<AHashMap<Box<[u8]>, TokenId>> {
+    let mut ids = AHashMap::with_capacity(tokens.len());
+    for (id, bytes) in tokens.iter().enumerate() {
+        if let Some(bytes) = bytes {
+            if ids.insert(bytes.clone(), id as TokenId).is_some() {
+                return Err(Error::config(format!("token {:?} appears twice in the vocabulary", show(bytes))));
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// Pieces longer than this (in bytes) use the heap-based merge.

@@ -64,6 +64,17 @@ pub struct CompareInput {
     pub reference: String,
 }
 
+impl CompareInput {
+    /// Every language of the parallel text and the other texts, sorted, once each (a row per
+    /// tokenizer and language).
+    pub fn languages(&self) -> Vec<&str> {
+        let mut langs: Vec<&str> = self.parallel.iter().chain(&self.texts).map(|t| t.lang.as_str()).collect();
+        langs.sort_unstable();
+        langs.dedup();
+        langs
+    }
+}
+
 /// One tokenizer on one language. Ratios are `None` where undefined (no words, no reference).
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
@@ -114,9 +125,7 @@ pub fn compare(tokenizers: &[(&str, &Tokenizer)], input: &CompareInput, progress
     if !input.parallel.is_empty() && !input.parallel.iter().any(|t| t.lang == input.reference) {
         return Err(Error::config(format!("the reference language {:?} has no parallel text", input.reference)));
     }
-    let mut langs: Vec<&str> = input.parallel.iter().chain(&input.texts).map(|t| t.lang.as_str()).collect();
-    langs.sort_unstable();
-    langs.dedup();
+    let langs = input.languages();
     if langs.is_empty() {
         return Err(Error::config("no text to measure: give parallel text or texts"));
     }

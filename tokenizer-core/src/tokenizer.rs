@@ -106,7 +106,6 @@ impl Tokenizer {
     /// Adds normalizer steps after the Unicode normalization (for imported files).
     pub fn with_normalizer_steps(mut self, steps: Vec<NormalizerStep>) -> Self {
         self.normalizer_steps = steps;
-        self.uid = next_uid();
         self
     }
 
@@ -296,8 +295,10 @@ impl Tokenizer {
             out.extend_from_slice(bytes);
         }
         // HF's Metaspace decoder drops the space it prepended, from the first token only.
-        let first_is_model_token = ids.first().is_some_and(|id| !self.added.iter().any(|t| t.id == *id));
-        if self.decoding.strip_leading_space && first_is_model_token && out.first() == Some(&b' ') {
+        if self.decoding.strip_leading_space
+            && out.first() == Some(&b' ')
+            && ids.first().is_some_and(|id| !self.added.iter().any(|t| t.id == *id))
+        {
             out.remove(0);
         }
         Ok(out)

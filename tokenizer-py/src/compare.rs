@@ -46,6 +46,15 @@ fn rows_to_py<'py>(py: Python<'py>, rows: &[Row]) -> PyResult<Bound<'py, PyList>
     Ok(loads.call1((json,))?.downcast_into::<PyList>()?)
 }
 
+/// Loads `[NAME=]PATH[@PATTERN]` (a tokenizer.json, or a tiktoken rank file with its
+/// pattern) as `(name, Tokenizer)`, named as `vocab compare` names it.
+#[pyfunction]
+pub fn load_spec(py: Python<'_>, spec: PathBuf) -> PyResult<(String, Tokenizer)> {
+    let spec = spec.to_string_lossy().into_owned();
+    let (name, tokenizer) = py.allow_threads(|| polybpe::formats::load_spec(&spec)).map_err(to_py)?;
+    Ok((name, Tokenizer::new(tokenizer)))
+}
+
 /// Measures `tokenizers` ([(name, Tokenizer)]) per language; returns the rows as dicts.
 #[pyfunction]
 #[pyo3(signature = (tokenizers, parallel=None, texts=None, *, langs=None, reference="en", chart=None))]

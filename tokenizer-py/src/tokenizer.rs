@@ -36,6 +36,17 @@ impl Tokenizer {
 /// Texts longer than this (in bytes) are encoded with the GIL released.
 const RELEASE_GIL_ABOVE: usize = 1024;
 
+/// Runs `f` on `text`'s behalf, releasing the GIL only for long texts: releasing and retaking
+/// it costs about as much as encoding a short sentence, and other threads gain nothing from a
+/// pause that short.
+fn encode_releasing<T: Send>(py: Python<'_>, text: &str, f: impl FnOnce() -> T + Send) -> T {
+    if text.len() < RELEASE_GIL_ABOVE {
+        f()
+    } else {
+        py.allow_threads(f)
+    }
+}
+
 /// Which special tokens the text may contain as control tokens.
 enum Allowed {
     None,
@@ -239,13 +250,7 @@ impl Tokenizer {
         disallowed_special: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let policy = self.policy(allowed_special, disallowed_special)?;
-        // Releasing and retaking the GIL costs about as much as encoding a short sentence, and
-        // other threads gain nothing from a pause that short.
-        let ids = if text.len() < RELEASE_GIL_ABOVE {
-            self.encode_one(text, &policy)?
-        } else {
-            py.allow_threads(|| self.encode_one(text, &policy))?
-        };
+        let ids = encode_releasing(py, text, || self.encode_one(text, &policy))?;
         self.id_list(py, &ids)
     }
 
@@ -321,8 +326,7 @@ impl Tokenizer {
 
     /// Number of tokens of a string (special-token text counted as ordinary text).
     fn count_tokens(&self, py: Python<'_>, text: &str) -> PyResult<usize> {
-        let count = || self.inner.encode_allowing(text, |_| false).map(|ids| ids.len());
-        if text.len() < RELEASE_GIL_ABOVE { count() } else { py.allow_threads(count) }.map_err(to_py)
+        encode_releasing(py, text, || self.inner.encode_allowing(text, |_| false).map(|ids| ids.len())).map_err(to_py)
     }
 
     /// Decodes ids to text (bytes cut inside a character become U+FFFD).

@@ -240,14 +240,7 @@ fn parse_normalizer_steps(value: &Value) -> std::result::Result<Vec<NormalizerSt
         "NFKC" => vec![NormalizerStep::Unicode(Normalization::Nfkc)],
         "Prepend" => vec![NormalizerStep::Prepend(value.get("prepend").and_then(Value::as_str).ok_or("Prepend without `prepend`")?.to_string())],
         "Replace" => {
-            let pattern = value.get("pattern").ok_or("Replace without `pattern`")?;
-            let regex = if let Some(r) = pattern.get("Regex").and_then(Value::as_str) {
-                r.to_string()
-            } else if let Some(s) = pattern.get("String").and_then(Value::as_str) {
-                fancy_regex::escape(s).into_owned()
-            } else {
-                return Err("Replace pattern must be {\"Regex\": …} or {\"String\": …}".into());
-            };
+            let regex = pattern_regex(value.get("pattern").ok_or("Replace without `pattern`")?, "Replace")?;
             let content = value.get("content").and_then(Value::as_str).ok_or("Replace without `content`")?.to_string();
             vec![NormalizerStep::Replace { pattern: pretokenize::compile(&regex).map_err(|e| e.to_string())?, content }]
         }
@@ -331,14 +324,7 @@ fn parse_pre_tokenizer(value: &Value) -> std::result::Result<ParsedPreTokenizer,
                 }
             }
             "Split" => {
-                let pattern = step.get("pattern").ok_or("Split without `pattern`")?;
-                let regex = if let Some(r) = pattern.get("Regex").and_then(Value::as_str) {
-                    r.to_string()
-                } else if let Some(s) = pattern.get("String").and_then(Value::as_str) {
-                    fancy_regex::escape(s).into_owned()
-                } else {
-                    return Err("Split pattern must be {\"Regex\": …} or {\"String\": …}".into());
-                };
+                let regex = pattern_regex(step.get("pattern").ok_or("Split without `pattern`")?, "Split")?;
                 let behavior = parse_behavior(step)?;
                 let invert = step.get("invert").and_then(Value::as_bool).unwrap_or(false);
                 stages.push(regex_stage(&regex, behavior, invert)?);
@@ -375,6 +361,18 @@ fn parse_pre_tokenizer(value: &Value) -> std::result::Result<ParsedPreTokenizer,
         }
     }
     Ok(ParsedPreTokenizer { stages, add_prefix_space, byte_level, metaspace })
+}
+
+/// An HF pattern (`{"Regex": …}` or `{"String": …}`, the latter matched literally) as a regex;
+/// `step` names the step in the error.
+fn pattern_regex(pattern: &Value, step: &str) -> std::result::Result<String, String> {
+    if let Some(r) = pattern.get("Regex").and_then(Value::as_str) {
+        Ok(r.to_string())
+    } else if let Some(s) = pattern.get("String").and_then(Value::as_str) {
+        Ok(fancy_regex::escape(s).into_owned())
+    } else {
+        Err(format!("{step} pattern must be {{\"Regex\": …}} or {{\"String\": …}}"))
+    }
 }
 
 fn parse_behavior(step: &Value) -> std::result::Result<SplitBehavior, String> {

@@ -1,6 +1,6 @@
 //! Reading and writing tokenizer files of other projects.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Error, Result, Tokenizer};
 
@@ -27,4 +27,30 @@ pub fn load_any(path: &Path, pattern: Option<&str>) -> Result<Tokenizer> {
         }
     };
     tiktoken::load(path, pattern)
+}
+
+/// Loads a tokenizer named as `[NAME=]PATH[@PATTERN]` (the pattern for tiktoken rank files), as
+/// the CLI and Python take them; returns its name (NAME, else [`display_name`]) with it.
+pub fn load_spec(spec: &str) -> Result<(String, Tokenizer)> {
+    let (name, rest) = match spec.split_once('=') {
+        Some((name, rest)) if !name.is_empty() && !name.contains(['/', '\\']) => (Some(name.to_string()), rest),
+        _ => (None, spec),
+    };
+    let (path, pattern) = match rest.rsplit_once('@') {
+        Some((path, pattern)) if !path.is_empty() && !pattern.contains(['/', '\\']) => (path, Some(pattern)),
+        _ => (rest, None),
+    };
+    let path = PathBuf::from(path);
+    let tokenizer = load_any(&path, pattern)?;
+    Ok((name.unwrap_or_else(|| display_name(&path)), tokenizer))
+}
+
+/// A name for a tokenizer file: its stem, or its folder's name for generic file names
+/// (`mistral-7b/tokenizer.json` → `mistral-7b`).
+pub fn display_name(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("tokenizer");
+    match (stem, path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str())) {
+        ("tokenizer" | "vocab", Some(dir)) => dir.to_string(),
+        _ => stem.to_string(),
+    }
 }

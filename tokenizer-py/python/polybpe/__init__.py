@@ -9,42 +9,30 @@ cost per language (``polybpe.fertility``, ``polybpe.compare_report``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping, Sequence, Union
 
-from ._polybpe import Tokenizer, __version__, fertility_rows, train
+from ._polybpe import Tokenizer, __version__, fertility_rows, load_spec, train
 
 __all__ = ["Tokenizer", "train", "fertility", "compare_report", "__version__"]
 
 TokenizerSpec = Union[Tokenizer, str, "os.PathLike[str]"]
 
 
-def _load(spec: TokenizerSpec) -> Tokenizer:
-    """A Tokenizer, or a file: ``*.tiktoken`` (pattern from the name, or ``path@pattern``) or
-    a tokenizer.json."""
-    if isinstance(spec, Tokenizer):
-        return spec
-    text = os.fspath(spec)
-    path, _, pattern = text.rpartition("@") if "@" in Path(text).name else (text, "", "")
-    if pattern or path.endswith(".tiktoken"):
-        stem = Path(path).stem
-        return Tokenizer.from_tiktoken(path, pattern=pattern or stem.replace("_base", ""))
-    return Tokenizer.from_file(path)
-
-
-def _name(spec: TokenizerSpec, index: int) -> str:
-    if isinstance(spec, Tokenizer):
-        return f"tokenizer{index + 1}"
-    path = Path(os.fspath(spec).split("@")[0])
-    return path.parent.name if path.stem in ("tokenizer", "vocab") and path.parent.name else path.stem
-
-
 def _named(tokenizers: Mapping[str, TokenizerSpec] | Sequence[TokenizerSpec] | TokenizerSpec) -> list[tuple[str, Tokenizer]]:
+    """(name, Tokenizer) pairs. Files are ``[NAME=]PATH[@PATTERN]`` as ``vocab compare`` takes
+    them (a tokenizer.json, or a tiktoken rank file with its pattern) and are named the same way."""
     if isinstance(tokenizers, Mapping):
-        return [(str(name), _load(spec)) for name, spec in tokenizers.items()]
+        return [(str(name), spec if isinstance(spec, Tokenizer) else load_spec(spec)[1]) for name, spec in tokenizers.items()]
     if isinstance(tokenizers, (Tokenizer, str, os.PathLike)):
         tokenizers = [tokenizers]
-    return [(_name(spec, i), _load(spec)) for i, spec in enumerate(tokenizers)]
+    return [(f"tokenizer{i + 1}", spec) if isinstance(spec, Tokenizer) else load_spec(spec) for i, spec in enumerate(tokenizers)]
+
+
+def _rows(tokenizers, parallel, texts, langs, reference, as_dataframe, chart=None) -> Any:
+    rows = fertility_rows(
+        _named(tokenizers), parallel, texts, langs=list(langs) if langs else None, reference=reference, chart=chart
+    )
+    return _maybe_dataframe(rows, as_dataframe)
 
 
 def fertility(
@@ -67,8 +55,7 @@ def fertility(
     (definitions in the README). Returns a pandas DataFrame when pandas is installed (or
     ``as_dataframe=True``), else a list of dicts.
     """
-    rows = fertility_rows(_named(tokenizers), parallel, texts, langs=list(langs) if langs else None, reference=reference)
-    return _maybe_dataframe(rows, as_dataframe)
+    return _rows(tokenizers, parallel, texts, langs, reference, as_dataframe)
 
 
 def compare_report(
@@ -83,10 +70,7 @@ def compare_report(
 ) -> Any:
     """Like :func:`fertility`, and writes a chart to ``path``: ``.html`` for a self-contained
     report (chart and tables), ``.svg`` for the chart alone. Returns the rows."""
-    rows = fertility_rows(
-        _named(tokenizers), parallel, texts, langs=list(langs) if langs else None, reference=reference, chart=os.fspath(path)
-    )
-    return _maybe_dataframe(rows, as_dataframe)
+    return _rows(tokenizers, parallel, texts, langs, reference, as_dataframe, chart=os.fspath(path))
 
 
 def _maybe_dataframe(rows: list[dict], as_dataframe: bool | None) -> Any:

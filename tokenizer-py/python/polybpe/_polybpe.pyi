@@ -99,6 +99,11 @@ def train(
     is identical at any ``num_threads``.
     """
 
+def load_spec(spec: str | PathLike[str]) -> tuple[str, Tokenizer]:
+    """Loads ``[NAME=]PATH[@PATTERN]`` (a tokenizer.json, or a tiktoken rank file with its
+    pattern, implied by names like ``cl100k_base.tiktoken``) as ``(name, Tokenizer)``; the name
+    is NAME, else the file stem (the folder's name for ``tokenizer.json``)."""
+
 def fertility_rows(
     tokenizers: Sequence[tuple[str, Tokenizer]],
     parallel: str | PathLike[str] | Mapping[str, Sequence[str]] | None = None,
