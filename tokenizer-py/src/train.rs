@@ -10,7 +10,7 @@ use pyo3::types::{PyString, PyTuple};
 
 use polybpe::corpus::{CorpusOptions, Document};
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{Silent, TrainConfig, WordCounter};
+use polybpe::train::{LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounter};
 use polybpe::{Normalization, Pattern, PreTokenizer};
 
 use crate::errors::to_py;
@@ -26,7 +26,9 @@ const UNDETERMINED: &str = "und";
 #[pyfunction]
 #[pyo3(signature = (files=None, texts=None, *, vocab_size=65536, special_tokens="pleias-rag", reserved=0,
     extra_special_tokens=Vec::new(), pattern="default", normalization="nfc", min_frequency=2, max_token_bytes=None,
-    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192))]
+    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192,
+    weighting="proportional", weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=Vec::new(),
+    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -45,6 +47,17 @@ pub fn train(
     languages: Option<BTreeMap<String, String>>,
     num_threads: Option<usize>,
     batch_size: usize,
+    weighting: &str,
+    weights: Option<BTreeMap<String, f64>>,
+    parity_dev: Option<PathBuf>,
+    dev_lines: Option<&str>,
+    ratio: Option<BTreeMap<String, f64>>,
+    parity_exclude: Vec<String>,
+    global_merges: usize,
+    parity_tolerance: Option<f64>,
+    parity_window: Option<usize>,
+    parity_alpha: f64,
+    parity_strength: Option<f64>,
 ) -> PyResult<Tokenizer> {
     let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
     let config = TrainConfig {
@@ -54,6 +67,25 @@ pub fn train(
         special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
         min_frequency,
         max_token_bytes,
+        weights: LanguageWeights {
+            weighting: Weighting::parse(weighting).map_err(to_py)?,
+            multipliers: weights.unwrap_or_default().into_iter().collect(),
+        },
+        parity: (parity_dev.is_some() || ratio.as_ref().is_some_and(|r| !r.is_empty()))
+            .then(|| -> PyResult<ParityConfig> {
+                Ok(ParityConfig {
+                    dev: parity_dev,
+                    dev_lines: dev_lines.map(LineRange::parse).transpose().map_err(to_py)?,
+                    ratio: ratio.unwrap_or_default().into_iter().collect(),
+                    exclude: parity_exclude,
+                    global_merges,
+                    tolerance: parity_tolerance,
+                    window: parity_window.map(|size| Window { size, alpha: parity_alpha }),
+                    strength: parity_strength,
+                    reweight_every: 0,
+                })
+            })
+            .transpose()?,
     };
     config.validate().map_err(to_py)?;
     let pool = match num_threads {
@@ -86,7 +118,11 @@ pub fn train(
                 return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
             }
             let counts = counter.finish();
-            py.allow_threads(|| run(&|| polybpe::train::train_from_counts(&counts, &config, &Silent).map(|(t, _)| t)))
+            let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
+                Some((dir, lines)) => Some(polybpe::train::count_dev(dir, lines, &config).map_err(to_py)?),
+                None => None,
+            };
+            py.allow_threads(|| run(&|| polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
         }
         _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
     }

@@ -79,6 +79,51 @@ pub struct TrainArgs {
     /// Skip lines with invalid UTF-8 (counted) instead of failing.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Language weighting: proportional (as read), uniform, temperature (α = 0.3) or
+    /// temperature=ALPHA.
+    #[arg(long, help_heading = "Balancing")]
+    pub weighting: Option<String>,
+    /// Multiplies a language's share: LANG=W (repeatable; replaces the recipe's weights).
+    #[arg(long = "weight", value_name = "LANG=W", help_heading = "Balancing")]
+    pub weights: Vec<String>,
+    /// Parity-aware merges against this directory of line-aligned <lang>.txt dev files.
+    #[arg(long, value_name = "DIR", help_heading = "Balancing")]
+    pub parity_dev: Option<PathBuf>,
+    /// Lines of the dev files to use, 1-based inclusive: FIRST:LAST, FIRST: or :LAST.
+    #[arg(long, value_name = "RANGE", help_heading = "Balancing")]
+    pub dev_lines: Option<String>,
+    /// Target bytes/token on a language's training text, for languages without dev text:
+    /// LANG=R (repeatable; replaces the recipe's ratios).
+    #[arg(long = "ratio", value_name = "LANG=R", help_heading = "Balancing")]
+    pub ratios: Vec<String>,
+    /// A dev language to train on but not balance (repeatable; replaces the recipe's list).
+    #[arg(long = "parity-exclude", value_name = "LANG", help_heading = "Balancing")]
+    pub parity_exclude: Vec<String>,
+    /// Plain merges before parity-aware selection starts.
+    #[arg(long, value_name = "K", help_heading = "Balancing")]
+    pub global_merges: Option<usize>,
+    /// Take a plain merge whenever every balanced language is within 1+T of its target.
+    #[arg(long, value_name = "T", help_heading = "Balancing")]
+    pub parity_tolerance: Option<f64>,
+    /// Moving window of W merges in which a language may take at most alpha/n of the picks.
+    #[arg(long, value_name = "W", help_heading = "Balancing")]
+    pub parity_window: Option<usize>,
+    /// The window's share factor (default 2).
+    #[arg(long, value_name = "ALPHA", help_heading = "Balancing")]
+    pub parity_alpha: Option<f64>,
+    /// Soft parity: take the top pair of all counts, each language weighted by cost^S
+    /// (recomputed every --reweight-every merges), instead of one language's top pair.
+    #[arg(long, value_name = "S", help_heading = "Balancing")]
+    pub parity_strength: Option<f64>,
+    /// Merges between two reweightings of soft parity (default 100).
+    #[arg(long, value_name = "N", help_heading = "Balancing")]
+    pub reweight_every: Option<usize>,
+    /// Plain merge selection even if the recipe sets parity (weights still apply).
+    #[arg(long, help_heading = "Balancing")]
+    pub no_parity: bool,
+    /// Ignore the recipe's [balance] and [parity] tables (these flags still apply).
+    #[arg(long, help_heading = "Balancing")]
+    pub no_balance: bool,
     /// Worker threads (default: all cores). Output is identical at any thread count.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -1,6 +1,7 @@
 //! Training recipes: TOML files that fix every training setting, so a vocabulary can be
 //! rebuilt exactly. Command-line flags override recipe values.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -32,6 +33,46 @@ pub struct Recipe {
     /// Input files or directories, relative to the corpus directory.
     #[serde(default)]
     pub inputs: Vec<RecipeInput>,
+    /// Language weighting.
+    pub balance: Option<RecipeBalance>,
+    /// Parity-aware merge selection.
+    pub parity: Option<RecipeParity>,
+}
+
+/// `[balance]`: how much each language's counts weigh.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeBalance {
+    /// `proportional`, `uniform` or `temperature`.
+    pub weighting: Option<String>,
+    /// The exponent of `temperature` (default 0.3).
+    pub temperature: Option<f64>,
+    /// Multipliers of language shares.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// `[parity]`: parity-aware merge selection.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeParity {
+    /// Directory of line-aligned `<lang>.txt` dev files, relative to the corpus directory.
+    pub dev: Option<PathBuf>,
+    /// Lines of the dev files to use: `"FIRST:LAST"`, 1-based inclusive.
+    pub dev_lines: Option<String>,
+    /// Target bytes/token per language without dev text.
+    #[serde(default)]
+    pub ratio: BTreeMap<String, f64>,
+    /// Dev languages trained on but not balanced.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub global_merges: Option<usize>,
+    pub tolerance: Option<f64>,
+    pub window: Option<usize>,
+    pub alpha: Option<f64>,
+    /// Soft selection: weigh each language's counts by cost^strength.
+    pub strength: Option<f64>,
+    pub reweight_every: Option<usize>,
 }
 
 /// One input of a recipe.

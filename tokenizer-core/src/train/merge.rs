@@ -5,6 +5,11 @@
 //! pairs with lazy invalidation (a popped entry whose count is stale is pushed back with the
 //! current count). A merge touches only the words that contain its pair.
 //!
+//! For balanced training each pair also has one raw count per balanced language (a "column"),
+//! each with its own heap, and each language's token count on its training text is kept
+//! current; [`super::parity::Balancer`] decides which counts choose each merge. Plain training
+//! has no columns and pays nothing for them.
+//!
 //! **Tie-break (a total order, documented because it decides the merge list):** the pair with
 //! the highest weighted count wins; among equal counts, the pair with the smaller
 //! `(left id, right id)` wins. Ids are assigned deterministically (bytes in the order of their
@@ -18,6 +23,7 @@ use std::collections::BinaryHeap;
 use ahash::AHashMap;
 use rayon::prelude::*;
 
+use super::parity::{Balancer, Pick};
 use crate::bpe::TokenId;
 
 /// A pair of adjacent token ids.
@@ -28,6 +34,7 @@ pub type Pair = (TokenId, TokenId);
 struct Candidate {
     count: u64,
     pair: Pair,
+    slot: u32,
 }
 
 impl Ord for Candidate {
@@ -48,7 +55,9 @@ pub struct MergeLimits {
     /// Stop once this many new tokens exist. A merge whose bytes spell an existing token adds a
     /// merge rule but no token, so it does not count (as in HF).
     pub max_new_tokens: usize,
-    /// Stop when the best pair occurs fewer times than this (at least 1).
+    /// Stop when the best pair occurs fewer times than this (at least 1). Compared with raw
+    /// counts for a language's column and with `min_frequency · weight_scale` for the weighted
+    /// global counts.
     pub min_frequency: u64,
     /// Skip merges whose token would be longer than this many bytes.
     pub max_token_bytes: Option<usize>,
@@ -61,48 +70,151 @@ pub struct LearnedMerge {
     pub right: TokenId,
     /// The resulting id (an existing id when two merges spell the same bytes).
     pub result: TokenId,
-    /// Weighted count of the pair when it was merged.
+    /// Count of the pair in the counts that chose it (weighted for global picks).
     pub count: u64,
+    /// The balanced language whose counts chose it; `None` for the global counts.
+    pub column: Option<u16>,
 }
 
-/// Learns merges on `words` (token-id sequences with weights).
+/// The words to learn from.
+#[derive(Clone, Debug, Default)]
+pub struct MergeInput {
+    /// Every distinct word as token ids.
+    pub words: Vec<Vec<TokenId>>,
+    /// Each word's weight in the global counts.
+    pub weights: Vec<u64>,
+    /// What a weight of one occurrence is (1, or the fixed-point scale of weighted counts).
+    pub weight_scale: u64,
+    /// Per word, its occurrences in each balanced language column (empty without balancing).
+    pub columns: Vec<Vec<(u16, u64)>>,
+    /// Number of balanced language columns.
+    pub n_columns: usize,
+    /// Each column's language factor (fixed-point, as in `weights`), for soft selection,
+    /// which recomputes word weights as `Σ_c occurrences_c · factor_c · λ_c`.
+    pub column_factors: Vec<u64>,
+}
+
+/// Per balanced column: bytes of its training text and its current token count.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnLengths {
+    pub bytes: Vec<u64>,
+    pub tokens: Vec<u64>,
+}
+
+/// Counts of every pair seen, by slot: global (weighted) and per column (raw).
+struct PairTable {
+    slot_of: AHashMap<Pair, u32>,
+    pairs: Vec<Pair>,
+    global: Vec<i64>,
+    /// `slot * n_columns + column`.
+    columns: Vec<i64>,
+    n_columns: usize,
+    /// Words holding each pair, one entry per occurrence gained (stale entries are harmless:
+    /// merging a word without the pair changes nothing).
+    holders: Vec<Vec<u32>>,
+}
+
+impl PairTable {
+    fn slot(&mut self, pair: Pair) -> usize {
+        if let Some(&slot) = self.slot_of.get(&pair) {
+            return slot as usize;
+        }
+        let slot = self.pairs.len();
+        self.slot_of.insert(pair, slot as u32);
+        self.pairs.push(pair);
+        self.global.push(0);
+        self.columns.resize(self.columns.len() + self.n_columns, 0);
+        self.holders.push(Vec::new());
+        slot
+    }
+
+    fn count(&self, slot: usize, pick: Pick) -> i64 {
+        match pick {
+            Pick::Global => self.global[slot],
+            Pick::Column(c) => self.columns[slot * self.n_columns + c],
+        }
+    }
+}
+
+/// One max-heap of candidate pairs per pick (global first, then one per column).
+struct Heaps(Vec<BinaryHeap<Candidate>>);
+
+impl Heaps {
+    fn heap(&mut self, pick: Pick) -> &mut BinaryHeap<Candidate> {
+        match pick {
+            Pick::Global => &mut self.0[0],
+            Pick::Column(c) => &mut self.0[c + 1],
+        }
+    }
+}
+
+/// Learns merges on `input`.
 ///
 /// `token_bytes` holds the bytes of every id that exists so far (indexed by id, the byte
-/// tokens included); new tokens are appended to it. `on_merge(new_tokens)` is called after each
-/// merge.
+/// tokens included); new tokens are appended to it. With a `balancer`, each step's merge is
+/// chosen by the counts it picks (see [`super::parity`]); without, by the global counts.
+/// `on_merge(new_tokens)` is called after each merge.
 pub fn learn_merges(
-    mut words: Vec<Vec<TokenId>>,
-    weights: &[u64],
+    input: MergeInput,
     token_bytes: &mut Vec<Vec<u8>>,
     limits: MergeLimits,
+    mut balancer: Option<&mut Balancer>,
     mut on_merge: impl FnMut(usize),
-) -> Vec<LearnedMerge> {
+) -> (Vec<LearnedMerge>, ColumnLengths) {
+    let MergeInput { mut words, mut weights, weight_scale, columns: word_columns, n_columns, column_factors } = input;
     let mut index: AHashMap<Vec<u8>, TokenId> =
         token_bytes.iter().enumerate().map(|(id, b)| (b.clone(), id as TokenId)).collect();
-    let (mut pair_counts, mut where_found) = count_pairs(&words, weights);
-    let mut heap: BinaryHeap<Candidate> =
-        pair_counts.iter().filter(|(_, &c)| c > 0).map(|(&pair, &c)| Candidate { count: c as u64, pair }).collect();
+    let mut lengths = ColumnLengths { bytes: vec![0; n_columns], tokens: vec![0; n_columns] };
+    for (word, cols) in words.iter().zip(&word_columns) {
+        let bytes: u64 = word.iter().map(|&t| token_bytes[t as usize].len() as u64).sum();
+        for &(c, n) in cols {
+            lengths.bytes[c as usize] += bytes * n;
+            lengths.tokens[c as usize] += word.len() as u64 * n;
+        }
+    }
+    let mut table = count_pairs(&words, &weights, &word_columns, n_columns);
+    let mut heaps = Heaps((0..=n_columns).map(|_| BinaryHeap::new()).collect());
+    for (slot, &pair) in table.pairs.iter().enumerate() {
+        if table.global[slot] > 0 {
+            heaps.0[0].push(Candidate { count: table.global[slot] as u64, pair, slot: slot as u32 });
+        }
+        for c in 0..n_columns {
+            let count = table.columns[slot * n_columns + c];
+            if count > 0 {
+                heaps.0[c + 1].push(Candidate { count: count as u64, pair, slot: slot as u32 });
+            }
+        }
+    }
     let min_frequency = limits.min_frequency.max(1);
     let mut merges = Vec::with_capacity(limits.max_new_tokens);
     let initial_len = token_bytes.len();
     let target_len = initial_len + limits.max_new_tokens;
+    let mut touched: Vec<(u32, u32)> = Vec::new();
 
     while token_bytes.len() < target_len {
-        let Some(top) = heap.pop() else { break };
-        let current = pair_counts.get(&top.pair).copied().unwrap_or(0).max(0) as u64;
-        if current != top.count {
-            if current > 0 {
-                heap.push(Candidate { count: current, pair: top.pair });
+        if let Some(lambda) = balancer.as_deref_mut().and_then(|b| b.reweight(&lengths.bytes, &lengths.tokens)) {
+            reweight(&lambda, &column_factors, &word_columns, &mut weights, &mut table, &mut heaps);
+        }
+        let pick = balancer.as_deref().map_or(Pick::Global, |b| b.pick(&lengths.bytes, &lengths.tokens));
+        let floor = match pick {
+            Pick::Global => min_frequency.saturating_mul(weight_scale.max(1)),
+            Pick::Column(_) => min_frequency,
+        };
+        let best = pop_best(heaps.heap(pick), &table, pick);
+        let Some(top) = best.filter(|top| top.count >= floor) else {
+            match (pick, balancer.as_deref_mut()) {
+                (Pick::Column(c), Some(b)) => {
+                    b.exhaust(c);
+                    continue;
+                }
+                _ => break,
             }
-            continue;
-        }
-        if current < min_frequency {
-            break;
-        }
+        };
+        let slot = top.slot as usize;
         let (left, right) = top.pair;
         let joined: Vec<u8> = [&token_bytes[left as usize][..], &token_bytes[right as usize][..]].concat();
         if limits.max_token_bytes.is_some_and(|max| joined.len() > max) {
-            pair_counts.remove(&top.pair);
+            clear_counts(&mut table, slot);
             continue;
         }
         let result = match index.get(&joined) {
@@ -114,46 +226,121 @@ pub fn learn_merges(
                 id
             }
         };
-        merges.push(LearnedMerge { left, right, result, count: current });
+        merges.push(LearnedMerge {
+            left,
+            right,
+            result,
+            count: top.count,
+            column: match pick {
+                Pick::Global => None,
+                Pick::Column(c) => Some(c as u16),
+            },
+        });
 
-        let mut positions = where_found.remove(&top.pair).unwrap_or_default();
+        let mut positions = std::mem::take(&mut table.holders[slot]);
         positions.sort_unstable();
         positions.dedup();
-        pair_counts.remove(&top.pair);
-        let mut deltas: AHashMap<Pair, i64> = AHashMap::new();
-        let mut new_pairs: Vec<(Pair, u32)> = Vec::new();
+        clear_counts(&mut table, slot);
+        touched.clear();
         for &w in &positions {
             let weight = weights[w as usize] as i64;
+            let cols = &word_columns[w as usize];
+            let before = words[w as usize].len();
             apply_merge(&mut words[w as usize], top.pair, result, |pair, delta| {
-                *deltas.entry(pair).or_insert(0) += delta * weight;
+                if pair == top.pair {
+                    return;
+                }
+                let s = table.slot(pair);
+                table.global[s] += delta * weight;
+                for &(c, n) in cols {
+                    table.columns[s * n_columns + c as usize] += delta * n as i64;
+                }
                 if delta > 0 {
-                    new_pairs.push((pair, w));
+                    table.holders[s].push(w);
+                    touched.push((s as u32, 0));
+                    for &(c, _) in cols {
+                        touched.push((s as u32, c as u32 + 1));
+                    }
                 }
             });
-        }
-        for (pair, delta) in deltas {
-            if pair == top.pair {
-                continue;
-            }
-            let count = pair_counts.entry(pair).or_insert(0);
-            *count += delta;
-            if delta > 0 {
-                heap.push(Candidate { count: *count as u64, pair });
+            let saved = (before - words[w as usize].len()) as u64;
+            for &(c, n) in cols {
+                lengths.tokens[c as usize] -= saved * n;
             }
         }
-        for (pair, w) in new_pairs {
-            if pair != top.pair {
-                where_found.entry(pair).or_default().push(w);
+        // Pairs whose count grew get a fresh heap entry; stale ones are fixed when popped.
+        touched.sort_unstable();
+        touched.dedup();
+        for &(s, h) in &touched {
+            let column = if h == 0 { Pick::Global } else { Pick::Column(h as usize - 1) };
+            let count = table.count(s as usize, column);
+            if count > 0 {
+                heaps.0[h as usize].push(Candidate { count: count as u64, pair: table.pairs[s as usize], slot: s });
             }
+        }
+        if let Some(b) = balancer.as_deref_mut() {
+            b.merged(pick, top.pair, result);
         }
         on_merge(token_bytes.len() - initial_len);
     }
-    merges
+    (merges, lengths)
 }
 
-/// Counts all adjacent pairs, in parallel; also records which words hold each pair.
-fn count_pairs(words: &[Vec<TokenId>], weights: &[u64]) -> (AHashMap<Pair, i64>, AHashMap<Pair, Vec<u32>>) {
-    words
+/// Soft selection: scales every column's factor by `lambda`, recomputes word weights and global
+/// pair counts from the per-column counts, and rebuilds the global heap.
+fn reweight(
+    lambda: &[f64],
+    column_factors: &[u64],
+    word_columns: &[Vec<(u16, u64)>],
+    weights: &mut [u64],
+    table: &mut PairTable,
+    heaps: &mut Heaps,
+) {
+    let factors: Vec<i64> = column_factors.iter().zip(lambda).map(|(&f, &l)| (f as f64 * l).round() as i64).collect();
+    weights.par_iter_mut().zip(word_columns.par_iter()).for_each(|(weight, cols)| {
+        *weight = cols.iter().map(|&(c, n)| n as i64 * factors[c as usize]).sum::<i64>() as u64;
+    });
+    let n = table.n_columns;
+    table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
+        *global = row.iter().zip(&factors).map(|(&count, &f)| count * f).sum();
+    });
+    let candidates: Vec<Candidate> = table
+        .global
+        .iter()
+        .enumerate()
+        .filter(|(_, &count)| count > 0)
+        .map(|(slot, &count)| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
+        .collect();
+    heaps.0[0] = BinaryHeap::from(candidates);
+}
+
+/// Pops the best live candidate of `heap`: an entry whose count is stale is pushed back with
+/// the current count (counts only fall between pushes, so the first entry that is current is
+/// the maximum).
+fn pop_best(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) -> Option<Candidate> {
+    while let Some(top) = heap.pop() {
+        let current = table.count(top.slot as usize, pick).max(0) as u64;
+        if current == top.count {
+            return Some(top);
+        }
+        if current > 0 {
+            heap.push(Candidate { count: current, ..top });
+        }
+    }
+    None
+}
+
+/// Zeroes a pair's counts (merged, or refused by `max_token_bytes`).
+fn clear_counts(table: &mut PairTable, slot: usize) {
+    table.global[slot] = 0;
+    let n = table.n_columns;
+    table.columns[slot * n..(slot + 1) * n].fill(0);
+}
+
+/// Counts all adjacent pairs, in parallel, and records which words hold each pair. Slots are
+/// numbered in pair order, so the table does not depend on thread count.
+fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16, u64)>], n_columns: usize) -> PairTable {
+    let (counts, mut found) = words
         .par_iter()
         .enumerate()
         .with_min_len(1024)
@@ -179,7 +366,23 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64]) -> (AHashMap<Pair, i64>,
                 }
                 (counts, found)
             },
-        )
+        );
+    let mut pairs: Vec<Pair> = counts.keys().copied().collect();
+    pairs.par_sort_unstable();
+    let global: Vec<i64> = pairs.iter().map(|p| counts[p]).collect();
+    let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
+    let mut columns = vec![0i64; pairs.len() * n_columns];
+    if n_columns > 0 {
+        columns.par_chunks_mut(n_columns).zip(holders.par_iter()).for_each(|(row, holders)| {
+            for &w in holders {
+                for &(c, n) in &word_columns[w as usize] {
+                    row[c as usize] += n as i64;
+                }
+            }
+        });
+    }
+    let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+    PairTable { slot_of, pairs, global, columns, n_columns, holders }
 }
 
 /// Merges every non-overlapping occurrence of `pair` (left to right) in `word` into `result`,
@@ -187,7 +390,7 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64]) -> (AHashMap<Pair, i64>,
 ///
 /// Only pairs touching a merged position change: the old pairs around each occurrence are
 /// removed and the new ones around each new symbol added.
-fn apply_merge(word: &mut Vec<TokenId>, pair: Pair, result: TokenId, mut report: impl FnMut(Pair, i64)) {
+pub(crate) fn apply_merge(word: &mut Vec<TokenId>, pair: Pair, result: TokenId, mut report: impl FnMut(Pair, i64)) {
     let old = std::mem::take(word);
     let mut merged_at = Vec::new();
     let mut i = 0;
@@ -254,12 +457,18 @@ mod tests {
         (0..=255u8).map(|b| vec![b]).collect()
     }
 
+    fn plain(words: Vec<Vec<TokenId>>, weights: &[u64], table: &mut Vec<Vec<u8>>, limits: MergeLimits) -> Vec<LearnedMerge> {
+        let n = words.len();
+        let input = MergeInput { words, weights: weights.to_vec(), weight_scale: 1, columns: vec![Vec::new(); n], ..Default::default() };
+        learn_merges(input, table, limits, None, |_| {}).0
+    }
+
     #[test]
     fn learns_most_frequent_pairs_with_documented_ties() {
         let words: Vec<Vec<TokenId>> = vec![b"abab".iter().map(|&b| b as u32).collect(), b"cd".iter().map(|&b| b as u32).collect()];
         let mut table = bytes_table();
         let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: None };
-        let merges = learn_merges(words, &[1, 2], &mut table, limits, |_| {});
+        let merges = plain(words, &[1, 2], &mut table, limits);
         // (a,b) occurs twice with weight 1 and (c,d) once with weight 2: tie at 2, (a,b) is the
         // smaller pair. Then (c,d)=2, then (ab,ab)=1, (b,a) is gone.
         let learned: Vec<(&[u8], u64)> = merges.iter().map(|m| (&table[m.result as usize][..], m.count)).collect();
@@ -271,7 +480,7 @@ mod tests {
         let words = vec![vec![b' ' as u32, b' ' as u32]];
         let mut table = bytes_table();
         let big = 3_000_000_000u64; // above i32::MAX
-        let merges = learn_merges(words, &[big], &mut table, MergeLimits { max_new_tokens: 1, min_frequency: 2, max_token_bytes: None }, |_| {});
+        let merges = plain(words, &[big], &mut table, MergeLimits { max_new_tokens: 1, min_frequency: 2, max_token_bytes: None });
         assert_eq!(merges[0].count, big);
     }
 
@@ -280,8 +489,96 @@ mod tests {
         let words = vec![b"aaaa".iter().map(|&b| b as u32).collect()];
         let mut table = bytes_table();
         let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: Some(2) };
-        let merges = learn_merges(words, &[5], &mut table, limits, |_| {});
+        let merges = plain(words, &[5], &mut table, limits);
         assert_eq!(merges.len(), 1);
         assert_eq!(table[merges[0].result as usize], b"aa");
     }
+
+    use super::super::parity::{Column, DevText, ParityConfig, Target, Window};
+
+    /// Two languages: "a" (column 0) repeats `x y`, "b" (column 1) repeats `p q`, "a" three
+    /// times as often. Dev text: one word per language, "b"'s the longer.
+    fn two_languages() -> (MergeInput, Vec<Column>, DevText) {
+        let words = vec![vec![1, 2, 1, 2, 1, 2], vec![3, 4, 3, 4, 3, 4]];
+        let columns = vec![vec![(0u16, 30u64)], vec![(1, 10)]];
+        let input = MergeInput { words, weights: vec![30, 10], weight_scale: 1, columns, n_columns: 2, column_factors: vec![1, 1] };
+        let cols = vec![Column { lang: "a".into(), target: Target::Dev }, Column { lang: "b".into(), target: Target::Dev }];
+        let dev = DevText::new(vec![vec![1, 2], vec![3, 4, 3, 4]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
+        (input, cols, dev)
+    }
+
+    #[test]
+    fn parity_merges_for_the_language_with_most_dev_tokens() {
+        let (input, cols, dev) = two_languages();
+        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 1, max_token_bytes: None };
+        // Plain BPE takes (1, 2): 90 occurrences against 30.
+        let plain_merges = plain(input.words.clone(), &input.weights, &mut bytes_table(), limits);
+        assert_eq!((plain_merges[0].left, plain_merges[0].right), (1, 2));
+        // Parity serves "b", whose dev text is longer: (3, 4), chosen by column 1.
+        let mut balancer = Balancer::new(cols, dev, &ParityConfig::default());
+        let (merges, lengths) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        assert_eq!((merges[0].left, merges[0].right, merges[0].column), (3, 4, Some(1)));
+        assert_eq!(merges[0].count, 30);
+        // Dev and training token counts follow the merge.
+        assert_eq!(balancer.dev.tokens, vec![2, 2]);
+        assert_eq!(lengths.tokens, vec![180, 30]);
+        assert_eq!(lengths.bytes, vec![180, 60]);
+    }
+
+    #[test]
+    fn parity_then_plain_once_languages_are_even() {
+        let (input, cols, dev) = two_languages();
+        let config = ParityConfig { tolerance: Some(0.0), ..ParityConfig::default() };
+        let mut balancer = Balancer::new(cols, dev, &config);
+        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
+        let (merges, _) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        // After (3, 4) both dev texts have 2 tokens: the next merge is plain, (1, 2).
+        let picked: Vec<(TokenId, TokenId, Option<u16>)> = merges.iter().map(|m| (m.left, m.right, m.column)).collect();
+        assert_eq!(picked, vec![(3, 4, Some(1)), (1, 2, None)]);
+    }
+
+    #[test]
+    fn ratio_mode_serves_the_language_below_its_target() {
+        let (input, _, _) = two_languages();
+        // "a" wants 1.0 bytes/token (met from the start), "b" 3.0.
+        let cols = vec![Column { lang: "a".into(), target: Target::Ratio(1.0) }, Column { lang: "b".into(), target: Target::Ratio(3.0) }];
+        let mut balancer = Balancer::new(cols, DevText::new(vec![], vec![], 2), &ParityConfig::default());
+        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
+        let (merges, lengths) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        assert!(merges.iter().all(|m| m.column == Some(1)), "{merges:?}");
+        assert_eq!(lengths.tokens[1], 20); // "pq pq pq" → "pqpq" "pq" after two merges
+    }
+
+    #[test]
+    fn exhausted_language_hands_over() {
+        let (input, cols, dev) = two_languages();
+        let mut balancer = Balancer::new(cols, dev, &ParityConfig::default());
+        // min_frequency 31: column 1's pairs (30) are below it; column 0's (3 · 30 = 90) are not.
+        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 31, max_token_bytes: None };
+        let (merges, _) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        assert_eq!((merges[0].left, merges[0].right, merges[0].column), (1, 2, Some(0)));
+    }
+
+    #[test]
+    fn window_caps_picks_in_the_merge_loop() {
+        // Column 0's dev text stays far longer, so it would take every merge without the cap.
+        let words: Vec<Vec<TokenId>> = (0..40).map(|i| vec![10 + i, 100 + i]).collect();
+        let columns: Vec<Vec<(u16, u64)>> = (0..40).map(|i| vec![((i % 2) as u16, 100 - i as u64)]).collect();
+        let weights = columns.iter().map(|c| c[0].1).collect();
+        let input = MergeInput { words, weights, weight_scale: 1, columns, n_columns: 2, column_factors: vec![1, 1] };
+        let dev = DevText::new(vec![vec![1; 1000], vec![2; 10]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
+        let cols = vec![Column { lang: "a".into(), target: Target::Dev }, Column { lang: "b".into(), target: Target::Dev }];
+        let config = ParityConfig { window: Some(Window { size: 6, alpha: 1.0 }), ..ParityConfig::default() };
+        let mut balancer = Balancer::new(cols, dev, &config);
+        let limits = MergeLimits { max_new_tokens: 30, min_frequency: 1, max_token_bytes: None };
+        let mut table: Vec<Vec<u8>> = (0..200).map(|i| vec![(i % 256) as u8, (i / 256) as u8]).collect();
+        let (merges, _) = learn_merges(input, &mut table, limits, Some(&mut balancer), |_| {});
+        assert_eq!(merges.len(), 30);
+        for window in merges.windows(6) {
+            let a = window.iter().filter(|m| m.column == Some(0)).count();
+            assert!(a <= 3, "column 0 took {a} of 6: {merges:?}");
+        }
+        assert!(merges.iter().filter(|m| m.column == Some(0)).count() >= 14);
+    }
 }
+

@@ -10,8 +10,10 @@
 
 pub mod count;
 pub mod merge;
+pub mod parity;
+pub mod weights;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::bpe::{BpeModel, TokenId};
@@ -24,6 +26,8 @@ use crate::{Error, Result};
 
 pub use count::{LangId, LanguageTotals, WordCounter, WordCounts};
 pub use merge::{LearnedMerge, MergeLimits};
+pub use parity::{LineRange, ParityConfig, Window};
+pub use weights::{LanguageWeights, Weighting};
 
 /// Everything that decides what a training run learns.
 #[derive(Clone, Debug)]
@@ -38,6 +42,10 @@ pub struct TrainConfig {
     pub min_frequency: u64,
     /// Longest token, in bytes (none by default).
     pub max_token_bytes: Option<usize>,
+    /// How much each language's counts weigh (proportional: as read).
+    pub weights: LanguageWeights,
+    /// Parity-aware merge selection (off: every merge by the weighted global counts).
+    pub parity: Option<ParityConfig>,
 }
 
 impl Default for TrainConfig {
@@ -49,6 +57,8 @@ impl Default for TrainConfig {
             special_tokens: Vec::new(),
             min_frequency: 2,
             max_token_bytes: None,
+            weights: LanguageWeights::default(),
+            parity: None,
         }
     }
 }
@@ -68,6 +78,10 @@ impl TrainConfig {
             return Err(Error::config(format!("vocab size {} does not fit 32-bit ids", self.vocab_size)));
         }
         crate::pretokenize::compile(self.pattern.regex())?;
+        self.weights.validate()?;
+        if let Some(parity) = &self.parity {
+            parity.validate()?;
+        }
         Ok(())
     }
 
@@ -101,6 +115,10 @@ pub struct TrainReport {
     pub duplicate_merges: usize,
     /// Set when the corpus ran out of pairs before the vocabulary was full.
     pub stopped_early: bool,
+    /// Target share of every language under the weighting (as read when proportional).
+    pub language_shares: Vec<f64>,
+    /// What parity-aware selection did, when it was on.
+    pub balance: Option<BalanceSummary>,
     pub nfkc_folds: Option<NfkcFolds>,
     /// Tokens the new vocabulary spends on each language's training text.
     pub tokens_per_language: Vec<u64>,
@@ -139,10 +157,21 @@ pub fn count_corpus(
     Ok((counts, stats, folds))
 }
 
+/// Learns merges from word counts and builds the tokenizer (phase 2), without a dev set.
+pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
+    train_balanced(counts, None, config, observer)
+}
+
 /// Learns merges from word counts and builds the tokenizer (phase 2).
 ///
-/// Each word's weight is its total count over languages.
-pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
+/// Each word weighs its counts scaled by the language weights; with parity settings, `dev`
+/// holds the counted dev text (see [`count_dev`]).
+pub fn train_balanced(
+    counts: &WordCounts,
+    dev: Option<&WordCounts>,
+    config: &TrainConfig,
+    observer: &dyn TrainObserver,
+) -> Result<(Tokenizer, MergeSummary)> {
     config.validate()?;
     let n_special = config.special_tokens.len();
     // Merging runs in local ids (bytes 0..256 in stand-in character order, then merges) and
@@ -155,22 +184,83 @@ pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &d
         local_byte_id[b as usize] = i as TokenId;
         table.push(vec![b]);
     }
-    let mut words = Vec::with_capacity(counts.words.len());
-    let mut weights = Vec::with_capacity(counts.words.len());
+    let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
+    let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
+    let mut weights = config.weights.resolve(&counts.languages, &occurrences)?;
+    let soft = config.parity.as_ref().is_some_and(|p| p.strength.is_some());
+    if soft && weights.scale == 1 {
+        // Soft selection scales factors by fractional amounts: work in fixed point.
+        weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
+        weights.scale = weights::WEIGHT_ONE;
+    }
+    let columns = match &config.parity {
+        Some(parity) => {
+            let mut columns = balanced_columns(parity, &counts.languages, dev)?;
+            if soft {
+                // Soft selection weighs every language: the unbalanced ones are free columns.
+                for lang in &counts.languages {
+                    if !columns.iter().any(|c| &c.lang == lang) {
+                        columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Free });
+                    }
+                }
+                columns.sort_by(|a, b| a.lang.cmp(&b.lang));
+            }
+            columns
+        }
+        None => Vec::new(),
+    };
+    let column_of: Vec<Option<u16>> =
+        counts.languages.iter().map(|l| columns.iter().position(|c| &c.lang == l).map(|c| c as u16)).collect();
+
+    let column_factors = columns
+        .iter()
+        .map(|c| counts.languages.iter().position(|l| l == &c.lang).map_or(0, |l| weights.factors[l]))
+        .collect();
+    let mut input = merge::MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, ..Default::default() };
     for (word, lang_counts) in &counts.words {
-        let weight = WordCounts::total(lang_counts);
-        if weight > 0 {
-            words.push(word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>());
-            weights.push(weight);
+        let weight = weights.word_weight(lang_counts);
+        let cols: Vec<(u16, u64)> =
+            lang_counts.iter().filter_map(|&(lang, c)| column_of[lang as usize].map(|col| (col, c))).collect();
+        if weight > 0 || !cols.is_empty() {
+            input.words.push(to_local(word));
+            input.weights.push(weight);
+            input.columns.push(cols);
         }
     }
+    let mut balancer = config.parity.as_ref().map(|parity| {
+        let dev_text = match dev {
+            Some(dev) => {
+                let dev_column: Vec<Option<usize>> = dev
+                    .languages
+                    .iter()
+                    .map(|l| columns.iter().position(|c| &c.lang == l && c.target == parity::Target::Dev))
+                    .collect();
+                let mut words = Vec::new();
+                let mut word_counts = Vec::new();
+                for (word, lang_counts) in &dev.words {
+                    let cols: Vec<(usize, u64)> =
+                        lang_counts.iter().filter_map(|&(l, c)| dev_column[l as usize].map(|col| (col, c))).collect();
+                    if !cols.is_empty() {
+                        words.push(to_local(word));
+                        word_counts.push(cols);
+                    }
+                }
+                parity::DevText::new(words, word_counts, columns.len())
+            }
+            None => parity::DevText::new(Vec::new(), Vec::new(), columns.len()),
+        };
+        parity::Balancer::new(columns.clone(), dev_text, parity)
+    });
+    let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
+
     let limits = MergeLimits {
         max_new_tokens: config.max_merges(),
         min_frequency: config.min_frequency,
         max_token_bytes: config.max_token_bytes,
     };
     let total = limits.max_new_tokens;
-    let learned = merge::learn_merges(words, &weights, &mut table, limits, |done| observer.merging(done, total));
+    let (learned, lengths) =
+        merge::learn_merges(input, &mut table, limits, balancer.as_mut(), |done| observer.merging(done, total));
     let new_tokens = table.len() - 256;
     let offset = n_special as TokenId;
     let tokens: Vec<Option<Box<[u8]>>> = std::iter::repeat_with(|| None)
@@ -186,20 +276,137 @@ pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &d
         .map(|(id, content)| AddedToken { id: id as TokenId, content: content.clone(), special: true })
         .collect();
     let tokenizer = Tokenizer::new(config.normalization, PreTokenizer::from_pattern(config.pattern.clone())?, model, added)?;
+    let balance = balancer.map(|b| BalanceSummary {
+        languages: b
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| BalancedLanguage {
+                lang: column.lang.clone(),
+                ratio_target: match column.target {
+                    parity::Target::Ratio(r) => Some(r),
+                    parity::Target::Dev | parity::Target::Free => None,
+                },
+                merges: b.picks[i],
+                dev_tokens_before: dev_tokens_before.as_ref().map_or(0, |d| d[i]),
+                dev_tokens_after: b.dev.tokens[i],
+                train_bytes: lengths.bytes[i],
+                train_tokens: lengths.tokens[i],
+            })
+            .collect(),
+        global_merges: b.global_picks,
+    });
     let summary = MergeSummary {
         merges: learned.len(),
         duplicate_merges: learned.len() - new_tokens,
         stopped_early: new_tokens < total,
+        language_shares: weights.shares,
+        balance,
     };
     Ok((tokenizer, summary))
 }
 
+/// The balanced languages, sorted by code: dev languages (less the excluded ones) and ratio
+/// languages. Every one must be a language of the corpus.
+fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&WordCounts>) -> Result<Vec<parity::Column>> {
+    if parity.dev.is_some() && dev.is_none() {
+        return Err(Error::config("parity settings name a dev set, but no dev text was given (count it with count_dev)"));
+    }
+    let mut columns = Vec::new();
+    let known = |lang: &str, what: &str| -> Result<()> {
+        if languages.iter().any(|l| l == lang) {
+            Ok(())
+        } else {
+            Err(Error::config(format!(
+                "{what} language {lang:?} is not in the training corpus (it has {})",
+                languages.join(", ")
+            )))
+        }
+    };
+    for lang in &parity.exclude {
+        known(lang, "excluded")?;
+    }
+    if let Some(dev) = dev {
+        for lang in &dev.languages {
+            if parity.exclude.contains(lang) {
+                continue;
+            }
+            known(lang, "dev")?;
+            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Dev });
+        }
+    }
+    for (lang, target) in &parity.ratio {
+        known(lang, "ratio")?;
+        if columns.iter().any(|c| &c.lang == lang) {
+            return Err(Error::config(format!("language {lang:?} has both dev text and a ratio target: give it one")));
+        }
+        columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Ratio(*target) });
+    }
+    if columns.is_empty() {
+        return Err(Error::config("parity-aware training has no language to balance (all excluded?)"));
+    }
+    if columns.len() > u16::MAX as usize {
+        return Err(Error::config("too many balanced languages"));
+    }
+    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
+    Ok(columns)
+}
+
+/// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
+/// and normalized as the training text is. Each line is a document.
+pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> Result<WordCounts> {
+    let texts = crate::compare::read_language_dir(dir, None)?;
+    let pre = PreTokenizer::from_pattern(config.pattern.clone())?;
+    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+    for text in &texts {
+        let selected = match lines {
+            Some(range) => range.select(&text.lines),
+            None => &text.lines[..],
+        };
+        if selected.is_empty() {
+            return Err(Error::config(format!("{}: no dev lines selected from {}.txt", dir.display(), text.lang)));
+        }
+        let lang: std::sync::Arc<str> = std::sync::Arc::from(text.lang.as_str());
+        let docs: Vec<crate::corpus::Document> =
+            selected.iter().map(|line| crate::corpus::Document { lang: lang.clone(), text: line.clone() }).collect();
+        counter.add_batch(&docs)?;
+    }
+    Ok(counter.finish())
+}
+
+/// What balancing did, per balanced language.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BalancedLanguage {
+    pub lang: String,
+    /// Target bytes/token, for a language balanced by ratio.
+    pub ratio_target: Option<f64>,
+    /// Merges chosen by this language's counts.
+    pub merges: u64,
+    /// Tokens of its dev text (bytes before the first merge, and at the end).
+    pub dev_tokens_before: u64,
+    pub dev_tokens_after: u64,
+    /// Its training text in bytes and in final tokens.
+    pub train_bytes: u64,
+    pub train_tokens: u64,
+}
+
+/// What parity-aware selection did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BalanceSummary {
+    pub languages: Vec<BalancedLanguage>,
+    /// Merges chosen by the global counts.
+    pub global_merges: u64,
+}
+
 /// Outcome of the merge phase.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct MergeSummary {
     pub merges: usize,
     pub duplicate_merges: usize,
     pub stopped_early: bool,
+    /// Target share of every corpus language under the weighting.
+    pub language_shares: Vec<f64>,
+    pub balance: Option<BalanceSummary>,
 }
 
 /// Counts the corpus and trains: the whole of `vocab train`.
@@ -215,9 +422,13 @@ pub fn train(paths: &[PathBuf], options: CorpusOptions, config: &TrainConfig, ob
             ));
         }
     }
+    let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
+        Some((dir, lines)) => Some(count_dev(dir, lines, config)?),
+        None => None,
+    };
     let count_time = start.elapsed();
     let merge_start = Instant::now();
-    let (tokenizer, summary) = train_from_counts(&counts, config, observer)?;
+    let (tokenizer, summary) = train_balanced(&counts, dev.as_ref(), config, observer)?;
     let merge_time = merge_start.elapsed();
     let report = TrainReport {
         corpus,
@@ -227,6 +438,8 @@ pub fn train(paths: &[PathBuf], options: CorpusOptions, config: &TrainConfig, ob
         merges: summary.merges,
         duplicate_merges: summary.duplicate_merges,
         stopped_early: summary.stopped_early,
+        language_shares: summary.language_shares,
+        balance: summary.balance,
         nfkc_folds,
         tokens_per_language: tokens_per_language(&tokenizer, &counts),
         count_time,
@@ -315,4 +528,103 @@ mod tests {
         assert!(summary.stopped_early);
         assert!(tok.vocab_size() < 1000);
     }
+
+    fn multilingual_counts() -> WordCounts {
+        let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
+        for i in 0..60 {
+            counter.add_document("en", &format!("the house is red and the door {i} is open")).unwrap();
+            counter.add_document("nl", &format!("het huis is rood en de deur {i} staat open")).unwrap();
+            counter.add_document("la", &format!("domus rubra est et ianua {i} aperta est")).unwrap();
+        }
+        counter.finish()
+    }
+
+    fn dev_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("en.txt"), "the house is red\nthe door is open\nheld out\n").unwrap();
+        std::fs::write(dir.path().join("nl.txt"), "het huis is rood\nde deur staat open\nniet gezien\n").unwrap();
+        dir
+    }
+
+    fn balanced_config(dir: &Path, strength: Option<f64>) -> TrainConfig {
+        TrainConfig {
+            vocab_size: 256 + 60,
+            weights: LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.5)] },
+            parity: Some(ParityConfig {
+                dev: Some(dir.to_path_buf()),
+                dev_lines: Some(LineRange::parse("1:2").unwrap()),
+                ratio: vec![("la".into(), 3.0)],
+                strength,
+                reweight_every: 5,
+                ..ParityConfig::default()
+            }),
+            ..TrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn dev_lines_select_the_dev_text() {
+        let dir = dev_dir();
+        let config = balanced_config(dir.path(), None);
+        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &config).unwrap();
+        assert_eq!(dev.languages, ["en", "nl"]);
+        assert!(!dev.words.iter().any(|(w, _)| &w[..] == b" out" || &w[..] == b" gezien"));
+        let empty = count_dev(dir.path(), Some(LineRange::parse("9:").unwrap()), &config).unwrap_err().to_string();
+        assert!(empty.contains("no dev lines"), "{empty}");
+    }
+
+    #[test]
+    fn balanced_training_reports_what_it_did() {
+        let dir = dev_dir();
+        let config = balanced_config(dir.path(), None);
+        let dev = count_dev(dir.path(), config.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+        let (_, summary) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
+        let balance = summary.balance.unwrap();
+        let langs: Vec<&str> = balance.languages.iter().map(|l| l.lang.as_str()).collect();
+        assert_eq!(langs, ["en", "la", "nl"]);
+        assert_eq!(balance.languages[1].ratio_target, Some(3.0));
+        let picked: u64 = balance.languages.iter().map(|l| l.merges).sum::<u64>() + balance.global_merges;
+        assert_eq!(picked as usize, summary.merges);
+        // Dutch starts longer on the dev text, so it is served first and most.
+        assert!(balance.languages[2].merges > balance.languages[0].merges);
+        assert!(balance.languages[2].dev_tokens_after < balance.languages[2].dev_tokens_before);
+        // Uniform with Latin at half weight: shares 0.4, 0.4, 0.2.
+        for (share, expected) in summary.language_shares.iter().zip([0.4, 0.4, 0.2]) {
+            assert!((share - expected).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn parity_needs_its_dev_text_and_known_languages() {
+        let dir = dev_dir();
+        let config = balanced_config(dir.path(), None);
+        let err = train_from_counts(&multilingual_counts(), &config, &Silent).unwrap_err().to_string();
+        assert!(err.contains("no dev text"), "{err}");
+        let mut unknown = config.clone();
+        unknown.parity.as_mut().unwrap().ratio = vec![("historical".into(), 3.0)];
+        let dev = count_dev(dir.path(), None, &config).unwrap();
+        let err = train_balanced(&multilingual_counts(), Some(&dev), &unknown, &Silent).unwrap_err().to_string();
+        assert!(err.contains("\"historical\" is not in the training corpus"), "{err}");
+    }
+
+    #[test]
+    fn balanced_training_is_identical_at_any_thread_count() {
+        let dir = dev_dir();
+        for strength in [None, Some(8.0)] {
+            let config = balanced_config(dir.path(), strength);
+            let run = |threads| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let dev = count_dev(dir.path(), config.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+                    let (tok, _) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
+                    crate::formats::hf::to_json(&tok).unwrap()
+                })
+            };
+            let one = run(1);
+            assert_eq!(one, run(4), "strength {strength:?}");
+            let plain = crate::formats::hf::to_json(&train_from_counts(&multilingual_counts(), &TrainConfig { parity: None, weights: LanguageWeights::default(), ..config.clone() }, &Silent).unwrap().0).unwrap();
+            assert_ne!(one, plain, "balancing changed nothing (strength {strength:?})");
+        }
+    }
 }
+

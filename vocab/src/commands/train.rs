@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use polybpe::corpus::CorpusOptions;
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{self, TrainConfig, TrainReport};
+use polybpe::train::{self, LanguageWeights, LineRange, ParityConfig, TrainConfig, TrainReport, Weighting, Window};
 use polybpe::{Normalization, Pattern};
 
 use super::msg;
@@ -32,10 +32,14 @@ struct Plan {
 }
 
 fn plan(args: &TrainArgs) -> Result<Plan, String> {
-    let recipe = match &args.recipe {
+    let mut recipe = match &args.recipe {
         Some(path) => Recipe::load(path)?,
         None => Recipe::default(),
     };
+    if args.no_balance {
+        recipe.balance = None;
+        recipe.parity = None;
+    }
     let preset = SpecialPreset::parse(args.special_tokens.as_deref().or(recipe.special_tokens.as_deref()).unwrap_or("pleias-rag"))
         .map_err(msg)?;
     let reserved = args.reserved.or(recipe.reserved).unwrap_or(0);
@@ -48,8 +52,9 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
         special_tokens,
         min_frequency: args.min_frequency.or(recipe.min_frequency).unwrap_or(2),
         max_token_bytes: args.max_token_bytes.or(recipe.max_token_bytes),
+        weights: weights(args, &recipe)?,
+        parity: None,
     };
-    config.validate().map_err(msg)?;
 
     let mut lang_map = BTreeMap::new();
     for entry in &args.lang_map {
@@ -58,7 +63,7 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
     }
     let corpus_dirs = if args.corpus.is_empty() { vec![default_corpus()] } else { args.corpus.clone() };
     let inputs = if recipe.inputs.is_empty() {
-        corpus_dirs
+        corpus_dirs.clone()
     } else {
         let [base] = corpus_dirs.as_slice() else {
             return Err("with a recipe that lists inputs, give one --corpus directory (inputs are relative to it)".into());
@@ -75,6 +80,8 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
             })
             .collect()
     };
+    let config = TrainConfig { parity: parity(args, &recipe, &corpus_dirs)?, ..config };
+    config.validate().map_err(msg)?;
     let options = CorpusOptions {
         doc_per_file: args.doc_per_file || recipe.doc_per_file.unwrap_or(false),
         skip_invalid: args.skip_invalid || recipe.skip_invalid.unwrap_or(false),
@@ -84,6 +91,78 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
     let name = recipe.name.clone().unwrap_or_else(|| "tokenizer".to_string());
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{name}.json")));
     Ok(Plan { config, inputs, options, out, description: recipe.description })
+}
+
+/// `LANG=VALUE` flags as pairs.
+fn lang_values(flag: &str, entries: &[String]) -> Result<Vec<(String, f64)>, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            let (lang, value) = entry.split_once('=').ok_or_else(|| format!("--{flag} {entry:?}: expected LANG=NUMBER"))?;
+            let value = value.parse().map_err(|_| format!("--{flag} {entry:?}: {value:?} is not a number"))?;
+            Ok((lang.to_string(), value))
+        })
+        .collect()
+}
+
+fn weights(args: &TrainArgs, recipe: &Recipe) -> Result<LanguageWeights, String> {
+    let balance = recipe.balance.clone().unwrap_or_default();
+    let weighting = match (&args.weighting, &balance.weighting) {
+        (Some(flag), _) => Weighting::parse(flag).map_err(msg)?,
+        (None, Some(name)) => match (Weighting::parse(name).map_err(msg)?, balance.temperature) {
+            (Weighting::Temperature(_), Some(alpha)) => Weighting::parse(&format!("temperature={alpha}")).map_err(msg)?,
+            (_, Some(_)) => return Err(format!("[balance] temperature is set, but weighting is {name:?}")),
+            (weighting, None) => weighting,
+        },
+        (None, None) => Weighting::Proportional,
+    };
+    let multipliers = if args.weights.is_empty() { balance.weights.into_iter().collect() } else { lang_values("weight", &args.weights)? };
+    Ok(LanguageWeights { weighting, multipliers })
+}
+
+/// Parity settings: the recipe's `[parity]` table, then the flags; `--parity-dev` or
+/// `--ratio` alone turn it on, `--no-parity` off.
+fn parity(args: &TrainArgs, recipe: &Recipe, corpus_dirs: &[PathBuf]) -> Result<Option<ParityConfig>, String> {
+    if args.no_parity {
+        return Ok(None);
+    }
+    let from_recipe = recipe.parity.clone();
+    if from_recipe.is_none() && args.parity_dev.is_none() && args.ratios.is_empty() {
+        let stray = args.dev_lines.is_some()
+            || args.global_merges.is_some()
+            || args.parity_tolerance.is_some()
+            || args.parity_window.is_some()
+            || args.parity_strength.is_some()
+            || !args.parity_exclude.is_empty();
+        if stray {
+            return Err("parity options need --parity-dev DIR or --ratio LANG=R (or a recipe with [parity])".into());
+        }
+        return Ok(None);
+    }
+    let r = from_recipe.unwrap_or_default();
+    // A recipe's dev directory is relative to the corpus directory, like its inputs.
+    let recipe_dev = r.dev.map(|dev| match corpus_dirs {
+        [base] if dev.is_relative() => base.join(dev),
+        _ => dev,
+    });
+    let dev_lines = args.dev_lines.as_deref().or(r.dev_lines.as_deref()).map(LineRange::parse).transpose().map_err(msg)?;
+    let ratio = if args.ratios.is_empty() { r.ratio.into_iter().collect() } else { lang_values("ratio", &args.ratios)? };
+    let window_size = args.parity_window.or(r.window);
+    let alpha = args.parity_alpha.or(r.alpha);
+    if alpha.is_some() && window_size.is_none() {
+        return Err("--parity-alpha needs a window (--parity-window W)".into());
+    }
+    Ok(Some(ParityConfig {
+        dev: args.parity_dev.clone().or(recipe_dev),
+        dev_lines,
+        ratio,
+        exclude: if args.parity_exclude.is_empty() { r.exclude } else { args.parity_exclude.clone() },
+        global_merges: args.global_merges.or(r.global_merges).unwrap_or(0),
+        tolerance: args.parity_tolerance.or(r.tolerance),
+        window: window_size.map(|size| Window { size, alpha: alpha.unwrap_or(2.0) }),
+        strength: args.parity_strength.or(r.strength),
+        reweight_every: args.reweight_every.or(r.reweight_every).unwrap_or(0),
+    }))
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
@@ -134,19 +213,39 @@ fn print_summary(out: &Path, config: &TrainConfig, report: &TrainReport, seconds
         report.distinct_words,
         if report.corpus.skipped_invalid > 0 { format!(", {} invalid lines skipped", report.corpus.skipped_invalid) } else { String::new() }
     );
-    println!("{:<12} {:>9} {:>9} {:>11} {:>11} {:>11} {:>10}", "language", "docs", "MB", "words", "tokens", "bytes/tok", "tok/word");
+    println!(
+        "{:<12} {:>9} {:>9} {:>11} {:>7} {:>11} {:>11} {:>10}",
+        "language", "docs", "MB", "words", "share", "tokens", "bytes/tok", "tok/word"
+    );
     for (i, lang) in report.languages.iter().enumerate() {
         let t = &report.per_language[i];
         let tokens = report.tokens_per_language[i];
         println!(
-            "{:<12} {:>9} {:>9.1} {:>11} {:>11} {:>11.3} {:>10.3}",
+            "{:<12} {:>9} {:>9.1} {:>11} {:>6.1}% {:>11} {:>11.3} {:>10.3}",
             lang,
             t.documents,
             t.bytes as f64 / 1e6,
             t.words,
+            100.0 * report.language_shares.get(i).copied().unwrap_or(0.0),
             tokens,
             t.bytes as f64 / tokens.max(1) as f64,
             tokens as f64 / t.words.max(1) as f64,
         );
+    }
+    if let Some(balance) = &report.balance {
+        println!("parity-aware merges: {} chosen by global counts, then per balanced language:", balance.global_merges);
+        println!("{:<12} {:>8} {:>10} {:>12} {:>12}", "language", "merges", "target", "dev tokens", "bytes/tok");
+        for b in &balance.languages {
+            let target = b.ratio_target.map_or("dev".to_string(), |r| format!("{r:.3}"));
+            let dev = if b.ratio_target.is_some() { "-".to_string() } else { b.dev_tokens_after.to_string() };
+            println!(
+                "{:<12} {:>8} {:>10} {:>12} {:>12.3}",
+                b.lang,
+                b.merges,
+                target,
+                dev,
+                b.train_bytes as f64 / b.train_tokens.max(1) as f64
+            );
+        }
     }
 }
