@@ -42,6 +42,27 @@ def test_train_from_files(tmp_path: Path):
     assert tok.special_tokens == {}
 
 
+def test_balanced_training(tmp_path: Path):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "fr.txt").write_text("Le château est cité.\nL'homme et la femme.\n", encoding="utf-8")
+    (dev / "de.txt").write_text("Die Straße ist lang.\nDer Müller sagt.\n", encoding="utf-8")
+    plain = polybpe.train(texts=CORPUS, vocab_size=360, special_tokens="none")
+    options = dict(texts=CORPUS, vocab_size=360, special_tokens="none", weighting="uniform", parity_dev=dev,
+                   dev_lines="1:2", ratio={"en": 3.0}, parity_strength=4.0)
+    balanced = polybpe.train(**options, num_threads=1)
+    assert balanced.to_str() != plain.to_str()
+    assert balanced.to_str() == polybpe.train(**options, num_threads=2).to_str()
+    hard = polybpe.train(texts=CORPUS, vocab_size=360, special_tokens="none", parity_dev=dev, parity_window=10)
+    assert hard.vocab_size == 360
+    with pytest.raises(ValueError, match="unknown weighting"):
+        polybpe.train(texts=CORPUS, vocab_size=360, weighting="zipf")
+    with pytest.raises(ValueError, match="not in the training corpus"):
+        polybpe.train(texts=CORPUS, vocab_size=360, ratio={"la": 3.0})
+    with pytest.raises(ValueError, match="line range"):
+        polybpe.train(texts=CORPUS, vocab_size=360, parity_dev=dev, dev_lines="2-1")
+
+
 def test_save_and_load(tok, tmp_path: Path):
     path = tmp_path / "tok.json"
     tok.save(path)

@@ -389,47 +389,51 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16
 /// reporting the change of each adjacent pair as `(pair, -1 | +1)`.
 ///
 /// Only pairs touching a merged position change: the old pairs around each occurrence are
-/// removed and the new ones around each new symbol added.
+/// removed and the new ones around each new symbol added. Works in place, without allocating:
+/// this runs once per word holding the pair, millions of times in a training run.
 pub(crate) fn apply_merge(word: &mut Vec<TokenId>, pair: Pair, result: TokenId, mut report: impl FnMut(Pair, i64)) {
-    let old = std::mem::take(word);
-    let mut merged_at = Vec::new();
-    let mut i = 0;
-    while i < old.len() {
-        if i + 1 < old.len() && (old[i], old[i + 1]) == pair {
-            merged_at.push(word.len());
-            word.push(result);
+    let (a, b) = pair;
+    let n = word.len();
+    let Some(first) = (0..n.saturating_sub(1)).find(|&i| word[i] == a && word[i + 1] == b) else { return };
+    // Old pairs (k, k+1) with k or k+1 consumed by a merge at i: k = i-1, i, i+1, each once.
+    let mut next_unreported = 0;
+    let mut i = first;
+    while i + 1 < n {
+        if word[i] == a && word[i + 1] == b {
+            for k in i.saturating_sub(1)..=i + 1 {
+                if k >= next_unreported && k + 1 < n {
+                    report((word[k], word[k + 1]), -1);
+                    next_unreported = k + 1;
+                }
+            }
             i += 2;
         } else {
-            word.push(old[i]);
             i += 1;
         }
     }
-    // Old pairs touching a merged symbol: walk old positions, marking consumed ones.
-    let mut touched = vec![false; old.len()];
-    let mut j = 0;
-    while j + 1 < old.len() {
-        if (old[j], old[j + 1]) == pair {
-            touched[j] = true;
-            touched[j + 1] = true;
-            j += 2;
+    // Compact in place (the write index never passes the read index) and add the new pairs: a
+    // merged symbol's left pair when it is written, its right pair when the next one is.
+    let (mut read, mut write) = (first, first);
+    let mut right_pending = false;
+    while read < n {
+        if read + 1 < n && word[read] == a && word[read + 1] == b {
+            word[write] = result;
+            if write > 0 {
+                report((word[write - 1], result), 1);
+            }
+            right_pending = true;
+            read += 2;
         } else {
-            j += 1;
+            word[write] = word[read];
+            if right_pending {
+                report((word[write - 1], word[write]), 1);
+                right_pending = false;
+            }
+            read += 1;
         }
+        write += 1;
     }
-    for k in 0..old.len().saturating_sub(1) {
-        if touched[k] || touched[k + 1] {
-            report((old[k], old[k + 1]), -1);
-        }
-    }
-    let mut is_new = vec![false; word.len()];
-    for &m in &merged_at {
-        is_new[m] = true;
-    }
-    for k in 0..word.len().saturating_sub(1) {
-        if is_new[k] || is_new[k + 1] {
-            report((word[k], word[k + 1]), 1);
-        }
-    }
+    word.truncate(write);
 }
 
 #[cfg(test)]
@@ -449,8 +453,44 @@ mod tests {
     #[test]
     fn overlapping_runs_merge_left_to_right() {
         let mut word = vec![5, 5, 5];
-        apply_merge(&mut word, (5, 5), 7, |_, _| {});
+        let mut changes = Vec::new();
+        apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
         assert_eq!(word, vec![7, 5]);
+        assert_eq!(changes, vec![((5, 5), -1), ((5, 5), -1), ((7, 5), 1)]);
+        let mut word = vec![1, 5, 5, 5, 5, 2];
+        let mut changes = Vec::new();
+        apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
+        assert_eq!(word, vec![1, 7, 7, 2]);
+        changes.sort();
+        assert_eq!(changes, vec![((1, 5), -1), ((1, 7), 1), ((5, 2), -1), ((5, 5), -1), ((5, 5), -1), ((5, 5), -1), ((7, 2), 1), ((7, 7), 1)]);
+    }
+
+    proptest::proptest! {
+        /// The pair counts after a merge equal the reported changes applied to the counts before.
+        #[test]
+        fn reported_changes_match_recounting(word in proptest::collection::vec(0u32..4, 0..12), a in 0u32..4, b in 0u32..4) {
+            let count = |w: &[TokenId]| {
+                let mut m = std::collections::BTreeMap::new();
+                for p in w.windows(2) {
+                    *m.entry((p[0], p[1])).or_insert(0i64) += 1;
+                }
+                m
+            };
+            let mut counts = count(&word);
+            let mut merged = word.clone();
+            apply_merge(&mut merged, (a, b), 9, |p, d| *counts.entry(p).or_insert(0) += d);
+            counts.retain(|_, c| *c != 0);
+            proptest::prop_assert_eq!(counts, count(&merged));
+            let expected: Vec<TokenId> = {
+                let mut out = Vec::new();
+                let mut i = 0;
+                while i < word.len() {
+                    if i + 1 < word.len() && (word[i], word[i + 1]) == (a, b) { out.push(9); i += 2; } else { out.push(word[i]); i += 1; }
+                }
+                out
+            };
+            proptest::prop_assert_eq!(merged, expected);
+        }
     }
 
     fn bytes_table() -> Vec<Vec<u8>> {

@@ -283,10 +283,7 @@ pub fn train_balanced(
             .enumerate()
             .map(|(i, column)| BalancedLanguage {
                 lang: column.lang.clone(),
-                ratio_target: match column.target {
-                    parity::Target::Ratio(r) => Some(r),
-                    parity::Target::Dev | parity::Target::Free => None,
-                },
+                target: column.target,
                 merges: b.picks[i],
                 dev_tokens_before: dev_tokens_before.as_ref().map_or(0, |d| d[i]),
                 dev_tokens_after: b.dev.tokens[i],
@@ -294,6 +291,7 @@ pub fn train_balanced(
                 train_tokens: lengths.tokens[i],
             })
             .collect(),
+        soft,
         global_merges: b.global_picks,
     });
     let summary = MergeSummary {
@@ -378,9 +376,9 @@ pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BalancedLanguage {
     pub lang: String,
-    /// Target bytes/token, for a language balanced by ratio.
-    pub ratio_target: Option<f64>,
-    /// Merges chosen by this language's counts.
+    /// What it is balanced by (free: weighed in soft selection, not balanced).
+    pub target: parity::Target,
+    /// Merges chosen by this language's counts (hard selection).
     pub merges: u64,
     /// Tokens of its dev text (bytes before the first merge, and at the end).
     pub dev_tokens_before: u64,
@@ -394,6 +392,8 @@ pub struct BalancedLanguage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BalanceSummary {
     pub languages: Vec<BalancedLanguage>,
+    /// Soft selection: every merge was chosen by the reweighted global counts.
+    pub soft: bool,
     /// Merges chosen by the global counts.
     pub global_merges: u64,
 }
@@ -582,7 +582,7 @@ mod tests {
         let balance = summary.balance.unwrap();
         let langs: Vec<&str> = balance.languages.iter().map(|l| l.lang.as_str()).collect();
         assert_eq!(langs, ["en", "la", "nl"]);
-        assert_eq!(balance.languages[1].ratio_target, Some(3.0));
+        assert_eq!(balance.languages[1].target, parity::Target::Ratio(3.0));
         let picked: u64 = balance.languages.iter().map(|l| l.merges).sum::<u64>() + balance.global_merges;
         assert_eq!(picked as usize, summary.merges);
         // Dutch starts longer on the dev text, so it is served first and most.

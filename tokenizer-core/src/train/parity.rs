@@ -186,10 +186,11 @@ impl DevText {
         let Some(mut holders) = self.index.remove(&pair) else { return };
         holders.sort_unstable();
         holders.dedup();
+        let mut new_pairs = Vec::new();
         for w in holders {
             let word = &mut self.words[w as usize];
             let before = word.len();
-            let mut new_pairs = Vec::new();
+            new_pairs.clear();
             apply_merge(word, pair, result, |p, delta| {
                 if delta > 0 && p != pair {
                     new_pairs.push(p);
@@ -199,7 +200,7 @@ impl DevText {
             for &(c, n) in &self.counts[w as usize] {
                 self.tokens[c] -= saved * n;
             }
-            for p in new_pairs {
+            for &p in &new_pairs {
                 self.index.entry(p).or_default().push(w);
             }
         }

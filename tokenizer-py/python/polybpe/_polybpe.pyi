@@ -91,8 +91,26 @@ def train(
     languages: Mapping[str, str] | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
+    weighting: str = "proportional",
+    weights: Mapping[str, float] | None = None,
+    parity_dev: str | PathLike[str] | None = None,
+    dev_lines: str | None = None,
+    ratio: Mapping[str, float] | None = None,
+    parity_exclude: Sequence[str] = (),
+    global_merges: int = 0,
+    parity_tolerance: float | None = None,
+    parity_window: int | None = None,
+    parity_alpha: float = 2.0,
+    parity_strength: float | None = None,
 ) -> Tokenizer:
     """Trains a vocabulary, with the same options as ``vocab train``.
+
+    Balancing (README, "Balancing languages"): ``weighting`` is ``proportional``, ``uniform``,
+    ``temperature`` or ``temperature=ALPHA``, and ``weights`` multiplies language shares.
+    ``parity_dev`` (a directory of line-aligned ``<lang>.txt``, lines ``dev_lines`` such as
+    ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
+    selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
+    ``parity_alpha`` and ``parity_strength`` (soft selection).
 
     Give ``files`` (txt / jsonl / parquet files or directories; ``languages`` maps file names or
     stems to language codes) or ``texts`` (an iterable of ``str`` or ``(lang, str)``). The result

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use polybpe::corpus::CorpusOptions;
 use polybpe::special::{special_token_list, SpecialPreset};
+use polybpe::train::parity::Target;
 use polybpe::train::{self, LanguageWeights, LineRange, ParityConfig, TrainConfig, TrainReport, Weighting, Window};
 use polybpe::{Normalization, Pattern};
 
@@ -233,15 +234,23 @@ fn print_summary(out: &Path, config: &TrainConfig, report: &TrainReport, seconds
         );
     }
     if let Some(balance) = &report.balance {
-        println!("parity-aware merges: {} chosen by global counts, then per balanced language:", balance.global_merges);
-        println!("{:<12} {:>8} {:>10} {:>12} {:>12}", "language", "merges", "target", "dev tokens", "bytes/tok");
+        if balance.soft {
+            println!("soft parity-aware merges: every merge by the counts of all languages, weighted by their costs");
+        } else {
+            println!("parity-aware merges: {} chosen by global counts, the others per language:", balance.global_merges);
+        }
+        println!("{:<12} {:>8} {:>10} {:>17} {:>12}", "language", "merges", "target", "dev tokens", "bytes/tok");
         for b in &balance.languages {
-            let target = b.ratio_target.map_or("dev".to_string(), |r| format!("{r:.3}"));
-            let dev = if b.ratio_target.is_some() { "-".to_string() } else { b.dev_tokens_after.to_string() };
+            let (target, dev) = match b.target {
+                Target::Dev => ("dev text".to_string(), format!("{} → {}", b.dev_tokens_before, b.dev_tokens_after)),
+                Target::Ratio(r) => (format!("{r:.3} b/t"), "-".to_string()),
+                Target::Free => ("-".to_string(), "-".to_string()),
+            };
+            let merges = if balance.soft { "-".to_string() } else { b.merges.to_string() };
             println!(
-                "{:<12} {:>8} {:>10} {:>12} {:>12.3}",
+                "{:<12} {:>8} {:>10} {:>17} {:>12.3}",
                 b.lang,
-                b.merges,
+                merges,
                 target,
                 dev,
                 b.train_bytes as f64 / b.train_tokens.max(1) as f64
