@@ -131,3 +131,24 @@ def test_specials_never_learned(trained):
         assert a not in specials and b not in specials
     learned = set(doc["model"]["vocab"]) - specials
     assert not any("<|" in t and "|>" in t for t in learned)
+
+
+@pytest.fixture(scope="module")
+def balanced(shared, vocab_bin, trained, tmp_path_factory):
+    """The same slice trained with uniform weights and soft parity against the parallel dev set."""
+    tmp = tmp_path_factory.mktemp("balanced")
+    out = tmp / "tokenizer.json"
+    run_vocab(vocab_bin, "train", "--corpus", trained.parent / "corpus", "--out", out, "--vocab-size", VOCAB_SIZE,
+              "--special-tokens", "pleias-rag", "--weighting", "uniform", "--parity-dev", shared / "corpus" / "parallel",
+              "--dev-lines", "1:1000", "--ratio", "historical=3.2", "--parity-strength", "8", "--quiet")
+    return out
+
+
+def test_balanced_vocabulary_encodes_identically_in_tokenizers(shared, vocab_bin, trained, balanced, tmp_path):
+    assert balanced.read_bytes() != trained.read_bytes()
+    hf = Tokenizer.from_file(str(balanced))
+    texts = eval_texts(shared)
+    for name in ["parallel/nl.txt", "parallel/pl.txt", "train/historical.txt", "train/code.txt", "tricky"]:
+        ours = polybpe_ids(vocab_bin, balanced, texts[name], tmp_path)
+        theirs = [e.ids for e in hf.encode_batch(texts[name], add_special_tokens=False)]
+        assert ours == theirs, name

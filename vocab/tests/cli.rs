@@ -225,3 +225,38 @@ fn compare_bad_inputs() {
     std::fs::write(Path::new(&parallel).join("nl.txt"), b"a\n\xff\nc\n").unwrap();
     fails_with(&vocab(&["compare", &tok, "--parallel", &parallel, "-q"]), &["nl.txt", "line 2"]);
 }
+
+#[test]
+fn balanced_training_from_a_recipe_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let dev = dir.path().join("dev");
+    std::fs::create_dir(&dev).unwrap();
+    write(&dev, "fr.txt", "le chat et le chien\nheld out\n".as_bytes());
+    write(&dev, "de.txt", "der Hund und die Katze\nnicht gesehen\n".as_bytes());
+    // The recipe's dev directory is relative to --corpus.
+    let recipe = write(
+        dir.path(),
+        "r.toml",
+        b"vocab_size = 330\nspecial_tokens = \"none\"\n[balance]\nweighting = \"temperature\"\ntemperature = 0.5\n[parity]\ndev = \"../dev\"\ndev_lines = \"1:1\"\nwindow = 10\n",
+    );
+    let out = dir.path().join("t.json").display().to_string();
+    let run = vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &out]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = String::from_utf8_lossy(&run.stdout);
+    assert!(summary.contains("parity-aware merges") && summary.contains("dev text"), "{summary}");
+    let plain = dir.path().join("p.json").display().to_string();
+    let run = vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &plain, "--no-balance", "-q"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_ne!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
+
+    // Settings that cannot work name what is wrong.
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--dev-lines", "1:2", "-q"]), &["--parity-dev"]);
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--weighting", "zipf", "-q"]), &["zipf"]);
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--weight", "fr", "-q"]), &["--weight", "LANG=NUMBER"]);
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--ratio", "la=3", "-q"]), &["\"la\"", "not in the training corpus"]);
+    let missing = dir.path().join("nodev").display().to_string();
+    fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--parity-dev", &missing, "-q"]), &["nodev"]);
+    let bad = write(dir.path(), "b.toml", b"[parity]\ndev = \"x\"\nstrenght = 2\n");
+    fails_with(&vocab(&["train", "--recipe", &bad, "--corpus", &corpus, "--out", &out, "-q"]), &["b.toml", "strenght"]);
+}
