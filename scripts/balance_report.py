@@ -177,7 +177,11 @@ def write_markdown(path: Path, results: list[dict], sets) -> None:
             en = r[set_name].get("en")
             cells = [f"{r[set_name][l]} ({r[set_name][l] / en:.2f})" if en else str(r[set_name][l]) for l in langs]
             lines.append(f"| {r['size']} | {r['mode']} | " + " | ".join(cells) + " |")
-    path.write_text("\n".join(lines) + "\n")
+    # Hand-written analysis below the marker survives regeneration.
+    marker = "<!-- notes: kept when this file is regenerated -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index(marker):] if marker in old else marker + "\n"
+    path.write_text("\n".join(lines) + "\n\n" + notes)
     print(f"wrote {path}")
 
 
