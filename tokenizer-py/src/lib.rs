@@ -12,6 +12,8 @@ use pyo3::prelude::*;
 fn _polybpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokenizer::Tokenizer>()?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add_function(wrap_pyfunction!(train::count, m)?)?;
+    m.add_function(wrap_pyfunction!(train::merge_counts, m)?)?;
     m.add_function(wrap_pyfunction!(compare::fertility_rows, m)?)?;
     m.add_function(wrap_pyfunction!(compare::load_spec, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

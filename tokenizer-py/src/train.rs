@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use polybpe::corpus::{CorpusOptions, Document};
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounter};
+use polybpe::train::countfile::{self, CountSettings};
+use polybpe::train::{WordCounts, LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounter};
 use polybpe::{Normalization, Pattern, PreTokenizer};
 
 use crate::errors::to_py;
@@ -19,16 +20,17 @@ use crate::tokenizer::Tokenizer;
 /// Language of texts given without one.
 const UNDETERMINED: &str = "und";
 
-/// Trains a vocabulary from files or from an iterable of texts.
+/// Trains a vocabulary from files, an iterable of texts, or word-count files.
 ///
 /// `files`: paths of txt / jsonl / parquet files or directories. `texts`: an iterable of `str`
-/// or `(lang, str)` pairs. Exactly one of the two must be given.
+/// or `(lang, str)` pairs. `counts`: count files (bytes from `count`, or paths), merged. Exactly
+/// one of the three must be given.
 #[pyfunction]
 #[pyo3(signature = (files=None, texts=None, *, vocab_size=65536, special_tokens="pleias-rag", reserved=0,
     extra_special_tokens=Vec::new(), pattern="default", normalization="nfc", min_frequency=2, max_token_bytes=None,
     doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192,
     weighting="proportional", weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=Vec::new(),
-    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None))]
+    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None, counts=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -58,6 +60,7 @@ pub fn train(
     parity_window: Option<usize>,
     parity_alpha: f64,
     parity_strength: Option<f64>,
+    counts: Option<Vec<Bound<'_, PyAny>>>,
 ) -> PyResult<Tokenizer> {
     let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
     let config = TrainConfig {
@@ -88,46 +91,150 @@ pub fn train(
             .transpose()?,
     };
     config.validate().map_err(to_py)?;
-    let pool = match num_threads {
-        Some(0) => return Err(PyValueError::new_err("num_threads must be at least 1")),
-        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?),
-        None => None,
-    };
+    let pool = thread_pool(num_threads)?;
     let run = |f: &(dyn Fn() -> polybpe::Result<polybpe::Tokenizer> + Sync)| match &pool {
         Some(p) => p.install(f),
         None => f(),
     };
-    let tokenizer = match (files, texts) {
-        (Some(files), None) => {
+    let tokenizer = match (files, texts, counts) {
+        (Some(files), None, None) => {
             let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
             py.allow_threads(|| run(&|| polybpe::train::train(&files, options.clone(), &config, &Silent).map(|(t, _)| t)))
         }
-        (None, Some(texts)) => {
-            let pre = PreTokenizer::from_pattern(config.pattern.clone()).map_err(to_py)?;
-            let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
-            let mut batch = Vec::with_capacity(batch_size.max(1));
-            for item in texts.try_iter()? {
-                batch.push(document(&item?)?);
-                if batch.len() >= batch_size.max(1) {
-                    let docs = std::mem::take(&mut batch);
-                    py.allow_threads(|| run_count(&pool, &mut counter, &docs)).map_err(to_py)?;
-                }
-            }
-            py.allow_threads(|| run_count(&pool, &mut counter, &batch)).map_err(to_py)?;
-            if counter.distinct_words() == 0 {
-                return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
-            }
-            let counts = counter.finish();
+        (None, Some(texts), None) => {
+            let counts = count_texts(py, texts, &config, &pool, batch_size)?;
             let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
                 Some((dir, lines)) => Some(polybpe::train::count_dev(dir, lines, &config).map_err(to_py)?),
                 None => None,
             };
             py.allow_threads(|| run(&|| polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
         }
-        _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
+        (None, None, Some(parts)) => {
+            let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
+            // `run` takes a `Fn`; the counts move into the one call it makes.
+            let parts = std::sync::Mutex::new(Some(parts));
+            py.allow_threads(|| {
+                run(&|| {
+                    let parts = parts.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+                    polybpe::train::train_from_count_parts(parts, &config, &Silent).map(|(t, _)| t)
+                })
+            })
+        }
+        _ => return Err(PyTypeError::new_err("give exactly one of `files`, `texts` or `counts`")),
     }
     .map_err(to_py)?;
     Ok(Tokenizer::new(tokenizer))
+}
+
+/// Counts words of files or texts into a word-count file's bytes, for `train(counts=…)` and
+/// `merge_counts` (the counting phase of `train`, e.g. one shard per worker).
+#[pyfunction]
+#[pyo3(signature = (files=None, texts=None, *, special_tokens="pleias-rag", reserved=0,
+    extra_special_tokens=Vec::new(), pattern="default", normalization="nfc",
+    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192))]
+#[allow(clippy::too_many_arguments)]
+pub fn count<'py>(
+    py: Python<'py>,
+    files: Option<Vec<PathBuf>>,
+    texts: Option<&Bound<'py, PyAny>>,
+    special_tokens: &str,
+    reserved: usize,
+    extra_special_tokens: Vec<String>,
+    pattern: &str,
+    normalization: &str,
+    doc_per_file: bool,
+    skip_invalid: bool,
+    languages: Option<BTreeMap<String, String>>,
+    num_threads: Option<usize>,
+    batch_size: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
+    let config = TrainConfig {
+        normalization: Normalization::parse(normalization).map_err(to_py)?,
+        pattern: Pattern::parse(pattern),
+        special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
+        vocab_size: u32::MAX as usize,
+        ..TrainConfig::default()
+    };
+    config.validate().map_err(to_py)?;
+    let pool = thread_pool(num_threads)?;
+    let counts = match (files, texts) {
+        (Some(files), None) => {
+            let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
+            let count = || polybpe::train::count_corpus(&files, options.clone(), &config, &Silent).map(|(c, _, _)| c);
+            py.allow_threads(|| match &pool {
+                Some(p) => p.install(count),
+                None => count(),
+            })
+            .map_err(to_py)?
+        }
+        (None, Some(texts)) => count_texts(py, texts, &config, &pool, batch_size)?,
+        _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
+    };
+    let bytes = countfile::to_bytes(&counts, &CountSettings::of(&config));
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Sums word-count files (bytes from `count`, or paths) made with the same settings.
+#[pyfunction]
+pub fn merge_counts<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyBytes>> {
+    if parts.is_empty() {
+        return Err(PyValueError::new_err("merge_counts needs at least one count file"));
+    }
+    let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
+    let settings = parts[0].2.clone();
+    for (origin, _, s) in &parts[1..] {
+        s.check(&settings, origin).map_err(to_py)?;
+    }
+    let merged = py.allow_threads(|| countfile::merge(parts.into_iter().map(|(_, c, _)| c).collect())).map_err(to_py)?;
+    Ok(PyBytes::new(py, &countfile::to_bytes(&merged, &settings)))
+}
+
+/// A count file given as bytes or as a path; errors name it (`counts[i]` for bytes).
+fn read_counts(i: usize, part: &Bound<'_, PyAny>) -> PyResult<(PathBuf, WordCounts, CountSettings)> {
+    if let Ok(bytes) = part.downcast::<PyBytes>() {
+        let origin = PathBuf::from(format!("counts[{i}]"));
+        let (counts, settings) = countfile::from_bytes(bytes.as_bytes(), &origin).map_err(to_py)?;
+        return Ok((origin, counts, settings));
+    }
+    let path: PathBuf = part
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("counts[{i}] must be bytes (from polybpe.count) or a path")))?;
+    let (counts, settings) = countfile::read(&path).map_err(to_py)?;
+    Ok((path, counts, settings))
+}
+
+fn thread_pool(num_threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
+    match num_threads {
+        Some(0) => Err(PyValueError::new_err("num_threads must be at least 1")),
+        Some(n) => Ok(Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?)),
+        None => Ok(None),
+    }
+}
+
+/// Counts an iterable of `str` / `(lang, str)` in batches, with the GIL released per batch.
+fn count_texts(
+    py: Python<'_>,
+    texts: &Bound<'_, PyAny>,
+    config: &TrainConfig,
+    pool: &Option<rayon::ThreadPool>,
+    batch_size: usize,
+) -> PyResult<WordCounts> {
+    let pre = PreTokenizer::from_pattern(config.pattern.clone()).map_err(to_py)?;
+    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+    let mut batch = Vec::with_capacity(batch_size.max(1));
+    for item in texts.try_iter()? {
+        batch.push(document(&item?)?);
+        if batch.len() >= batch_size.max(1) {
+            let docs = std::mem::take(&mut batch);
+            py.allow_threads(|| run_count(pool, &mut counter, &docs)).map_err(to_py)?;
+        }
+    }
+    py.allow_threads(|| run_count(pool, &mut counter, &batch)).map_err(to_py)?;
+    if counter.distinct_words() == 0 {
+        return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
+    }
+    Ok(counter.finish())
 }
 
 fn run_count(pool: &Option<rayon::ThreadPool>, counter: &mut WordCounter, docs: &[Document]) -> polybpe::Result<()> {

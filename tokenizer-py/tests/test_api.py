@@ -63,6 +63,26 @@ def test_balanced_training(tmp_path: Path):
         polybpe.train(texts=CORPUS, vocab_size=360, parity_dev=dev, dev_lines="2-1")
 
 
+def test_counts_of_shards_train_like_the_whole(tmp_path: Path):
+    whole = polybpe.train(texts=CORPUS, vocab_size=380)
+    shards = [polybpe.count(texts=CORPUS[i::3], num_threads=1 + i % 2) for i in range(3)]
+    assert all(isinstance(s, bytes) and s.startswith(b"PBPECNT\n") for s in shards)
+    assert polybpe.train(counts=shards, vocab_size=380).to_str() == whole.to_str()
+    merged = polybpe.merge_counts(shards)
+    (tmp_path / "all.counts").write_bytes(merged)
+    assert polybpe.train(counts=[tmp_path / "all.counts"], vocab_size=380).to_str() == whole.to_str()
+    # Shards counted with other settings, or damaged, are refused with a clear error.
+    other = polybpe.count(texts=CORPUS, normalization="nfkc")
+    with pytest.raises(ValueError, match=r"counts\[1\].*normalization nfkc"):
+        polybpe.merge_counts([shards[0], other])
+    with pytest.raises(ValueError, match=r"counts\[0\].*truncated"):
+        polybpe.train(counts=[merged[:-20]], vocab_size=380)
+    with pytest.raises(ValueError, match="not a polybpe word-count file"):
+        polybpe.train(counts=[b"hello"], vocab_size=380)
+    with pytest.raises(TypeError, match="exactly one"):
+        polybpe.train(texts=CORPUS, counts=shards)
+
+
 def test_save_and_load(tok, tmp_path: Path):
     path = tmp_path / "tok.json"
     tok.save(path)

@@ -34,6 +34,22 @@ enum Command {
     Compare(CompareArgs),
     /// Fertility of one tokenizer per language (`compare` with a single tokenizer).
     Fertility(FertilityArgs),
+    /// Count the words of a corpus (or one shard of it) into a word-count file, for
+    /// `train --counts`. Takes train's input and split options; --out is the count file.
+    Count(TrainArgs),
+    /// Sum word-count files into one.
+    MergeCounts(MergeCountsArgs),
+}
+
+/// Options of `vocab merge-counts`.
+#[derive(Args)]
+pub struct MergeCountsArgs {
+    /// Count files written by `vocab count`.
+    #[arg(required = true, value_name = "COUNTS")]
+    pub files: Vec<PathBuf>,
+    /// The merged count file.
+    #[arg(long, short)]
+    pub out: PathBuf,
 }
 
 /// Options of `vocab train`; each overrides the recipe's value.
@@ -46,9 +62,12 @@ pub struct TrainArgs {
     /// directories to read (repeatable). Default: ../shared/corpus/train.
     #[arg(long)]
     pub corpus: Vec<PathBuf>,
-    /// Output tokenizer.json (default: out/<recipe name>.json).
+    /// Output tokenizer.json (default: out/<recipe name>.json; for `count`, out/<name>.counts).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Train from these word-count files (written by `vocab count`, merged) instead of text.
+    #[arg(long, value_name = "COUNTS")]
+    pub counts: Vec<PathBuf>,
     /// Total vocabulary size: special tokens + 256 bytes + merges.
     #[arg(long)]
     pub vocab_size: Option<usize>,
@@ -235,6 +254,8 @@ fn main() -> ExitCode {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Compare(args) => commands::compare::run(args.tokenizers, args.common),
         Command::Fertility(args) => commands::compare::run(vec![args.tokenizer], args.common),
+        Command::Count(args) => commands::train::run_count(args),
+        Command::MergeCounts(args) => commands::train::run_merge_counts(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

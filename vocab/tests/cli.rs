@@ -260,3 +260,32 @@ fn balanced_training_from_a_recipe_and_flags() {
     let bad = write(dir.path(), "b.toml", b"[parity]\ndev = \"x\"\nstrenght = 2\n");
     fails_with(&vocab(&["train", "--recipe", &bad, "--corpus", &corpus, "--out", &out, "-q"]), &["b.toml", "strenght"]);
 }
+
+#[test]
+fn counted_shards_train_like_the_whole_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let whole = vocab(&["train", "--corpus", &corpus, "--out", &path("whole.json"), "--vocab-size", "330", "-q"]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    for lang in ["fr", "de"] {
+        let shard = format!("{corpus}/{lang}.txt");
+        let run = vocab(&["count", "--corpus", &shard, "--out", &path(&format!("{lang}.counts")), "-q"]);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    let merged = vocab(&["merge-counts", &path("fr.counts"), &path("de.counts"), "--out", &path("all.counts")]);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    let run = vocab(&["train", "--counts", &path("all.counts"), "--out", &path("counted.json"), "--vocab-size", "330", "-q"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(std::fs::read(path("whole.json")).unwrap(), std::fs::read(path("counted.json")).unwrap());
+
+    // Counts made with other settings, or cut short, are refused with the file named.
+    let nfkc = vocab(&["count", "--corpus", &corpus, "--out", &path("nfkc.counts"), "--normalization", "nfkc", "-q"]);
+    assert!(nfkc.status.success(), "{}", stderr(&nfkc));
+    fails_with(&vocab(&["merge-counts", &path("fr.counts"), &path("nfkc.counts"), "--out", &path("x.counts")]), &["nfkc.counts", "normalization nfkc"]);
+    fails_with(&vocab(&["train", "--counts", &path("nfkc.counts"), "--out", &path("x.json"), "-q"]), &["nfkc.counts", "normalization"]);
+    let bytes = std::fs::read(path("all.counts")).unwrap();
+    let cut = write(dir.path(), "cut.counts", &bytes[..bytes.len() / 2]);
+    fails_with(&vocab(&["train", "--counts", &cut, "--out", &path("x.json"), "-q"]), &["cut.counts", "truncated"]);
+    assert!(!Path::new(&path("x.json")).exists());
+}

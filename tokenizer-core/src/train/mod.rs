@@ -9,6 +9,7 @@
 //! `vocab_size` counts all three.
 
 pub mod count;
+pub mod countfile;
 pub mod merge;
 pub mod parity;
 pub mod weights;
@@ -422,6 +423,59 @@ pub fn train(paths: &[PathBuf], options: CorpusOptions, config: &TrainConfig, ob
             ));
         }
     }
+    learn(counts, corpus, nfkc_folds, start, config, observer)
+}
+
+/// Trains from word-count files (see [`countfile`]), merged: the same result as training on
+/// the text they were counted from. Files counted with other settings are refused.
+pub fn train_from_count_files(paths: &[PathBuf], config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, TrainReport)> {
+    let mut parts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let (counts, settings) = countfile::read(path)?;
+        parts.push((path.clone(), counts, settings));
+    }
+    train_from_count_parts(parts, config, observer)
+}
+
+/// Trains from parsed count files: `(origin, counts, settings)` each, `origin` naming the
+/// file (or buffer) in errors.
+pub fn train_from_count_parts(
+    parts: Vec<(PathBuf, WordCounts, countfile::CountSettings)>,
+    config: &TrainConfig,
+    observer: &dyn TrainObserver,
+) -> Result<(Tokenizer, TrainReport)> {
+    let start = Instant::now();
+    config.validate()?;
+    let expected = countfile::CountSettings::of(config);
+    let n_parts = parts.len();
+    let mut counts_only = Vec::with_capacity(n_parts);
+    for (origin, counts, settings) in parts {
+        settings.check(&expected, &origin)?;
+        counts_only.push(counts);
+    }
+    let counts = countfile::merge(counts_only)?;
+    if counts.words.is_empty() {
+        return Err(Error::EmptyCorpus(format!("the count files hold no words ({n_parts} files)")));
+    }
+    let corpus = CorpusStats {
+        files: n_parts as u64,
+        documents: counts.per_language.iter().map(|t| t.documents).sum(),
+        bytes: counts.per_language.iter().map(|t| t.bytes).sum(),
+        ..CorpusStats::default()
+    };
+    observer.counting_done(counts.words.len());
+    learn(counts, corpus, None, start, config, observer)
+}
+
+/// Phase 2 of [`train`] and [`train_from_count_files`]: dev text, merges, report.
+fn learn(
+    counts: WordCounts,
+    corpus: CorpusStats,
+    nfkc_folds: Option<NfkcFolds>,
+    start: Instant,
+    config: &TrainConfig,
+    observer: &dyn TrainObserver,
+) -> Result<(Tokenizer, TrainReport)> {
     let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
         Some((dir, lines)) => Some(count_dev(dir, lines, config)?),
         None => None,

@@ -102,6 +102,7 @@ def train(
     parity_window: int | None = None,
     parity_alpha: float = 2.0,
     parity_strength: float | None = None,
+    counts: Sequence[bytes | str | PathLike[str]] | None = None,
 ) -> Tokenizer:
     """Trains a vocabulary, with the same options as ``vocab train``.
 
@@ -111,6 +112,9 @@ def train(
     ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
     ``parity_alpha`` and ``parity_strength`` (soft selection).
+
+    ``counts`` trains from word-count files instead (bytes from :func:`count`, or paths written
+    by ``vocab count``), merged; the result equals training on the text they were counted from.
 
     Give ``files`` (txt / jsonl / parquet files or directories; ``languages`` maps file names or
     stems to language codes) or ``texts`` (an iterable of ``str`` or ``(lang, str)``). The result
@@ -133,3 +137,27 @@ def fertility_rows(
 ) -> list[dict[str, Any]]:
     """The rows behind ``polybpe.fertility`` (one dict per tokenizer × language); with
     ``chart``, also writes an ``.svg`` chart or ``.html`` report there."""
+
+
+def count(
+    files: Sequence[str | PathLike[str]] | None = None,
+    texts: Iterable[str | tuple[str, str]] | None = None,
+    *,
+    special_tokens: Literal["pleias-rag", "none"] = "pleias-rag",
+    reserved: int = 0,
+    extra_special_tokens: Sequence[str] = (),
+    pattern: str = "default",
+    normalization: Literal["nfc", "none", "nfkc"] = "nfc",
+    doc_per_file: bool = False,
+    skip_invalid: bool = False,
+    languages: Mapping[str, str] | None = None,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+) -> bytes:
+    """Counts the words of files or texts (one shard of a corpus) into a word-count file's
+    bytes, which record the normalization, split pattern and special tokens used. Pass the
+    results to :func:`merge_counts` or ``train(counts=...)``; count every shard with the same
+    settings (mismatches are refused)."""
+
+def merge_counts(parts: Sequence[bytes | str | PathLike[str]]) -> bytes:
+    """Sums word-count files (bytes from :func:`count`, or paths)."""

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use polybpe::corpus::CorpusOptions;
 use polybpe::special::{special_token_list, SpecialPreset};
+use polybpe::train::countfile::{self, CountSettings};
 use polybpe::train::parity::Target;
 use polybpe::train::{self, LanguageWeights, LineRange, ParityConfig, TrainConfig, TrainReport, Weighting, Window};
 use polybpe::{Normalization, Pattern};
@@ -13,7 +14,7 @@ use polybpe::{Normalization, Pattern};
 use super::msg;
 use crate::progress::Bars;
 use crate::recipe::Recipe;
-use crate::TrainArgs;
+use crate::{MergeCountsArgs, TrainArgs};
 
 /// Where the sample corpus lives when `--corpus` is not given.
 pub fn default_corpus() -> PathBuf {
@@ -92,6 +93,61 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
     let name = recipe.name.clone().unwrap_or_else(|| "tokenizer".to_string());
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{name}.json")));
     Ok(Plan { config, inputs, options, out, description: recipe.description })
+}
+
+/// `vocab count`: the counting phase of `train`, written to a count file.
+pub fn run_count(args: TrainArgs) -> Result<(), String> {
+    if !args.counts.is_empty() {
+        return Err("vocab count reads text; --counts belongs to vocab train".into());
+    }
+    let mut plan = plan(&args)?;
+    if args.out.is_none() {
+        plan.out.set_extension("counts");
+    }
+    create_parent(&plan.out)?;
+    let bars = Bars::new(args.quiet);
+    let start = Instant::now();
+    let (counts, stats, _) = train::count_corpus(&plan.inputs, plan.options.clone(), &plan.config, &bars).map_err(msg)?;
+    countfile::write(&plan.out, &counts, &CountSettings::of(&plan.config)).map_err(msg)?;
+    drop(bars);
+    if !args.quiet {
+        println!(
+            "wrote {} ({} distinct words, {} documents, {:.1} MB of text, {} languages) in {:.1} s",
+            plan.out.display(),
+            counts.words.len(),
+            stats.documents,
+            stats.bytes as f64 / 1e6,
+            counts.languages.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// `vocab merge-counts`: sums count files made with the same settings.
+pub fn run_merge_counts(args: MergeCountsArgs) -> Result<(), String> {
+    let mut parts = Vec::with_capacity(args.files.len());
+    let mut settings: Option<CountSettings> = None;
+    for path in &args.files {
+        let (counts, s) = countfile::read(path).map_err(msg)?;
+        match &settings {
+            Some(first) => s.check(first, path).map_err(msg)?,
+            None => settings = Some(s),
+        }
+        parts.push(counts);
+    }
+    let merged = countfile::merge(parts).map_err(msg)?;
+    create_parent(&args.out)?;
+    countfile::write(&args.out, &merged, settings.as_ref().expect("at least one file")).map_err(msg)?;
+    println!("wrote {} ({} distinct words from {} files)", args.out.display(), merged.words.len(), args.files.len());
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<(), String> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
+        None => Ok(()),
+    }
 }
 
 /// `LANG=VALUE` flags as pairs.
@@ -174,9 +230,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(msg)?;
     }
-    if let Some(dir) = plan.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
+    create_parent(&plan.out)?;
     if !args.quiet {
         if let Some(recipe) = &args.recipe {
             eprintln!("recipe {}: {}", recipe.display(), plan.description.as_deref().unwrap_or("(no description)"));
@@ -184,7 +238,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     }
     let bars = Bars::new(args.quiet);
     let start = Instant::now();
-    let (tokenizer, report) = train::train(&plan.inputs, plan.options.clone(), &plan.config, &bars).map_err(msg)?;
+    let (tokenizer, report) = if args.counts.is_empty() {
+        train::train(&plan.inputs, plan.options.clone(), &plan.config, &bars)
+    } else {
+        train::train_from_count_files(&args.counts, &plan.config, &bars)
+    }
+    .map_err(msg)?;
     polybpe::formats::hf::save(&tokenizer, &plan.out).map_err(msg)?;
     drop(bars);
     if !args.quiet {
