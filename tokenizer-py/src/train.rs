@@ -30,7 +30,7 @@ const UNDETERMINED: &str = "und";
     extra_special_tokens=Vec::new(), pattern="default", normalization="nfc", min_frequency=2, max_token_bytes=None,
     doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192,
     weighting="proportional", weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=Vec::new(),
-    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None, counts=None))]
+    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None, counts=None, max_words=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -61,6 +61,7 @@ pub fn train(
     parity_alpha: f64,
     parity_strength: Option<f64>,
     counts: Option<Vec<Bound<'_, PyAny>>>,
+    max_words: Option<usize>,
 ) -> PyResult<Tokenizer> {
     let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
     let config = TrainConfig {
@@ -70,6 +71,7 @@ pub fn train(
         special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
         min_frequency,
         max_token_bytes,
+        max_words,
         weights: LanguageWeights {
             weighting: Weighting::parse(weighting).map_err(to_py)?,
             multipliers: weights.unwrap_or_default().into_iter().collect(),
@@ -131,7 +133,7 @@ pub fn train(
 #[pyfunction]
 #[pyo3(signature = (files=None, texts=None, *, special_tokens="pleias-rag", reserved=0,
     extra_special_tokens=Vec::new(), pattern="default", normalization="nfc",
-    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192))]
+    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192, max_words=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn count<'py>(
     py: Python<'py>,
@@ -147,6 +149,7 @@ pub fn count<'py>(
     languages: Option<BTreeMap<String, String>>,
     num_threads: Option<usize>,
     batch_size: usize,
+    max_words: Option<usize>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
     let config = TrainConfig {
@@ -154,6 +157,7 @@ pub fn count<'py>(
         pattern: Pattern::parse(pattern),
         special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
         vocab_size: u32::MAX as usize,
+        max_words,
         ..TrainConfig::default()
     };
     config.validate().map_err(to_py)?;
@@ -221,7 +225,7 @@ fn count_texts(
     batch_size: usize,
 ) -> PyResult<WordCounts> {
     let pre = PreTokenizer::from_pattern(config.pattern.clone()).map_err(to_py)?;
-    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens).with_max_words(config.max_words);
     let mut batch = Vec::with_capacity(batch_size.max(1));
     for item in texts.try_iter()? {
         batch.push(document(&item?)?);

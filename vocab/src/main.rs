@@ -89,6 +89,10 @@ pub struct TrainArgs {
     /// Longest token in bytes.
     #[arg(long)]
     pub max_token_bytes: Option<usize>,
+    /// Keep at most N distinct words while counting, pruning the rarest (bounds memory on
+    /// corpora larger than RAM).
+    #[arg(long, value_name = "N")]
+    pub max_words: Option<usize>,
     /// Language of a file when records carry none: FILE=LANG (file name or stem; repeatable).
     #[arg(long = "lang", value_name = "FILE=LANG")]
     pub lang_map: Vec<String>,

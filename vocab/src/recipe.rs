@@ -28,6 +28,7 @@ pub struct Recipe {
     pub normalization: Option<String>,
     pub min_frequency: Option<u64>,
     pub max_token_bytes: Option<usize>,
+    pub max_words: Option<usize>,
     pub doc_per_file: Option<bool>,
     pub skip_invalid: Option<bool>,
     /// Input files or directories, relative to the corpus directory.

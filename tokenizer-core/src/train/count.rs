@@ -52,6 +52,10 @@ pub struct WordCounter {
     totals: Vec<LanguageTotals>,
     /// Filled when normalization is NFKC: what it folds.
     nfkc_folds: Option<NfkcFolds>,
+    /// Cap on distinct words (see [`WordCounter::with_max_words`]).
+    max_words: Option<usize>,
+    /// Word occurrences dropped by the cap.
+    pruned_occurrences: u64,
 }
 
 /// A worker's partial counts for one batch.
@@ -74,6 +78,37 @@ impl WordCounter {
             maps: AHashMap::new(),
             totals: Vec::new(),
             nfkc_folds: (normalization == Normalization::Nfkc).then(NfkcFolds::default),
+            max_words: None,
+            pruned_occurrences: 0,
+        }
+    }
+
+    /// Bounds memory by keeping at most `max_words` distinct words: whenever a batch leaves
+    /// more than twice that many, and once more at the end, only the `max_words` most frequent
+    /// (total count over languages; ties keep the smaller bytes) are kept. Batches are fixed by
+    /// the input, not by threads, so the result is still deterministic; it is an approximation
+    /// only for words near the cut (a word pruned early loses the counts it had so far).
+    pub fn with_max_words(mut self, max_words: Option<usize>) -> Self {
+        self.max_words = max_words.map(|m| m.max(1));
+        self
+    }
+
+    /// Word occurrences dropped by the distinct-word cap so far.
+    pub fn pruned_occurrences(&self) -> u64 {
+        self.pruned_occurrences
+    }
+
+    fn prune(&mut self, keep: usize) {
+        if self.maps.len() <= keep {
+            return;
+        }
+        let mut ranked: Vec<(u64, &str)> = self.maps.iter().map(|(w, c)| (c.iter().sum::<u64>(), &**w)).collect();
+        ranked.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let drop: Vec<Box<str>> = ranked[keep..].iter().map(|&(_, w)| Box::from(w)).collect();
+        for word in drop {
+            if let Some(counts) = self.maps.remove(&word) {
+                self.pruned_occurrences += counts.iter().sum::<u64>();
+            }
         }
     }
 
@@ -171,6 +206,11 @@ impl WordCounter {
         if let Some(folds) = &mut self.nfkc_folds {
             folds.merge(partial.folds);
         }
+        if let Some(max) = self.max_words {
+            if self.maps.len() > max.saturating_mul(2) {
+                self.prune(max);
+            }
+        }
     }
 
     /// Characters NFKC folded, when the normalizer is NFKC.
@@ -184,7 +224,10 @@ impl WordCounter {
     }
 
     /// The final, sorted counts.
-    pub fn finish(self) -> WordCounts {
+    pub fn finish(mut self) -> WordCounts {
+        if let Some(max) = self.max_words {
+            self.prune(max);
+        }
         let mut words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)> = self
             .maps
             .into_iter()
@@ -324,5 +367,23 @@ mod tests {
             })
         };
         assert_eq!(run(1), run(4));
+    }
+
+    #[test]
+    fn max_words_keeps_the_most_frequent() {
+        // Five distinct words: "a", " a", " b", " c", " d".
+        let mut loose = counter(&[]).with_max_words(Some(3));
+        loose.add_document("fr", "a a a b b c d d d d").unwrap();
+        assert_eq!(loose.distinct_words(), 5, "no pruning below twice the cap");
+        assert_eq!(loose.finish().words.len(), 3);
+        let mut c = counter(&[]).with_max_words(Some(2));
+        c.add_document("fr", "a a a b b c d d d d").unwrap();
+        assert_eq!(c.distinct_words(), 2);
+        assert_eq!(c.pruned_occurrences(), 4);
+        let pruned = {
+            let counts = c.finish();
+            counts.words.iter().map(|(w, c)| (String::from_utf8(w.to_vec()).unwrap(), c[0].1)).collect::<Vec<_>>()
+        };
+        assert_eq!(pruned, vec![(" a".to_string(), 2), (" d".to_string(), 4)]);
     }
 }

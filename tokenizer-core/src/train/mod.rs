@@ -43,6 +43,9 @@ pub struct TrainConfig {
     pub min_frequency: u64,
     /// Longest token, in bytes (none by default).
     pub max_token_bytes: Option<usize>,
+    /// Keep at most this many distinct words while counting (the rarest are pruned; see
+    /// [`WordCounter::with_max_words`]). None: keep all.
+    pub max_words: Option<usize>,
     /// How much each language's counts weigh (proportional: as read).
     pub weights: LanguageWeights,
     /// Parity-aware merge selection (off: every merge by the weighted global counts).
@@ -58,6 +61,7 @@ impl Default for TrainConfig {
             special_tokens: Vec::new(),
             min_frequency: 2,
             max_token_bytes: None,
+            max_words: None,
             weights: LanguageWeights::default(),
             parity: None,
         }
@@ -137,7 +141,7 @@ pub fn count_corpus(
     config.validate()?;
     let corpus = Corpus::open(paths, options)?;
     let pre = PreTokenizer::from_pattern(config.pattern.clone())?;
-    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens).with_max_words(config.max_words);
     let stats = corpus.for_each_batch(
         8 << 20,
         &mut |p| observer.reading(p),
@@ -145,6 +149,14 @@ pub fn count_corpus(
     )?;
     let folds = counter.nfkc_folds().cloned();
     let counts = counter.finish();
+    if config.max_words.is_some_and(|m| counts.words.len() >= m) {
+        let kept: u64 = counts.words.iter().map(|(_, c)| WordCounts::total(c)).sum();
+        observer.warn(&format!(
+            "max words: kept the {} most frequent distinct words; {:.3}% of word occurrences were pruned",
+            counts.words.len(),
+            100.0 * (counts.word_occurrences() - kept) as f64 / counts.word_occurrences().max(1) as f64
+        ));
+    }
     if counts.words.is_empty() {
         return Err(Error::EmptyCorpus(format!(
             "no text found in {} ({} files, {} documents, {} empty or skipped)",

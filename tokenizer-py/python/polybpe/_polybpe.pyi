@@ -103,6 +103,7 @@ def train(
     parity_alpha: float = 2.0,
     parity_strength: float | None = None,
     counts: Sequence[bytes | str | PathLike[str]] | None = None,
+    max_words: int | None = None,
 ) -> Tokenizer:
     """Trains a vocabulary, with the same options as ``vocab train``.
 
@@ -153,6 +154,7 @@ def count(
     languages: Mapping[str, str] | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
+    max_words: int | None = None,
 ) -> bytes:
     """Counts the words of files or texts (one shard of a corpus) into a word-count file's
     bytes, which record the normalization, split pattern and special tokens used. Pass the

@@ -54,6 +54,7 @@ fn plan(args: &TrainArgs) -> Result<Plan, String> {
         special_tokens,
         min_frequency: args.min_frequency.or(recipe.min_frequency).unwrap_or(2),
         max_token_bytes: args.max_token_bytes.or(recipe.max_token_bytes),
+        max_words: args.max_words.or(recipe.max_words),
         weights: weights(args, &recipe)?,
         parity: None,
     };
@@ -148,6 +149,14 @@ fn create_parent(path: &Path) -> Result<(), String> {
         Some(dir) => std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
         None => Ok(()),
     }
+}
+
+/// Peak resident memory of this process (VmHWM), where the OS reports it.
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// `LANG=VALUE` flags as pairs.
@@ -262,6 +271,9 @@ fn print_summary(out: &Path, config: &TrainConfig, report: &TrainReport, seconds
         report.count_time.as_secs_f64(),
         report.merge_time.as_secs_f64(),
     );
+    if let Some(peak) = peak_memory_mb() {
+        println!("peak memory: {peak} MB");
+    }
     if report.stopped_early {
         println!("note: the corpus ran out of pairs seen at least {} times before the vocabulary was full", config.min_frequency);
     }
