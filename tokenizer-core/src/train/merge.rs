@@ -25,7 +25,6 @@ use rayon::prelude::*;
 
 use super::parity::{Balancer, Pick};
 use crate::bpe::TokenId;
-use crate::table::WordMap;
 
 /// A pair of adjacent token ids.
 pub type Pair = (TokenId, TokenId);
@@ -104,7 +103,7 @@ pub struct ColumnLengths {
 
 /// Counts of every pair seen, by slot: global (weighted) and per column (raw).
 struct PairTable {
-    slot_of: WordMap<u64, u32>,
+    slot_of: AHashMap<Pair, u32>,
     pairs: Vec<Pair>,
     global: Vec<i64>,
     /// `slot * n_columns + column`.
@@ -117,11 +116,11 @@ struct PairTable {
 
 impl PairTable {
     fn slot(&mut self, pair: Pair) -> usize {
-        if let Some(&slot) = self.slot_of.get(&pair_key(pair)) {
+        if let Some(&slot) = self.slot_of.get(&pair) {
             return slot as usize;
         }
         let slot = self.pairs.len();
-        self.slot_of.insert(pair_key(pair), slot as u32);
+        self.slot_of.insert(pair, slot as u32);
         self.pairs.push(pair);
         self.global.push(0);
         self.columns.resize(self.columns.len() + self.n_columns, 0);
@@ -135,12 +134,6 @@ impl PairTable {
             Pick::Column(c) => self.columns[slot * self.n_columns + c],
         }
     }
-}
-
-/// A pair as one word, for the one-multiply hasher.
-#[inline]
-fn pair_key((left, right): Pair) -> u64 {
-    ((left as u64) << 32) | right as u64
 }
 
 /// One max-heap of candidate pairs per pick (global first, then one per column).
@@ -352,35 +345,32 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16
         .enumerate()
         .with_min_len(1024)
         .fold(
-            || (WordMap::default(), WordMap::default()),
-            |(mut counts, mut found): (WordMap<u64, i64>, WordMap<u64, Vec<u32>>), (w, word)| {
+            || (AHashMap::new(), AHashMap::new()),
+            |(mut counts, mut found): (AHashMap<Pair, i64>, AHashMap<Pair, Vec<u32>>), (w, word)| {
                 for pair in word.windows(2) {
-                    let key = pair_key((pair[0], pair[1]));
-                    *counts.entry(key).or_insert(0) += weights[w] as i64;
-                    found.entry(key).or_default().push(w as u32);
+                    let pair = (pair[0], pair[1]);
+                    *counts.entry(pair).or_insert(0) += weights[w] as i64;
+                    found.entry(pair).or_default().push(w as u32);
                 }
                 (counts, found)
             },
         )
         .reduce(
-            || (WordMap::default(), WordMap::default()),
+            || (AHashMap::new(), AHashMap::new()),
             |(mut counts, mut found), (c2, f2)| {
-                for (key, c) in c2 {
-                    *counts.entry(key).or_insert(0) += c;
+                for (pair, c) in c2 {
+                    *counts.entry(pair).or_insert(0) += c;
                 }
-                for (key, mut w) in f2 {
-                    found.entry(key).or_default().append(&mut w);
+                for (pair, mut w) in f2 {
+                    found.entry(pair).or_default().append(&mut w);
                 }
                 (counts, found)
             },
         );
-    let mut keys: Vec<u64> = counts.keys().copied().collect();
-    // Sorting the packed keys sorts the pairs.
-    keys.par_sort_unstable();
-    let pairs: Vec<Pair> = keys.iter().map(|&k| ((k >> 32) as TokenId, k as TokenId)).collect();
-    let global: Vec<i64> = keys.iter().map(|k| counts[k]).collect();
-    let holders: Vec<Vec<u32>> = keys.iter().map(|k| found.remove(k).unwrap_or_default()).collect();
-    let slot_of: WordMap<u64, u32> = keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    let mut pairs: Vec<Pair> = counts.keys().copied().collect();
+    pairs.par_sort_unstable();
+    let global: Vec<i64> = pairs.iter().map(|p| counts[p]).collect();
+    let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let mut columns = vec![0i64; pairs.len() * n_columns];
     if n_columns > 0 {
         columns.par_chunks_mut(n_columns).zip(holders.par_iter()).for_each(|(row, holders)| {
@@ -391,6 +381,7 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16
             }
         });
     }
+    let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
     PairTable { slot_of, pairs, global, columns, n_columns, holders }
 }
 
