@@ -152,3 +152,25 @@ def test_balanced_vocabulary_encodes_identically_in_tokenizers(shared, vocab_bin
         ours = polybpe_ids(vocab_bin, balanced, texts[name], tmp_path)
         theirs = [e.ids for e in hf.encode_batch(texts[name], add_special_tokens=False)]
         assert ours == theirs, name
+
+
+def test_extended_gpt2_keeps_ids_and_encodes_identically(shared, vocab_bin, tmp_path):
+    """`vocab extend` adds French tokens to GPT-2: every old id and merge stays, HF loads the
+    result and encodes as polybpe does, and French costs fewer tokens."""
+    base = shared / "tokenizers" / "gpt2" / "gpt2.json"
+    new_text = tmp_path / "fr.txt"
+    new_text.write_text("\n".join(head(shared / "corpus" / "train" / "fr.txt", 0, 5000)) + "\n", encoding="utf-8")
+    out = tmp_path / "gpt2-fr.json"
+    run_vocab(vocab_bin, "extend", base, "--corpus", new_text, "--add", 500, "--out", out, "--quiet")
+    old, new = json.loads(base.read_text(encoding="utf-8")), json.loads(out.read_text(encoding="utf-8"))
+    assert all(new["model"]["vocab"][token] == i for token, i in old["model"]["vocab"].items())
+    def pairs(merges):  # "a b" strings (older files) or [a, b] lists
+        return [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in merges]
+
+    assert pairs(new["model"]["merges"])[: len(old["model"]["merges"])] == pairs(old["model"]["merges"])
+    assert len(new["model"]["vocab"]) == len(old["model"]["vocab"]) + 500
+    hf_old, hf_new = Tokenizer.from_file(str(base)), Tokenizer.from_file(str(out))
+    lines = (shared / "corpus" / "parallel" / "fr.txt").read_text(encoding="utf-8").splitlines()
+    theirs = [e.ids for e in hf_new.encode_batch(lines, add_special_tokens=False)]
+    assert polybpe_ids(vocab_bin, out, lines, tmp_path) == theirs
+    assert sum(map(len, theirs)) < sum(len(e.ids) for e in hf_old.encode_batch(lines, add_special_tokens=False))

@@ -103,6 +103,13 @@ impl Tokenizer {
         })
     }
 
+    /// The same tokenizer with another model (all other settings kept); used to extend a
+    /// vocabulary. Added tokens must still fit the model.
+    pub fn with_model(&self, model: BpeModel) -> Result<Self> {
+        let fresh = Tokenizer::new(self.normalization, self.pre_tokenizer.clone(), model, self.added.clone())?;
+        Ok(fresh.with_normalizer_steps(self.normalizer_steps.clone()).with_decoding(self.decoding.clone()))
+    }
+
     /// Adds normalizer steps after the Unicode normalization (for imported files).
     pub fn with_normalizer_steps(mut self, steps: Vec<NormalizerStep>) -> Self {
         self.normalizer_steps = steps;

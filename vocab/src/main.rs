@@ -39,6 +39,34 @@ enum Command {
     Count(TrainArgs),
     /// Sum word-count files into one.
     MergeCounts(MergeCountsArgs),
+    /// Add merges learned on new text to a vocabulary, keeping every existing id and merge.
+    Extend(ExtendArgs),
+}
+
+/// Options of `vocab extend`.
+#[derive(Args)]
+pub struct ExtendArgs {
+    /// The tokenizer.json to extend (byte-level BPE).
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+    /// Files or directories of new text (repeatable).
+    #[arg(long, required = true)]
+    pub corpus: Vec<PathBuf>,
+    /// Number of new tokens.
+    #[arg(long)]
+    pub add: usize,
+    /// The extended tokenizer.json.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Pairs seen fewer times are never merged.
+    #[arg(long, default_value_t = 2)]
+    pub min_frequency: u64,
+    /// Each plain-text file is one document (default: one document per line).
+    #[arg(long)]
+    pub doc_per_file: bool,
+    /// No progress bars or summary.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Options of `vocab merge-counts`.
@@ -260,6 +288,7 @@ fn main() -> ExitCode {
         Command::Fertility(args) => commands::compare::run(vec![args.tokenizer], args.common),
         Command::Count(args) => commands::train::run_count(args),
         Command::MergeCounts(args) => commands::train::run_merge_counts(args),
+        Command::Extend(args) => commands::train::run_extend(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,13 +19,16 @@ use crate::Result;
 /// Index of a language in [`WordCounts::languages`].
 pub type LangId = u16;
 
+/// A distinct word and its non-zero counts by language (sorted by language).
+pub type WordEntry = (Box<[u8]>, Vec<(LangId, u64)>);
+
 /// Distinct words with their number of occurrences in each language.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WordCounts {
     /// Language codes, in order of first appearance in the corpus.
     pub languages: Vec<String>,
     /// Words sorted by bytes, each with its non-zero counts by language (sorted by language).
-    pub words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)>,
+    pub words: Vec<WordEntry>,
     /// Per language: documents, bytes of text (before normalization), word occurrences.
     pub per_language: Vec<LanguageTotals>,
 }
@@ -228,7 +231,7 @@ impl WordCounter {
         if let Some(max) = self.max_words {
             self.prune(max);
         }
-        let mut words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)> = self
+        let mut words: Vec<WordEntry> = self
             .maps
             .into_iter()
             .map(|(word, counts)| {

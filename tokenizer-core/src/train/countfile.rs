@@ -19,7 +19,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::count::{LangId, LanguageTotals, WordCounts};
+use super::count::{LangId, LanguageTotals, WordCounts, WordEntry};
 use super::TrainConfig;
 use crate::{Error, Result};
 
@@ -186,7 +186,7 @@ pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<(WordCounts, CountSetti
 pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {
     let mut languages: Vec<String> = Vec::new();
     let mut per_language: Vec<LanguageTotals> = Vec::new();
-    let mut all: Vec<(Box<[u8]>, Vec<(LangId, u64)>)> = Vec::new();
+    let mut all: Vec<WordEntry> = Vec::new();
     for part in parts {
         let mut remap = Vec::with_capacity(part.languages.len());
         for (lang, totals) in part.languages.iter().zip(&part.per_language) {
@@ -213,7 +213,7 @@ pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {
     }
     use rayon::slice::ParallelSliceMut;
     all.par_sort_by(|a, b| a.0.cmp(&b.0));
-    let mut words: Vec<(Box<[u8]>, Vec<(LangId, u64)>)> = Vec::with_capacity(all.len());
+    let mut words: Vec<WordEntry> = Vec::with_capacity(all.len());
     for (word, langs) in all {
         match words.last_mut() {
             Some((last, existing)) if *last == word => {

@@ -10,6 +10,7 @@
 
 pub mod count;
 pub mod countfile;
+pub mod extend;
 pub mod merge;
 pub mod parity;
 pub mod weights;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use polybpe::corpus::CorpusOptions;
 use polybpe::special::{special_token_list, SpecialPreset};
 use polybpe::train::countfile::{self, CountSettings};
+use polybpe::train::extend;
 use polybpe::train::parity::Target;
 use polybpe::train::{self, LanguageWeights, LineRange, ParityConfig, TrainConfig, TrainReport, Weighting, Window};
 use polybpe::{Normalization, Pattern};
@@ -14,7 +15,7 @@ use polybpe::{Normalization, Pattern};
 use super::msg;
 use crate::progress::Bars;
 use crate::recipe::Recipe;
-use crate::{MergeCountsArgs, TrainArgs};
+use crate::{ExtendArgs, MergeCountsArgs, TrainArgs};
 
 /// Where the sample corpus lives when `--corpus` is not given.
 pub fn default_corpus() -> PathBuf {
@@ -141,6 +142,33 @@ pub fn run_merge_counts(args: MergeCountsArgs) -> Result<(), String> {
     create_parent(&args.out)?;
     countfile::write(&args.out, &merged, settings.as_ref().expect("at least one file")).map_err(msg)?;
     println!("wrote {} ({} distinct words from {} files)", args.out.display(), merged.words.len(), args.files.len());
+    Ok(())
+}
+
+/// `vocab extend`: new merges for new text, existing ids and merges kept.
+pub fn run_extend(args: ExtendArgs) -> Result<(), String> {
+    let base = polybpe::formats::load_any(&args.base, None).map_err(msg)?;
+    let bars = Bars::new(args.quiet);
+    let options = CorpusOptions { doc_per_file: args.doc_per_file, ..CorpusOptions::default() };
+    let counts = extend::count_corpus_for(&base, &args.corpus, options, &bars).map_err(msg)?;
+    let (extended, summary) = extend::extend(&base, &counts, args.add, args.min_frequency, &bars).map_err(msg)?;
+    create_parent(&args.out)?;
+    polybpe::formats::hf::save(&extended, &args.out).map_err(msg)?;
+    drop(bars);
+    if !args.quiet {
+        println!(
+            "wrote {} ({} tokens: {} new from id {}, {} merges added, from {} distinct words)",
+            args.out.display(),
+            extended.vocab_size(),
+            summary.new_tokens,
+            summary.first_new_id,
+            summary.merges,
+            counts.words.len()
+        );
+        if summary.new_tokens < args.add {
+            println!("note: the new text ran out of pairs seen at least {} times", args.min_frequency);
+        }
+    }
     Ok(())
 }
 
