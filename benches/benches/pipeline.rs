@@ -62,6 +62,39 @@ fn count_and_merge(c: &mut Criterion) {
     group.finish();
 }
 
+/// Balanced merging: 1 MB of each of the 8 languages of the parallel set, 8,000 merges, plain
+/// against hard and soft parity-aware selection (dev: lines 1-1000 of parallel/).
+fn balanced_merge(c: &mut Criterion) {
+    let dev_dir = shared().join("corpus").join("parallel");
+    if !dev_dir.is_dir() {
+        return;
+    }
+    let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
+    for lang in ["de", "en", "es", "fr", "it", "nl", "pl", "pt"] {
+        let Some(text) = sample(lang, 1 << 20) else { return };
+        for line in text.lines() {
+            counter.add_document(lang, line).unwrap();
+        }
+    }
+    let counts = counter.finish();
+    let plain = TrainConfig { vocab_size: 256 + 8000, ..TrainConfig::default() };
+    let parity = |strength| train::ParityConfig {
+        dev: Some(dev_dir.clone()),
+        dev_lines: Some(train::LineRange::parse("1:1000").unwrap()),
+        strength,
+        ..train::ParityConfig::default()
+    };
+    let hard = TrainConfig { parity: Some(parity(None)), ..plain.clone() };
+    let soft = TrainConfig { parity: Some(parity(Some(8.0))), ..plain.clone() };
+    let dev = train::count_dev(&dev_dir, hard.parity.as_ref().unwrap().dev_lines, &hard).unwrap();
+    let mut group = c.benchmark_group("train-balanced");
+    group.sample_size(10);
+    for (name, config) in [("plain 8k", &plain), ("parity 8k", &hard), ("soft parity 8k", &soft)] {
+        group.bench_function(name, |b| b.iter(|| train::train_balanced(&counts, Some(&dev), config, &train::Silent).unwrap()));
+    }
+    group.finish();
+}
+
 fn encode(c: &mut Criterion) {
     let Some(train_text) = sample("fr", 2 << 20) else { return };
     let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
@@ -100,5 +133,5 @@ fn encode_cl100k(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, split, count_and_merge, encode, encode_cl100k);
+criterion_group!(benches, balanced_merge, split, count_and_merge, encode, encode_cl100k);
 criterion_main!(benches);
