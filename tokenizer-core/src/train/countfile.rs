@@ -323,4 +323,24 @@ mod tests {
         let err = other.check(&settings(), origin).unwrap_err().to_string();
         assert!(err.contains("normalization nfkc") && err.contains("nfc"), "{err}");
     }
+
+    proptest::proptest! {
+        /// Damaged files — bytes flipped, cut short or extended — give an error or counts that
+        /// serialize back, never a panic.
+        #[test]
+        fn damaged_files_never_panic(flips in proptest::collection::vec((0usize..4096, proptest::num::u8::ANY), 0..6), cut in 0usize..4096, tail in proptest::collection::vec(proptest::num::u8::ANY, 0..8)) {
+            let mut bytes = to_bytes(&count(&[("fr", "le chat ſ le chien"), ("de", "der Hund 12345 und")]), &settings());
+            for (at, value) in flips {
+                let n = bytes.len();
+                bytes[at % n] = value;
+            }
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            bytes.extend(tail);
+            if let Ok((counts, s)) = from_bytes(&bytes, Path::new("x.counts")) {
+                let (back, _) = from_bytes(&to_bytes(&counts, &s), Path::new("y.counts")).unwrap();
+                proptest::prop_assert_eq!(back, counts);
+            }
+        }
+    }
 }
+
