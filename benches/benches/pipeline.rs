@@ -21,7 +21,8 @@ fn shared() -> PathBuf {
 /// The first `bytes` of a train file, cut at a line end.
 fn sample(lang: &str, bytes: usize) -> Option<String> {
     let text = std::fs::read_to_string(shared().join("corpus/train").join(format!("{lang}.txt"))).ok()?;
-    let cut = text[..bytes.min(text.len())].rfind('\n').unwrap_or(0);
+    // Cut at a newline byte, which is always a character boundary.
+    let cut = text.as_bytes()[..bytes.min(text.len())].iter().rposition(|&b| b == b'\n').unwrap_or(0);
     Some(text[..cut].to_string())
 }
 
