@@ -105,10 +105,7 @@ pub fn train(
         }
         (None, Some(texts), None) => {
             let counts = count_texts(py, texts, &config, &pool, batch_size)?;
-            let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
-                Some((dir, lines)) => Some(polybpe::train::count_dev(dir, lines, &config).map_err(to_py)?),
-                None => None,
-            };
+            let dev = polybpe::train::dev_counts(&config).map_err(to_py)?;
             py.allow_threads(|| run(&|| polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
         }
         (None, None, Some(parts)) => {

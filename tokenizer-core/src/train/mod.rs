@@ -364,6 +364,14 @@ fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&Wo
     Ok(columns)
 }
 
+/// The dev text the configuration's parity settings name, counted (`None` without one).
+pub fn dev_counts(config: &TrainConfig) -> Result<Option<WordCounts>> {
+    match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
+        Some((dir, lines)) => count_dev(dir, lines, config).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
 /// and normalized as the training text is. Each line is a document.
 pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> Result<WordCounts> {
@@ -489,10 +497,7 @@ fn learn(
     config: &TrainConfig,
     observer: &dyn TrainObserver,
 ) -> Result<(Tokenizer, TrainReport)> {
-    let dev = match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
-        Some((dir, lines)) => Some(count_dev(dir, lines, config)?),
-        None => None,
-    };
+    let dev = dev_counts(config)?;
     let count_time = start.elapsed();
     let merge_start = Instant::now();
     let (tokenizer, summary) = train_balanced(&counts, dev.as_ref(), config, observer)?;
