@@ -126,7 +126,8 @@ def main() -> None:
             path, seconds, stdout = train(name, size, flags, shared, out_dir)
             tok = polybpe.Tokenizer.from_file(str(path))
             row = measure(tok, sets, train_texts)
-            row.update(mode=name, size=size, seconds=seconds, flags=" ".join(flags))
+            shown = " ".join(flags).replace(str(shared / "corpus" / "parallel"), "../shared/corpus/parallel")
+            row.update(mode=name, size=size, seconds=seconds, flags=shown)
             results.append(row)
             print(f"{name:>14} {size:>6}: " + "  ".join(
                 f"{s} gini {gini(list(row[s].values())):.4f}" for s in sets) +
