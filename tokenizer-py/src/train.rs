@@ -11,8 +11,8 @@ use pyo3::types::{PyBytes, PyString, PyTuple};
 use polybpe::corpus::{CorpusOptions, Document};
 use polybpe::special::{special_token_list, SpecialPreset};
 use polybpe::train::countfile::{self, CountSettings};
-use polybpe::train::{WordCounts, LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounter};
-use polybpe::{Normalization, Pattern, PreTokenizer};
+use polybpe::train::{LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounts};
+use polybpe::{Normalization, Pattern};
 
 use crate::errors::to_py;
 use crate::tokenizer::Tokenizer;
@@ -94,30 +94,19 @@ pub fn train(
     };
     config.validate().map_err(to_py)?;
     let pool = thread_pool(num_threads)?;
-    let run = |f: &(dyn Fn() -> polybpe::Result<polybpe::Tokenizer> + Sync)| match &pool {
-        Some(p) => p.install(f),
-        None => f(),
-    };
     let tokenizer = match (files, texts, counts) {
         (Some(files), None, None) => {
             let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
-            py.allow_threads(|| run(&|| polybpe::train::train(&files, options.clone(), &config, &Silent).map(|(t, _)| t)))
+            py.allow_threads(|| in_pool(&pool, || polybpe::train::train(&files, options, &config, &Silent).map(|(t, _)| t)))
         }
         (None, Some(texts), None) => {
             let counts = count_texts(py, texts, &config, &pool, batch_size)?;
             let dev = polybpe::train::dev_counts(&config).map_err(to_py)?;
-            py.allow_threads(|| run(&|| polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
+            py.allow_threads(|| in_pool(&pool, || polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
         }
         (None, None, Some(parts)) => {
             let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
-            // `run` takes a `Fn`; the counts move into the one call it makes.
-            let parts = std::sync::Mutex::new(Some(parts));
-            py.allow_threads(|| {
-                run(&|| {
-                    let parts = parts.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
-                    polybpe::train::train_from_count_parts(parts, &config, &Silent).map(|(t, _)| t)
-                })
-            })
+            py.allow_threads(|| in_pool(&pool, || polybpe::train::train_from_count_parts(parts, &config, &Silent).map(|(t, _)| t)))
         }
         _ => return Err(PyTypeError::new_err("give exactly one of `files`, `texts` or `counts`")),
     }
@@ -162,12 +151,8 @@ pub fn count<'py>(
     let counts = match (files, texts) {
         (Some(files), None) => {
             let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
-            let count = || polybpe::train::count_corpus(&files, options.clone(), &config, &Silent).map(|(c, _, _)| c);
-            py.allow_threads(|| match &pool {
-                Some(p) => p.install(count),
-                None => count(),
-            })
-            .map_err(to_py)?
+            py.allow_threads(|| in_pool(&pool, || polybpe::train::count_corpus(&files, options, &config, &Silent).map(|(c, _, _)| c)))
+                .map_err(to_py)?
         }
         (None, Some(texts)) => count_texts(py, texts, &config, &pool, batch_size)?,
         _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
@@ -183,11 +168,7 @@ pub fn merge_counts<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyAny>>) -> PyRe
         return Err(PyValueError::new_err("merge_counts needs at least one count file"));
     }
     let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
-    let settings = parts[0].2.clone();
-    for (origin, _, s) in &parts[1..] {
-        s.check(&settings, origin).map_err(to_py)?;
-    }
-    let merged = py.allow_threads(|| countfile::merge(parts.into_iter().map(|(_, c, _)| c).collect())).map_err(to_py)?;
+    let (merged, settings) = py.allow_threads(|| countfile::merge_checked(parts, None)).map_err(to_py)?;
     Ok(PyBytes::new(py, &countfile::to_bytes(&merged, &settings)))
 }
 
@@ -221,27 +202,27 @@ fn count_texts(
     pool: &Option<rayon::ThreadPool>,
     batch_size: usize,
 ) -> PyResult<WordCounts> {
-    let pre = PreTokenizer::from_pattern(config.pattern.clone()).map_err(to_py)?;
-    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens).with_max_words(config.max_words);
+    let mut counter = config.word_counter().map_err(to_py)?;
     let mut batch = Vec::with_capacity(batch_size.max(1));
     for item in texts.try_iter()? {
         batch.push(document(&item?)?);
         if batch.len() >= batch_size.max(1) {
             let docs = std::mem::take(&mut batch);
-            py.allow_threads(|| run_count(pool, &mut counter, &docs)).map_err(to_py)?;
+            py.allow_threads(|| in_pool(pool, || counter.add_batch(&docs))).map_err(to_py)?;
         }
     }
-    py.allow_threads(|| run_count(pool, &mut counter, &batch)).map_err(to_py)?;
+    py.allow_threads(|| in_pool(pool, || counter.add_batch(&batch))).map_err(to_py)?;
     if counter.distinct_words() == 0 {
         return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
     }
     Ok(counter.finish())
 }
 
-fn run_count(pool: &Option<rayon::ThreadPool>, counter: &mut WordCounter, docs: &[Document]) -> polybpe::Result<()> {
+/// Runs `f` on the caller's thread pool (`num_threads`), or on the global one.
+fn in_pool<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
     match pool {
-        Some(p) => p.install(|| counter.add_batch(docs)),
-        None => counter.add_batch(docs),
+        Some(p) => p.install(f),
+        None => f(),
     }
 }
 

@@ -181,6 +181,25 @@ pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<(WordCounts, CountSetti
     Ok((WordCounts { languages: header.languages, words, per_language }, header.settings))
 }
 
+/// Sums parsed count files, `(origin, counts, settings)` each, after checking that every one
+/// was counted with `expected` (by default, the first file's settings); errors name the file.
+/// Returns the sum and the settings it was counted with.
+pub fn merge_checked(
+    parts: Vec<(std::path::PathBuf, WordCounts, CountSettings)>,
+    expected: Option<&CountSettings>,
+) -> Result<(WordCounts, CountSettings)> {
+    let settings = match expected.or(parts.first().map(|(_, _, s)| s)) {
+        Some(settings) => settings.clone(),
+        None => return Err(Error::config("no count files to merge")),
+    };
+    let mut counts = Vec::with_capacity(parts.len());
+    for (origin, part, part_settings) in parts {
+        part_settings.check(&settings, &origin)?;
+        counts.push(part);
+    }
+    Ok((merge(counts)?, settings))
+}
+
 /// Sums counts of several shards. Languages are matched by code and ordered by first
 /// appearance (in the order of `parts`); words stay sorted by bytes.
 pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {

@@ -96,18 +96,11 @@ pub fn extend(base: &Tokenizer, counts: &WordCounts, add: usize, min_frequency: 
     let limits = MergeLimits { max_new_tokens: add, min_frequency, max_token_bytes: None };
     let (learned, _) = merge::learn_merges(input, &mut table, limits, None, |done| observer.merging(done, add));
     let new_tokens = table.len() - end;
-    let is_model_token: Vec<bool> = {
-        let mut v = vec![false; table.len()];
-        for (id, _) in model.tokens() {
-            v[id as usize] = true;
-        }
-        v[end..].iter_mut().for_each(|x| *x = true);
-        v
-    };
+    // Old ids stay model tokens exactly where the base had one; every new id is one.
     let tokens: Vec<Option<Box<[u8]>>> = table
         .into_iter()
-        .zip(&is_model_token)
-        .map(|(bytes, &is_token)| is_token.then(|| bytes.into_boxed_slice()))
+        .enumerate()
+        .map(|(id, bytes)| (id >= end || model.token_bytes(id as TokenId).is_some()).then(|| bytes.into_boxed_slice()))
         .collect();
     let pairs: Vec<(TokenId, TokenId)> =
         model.merges().iter().map(|m| (m.left, m.right)).chain(learned.iter().map(|m| (m.left, m.right))).collect();

@@ -140,6 +140,30 @@ impl PairTable {
 struct Heaps(Vec<BinaryHeap<Candidate>>);
 
 impl Heaps {
+    /// One heap per pick, each holding every pair with a positive count in it.
+    fn build(table: &PairTable) -> Heaps {
+        Heaps((0..=table.n_columns).map(|h| Self::live(table, Self::pick_of(h))).collect())
+    }
+
+    /// A heap of every pair whose count in `pick` is positive.
+    fn live(table: &PairTable, pick: Pick) -> BinaryHeap<Candidate> {
+        (0..table.pairs.len())
+            .filter_map(|slot| {
+                let count = table.count(slot, pick);
+                (count > 0).then(|| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
+            })
+            .collect()
+    }
+
+    /// The pick a heap index stands for: 0 is global, then one per column.
+    fn pick_of(h: usize) -> Pick {
+        if h == 0 {
+            Pick::Global
+        } else {
+            Pick::Column(h - 1)
+        }
+    }
+
     fn heap(&mut self, pick: Pick) -> &mut BinaryHeap<Candidate> {
         match pick {
             Pick::Global => &mut self.0[0],
@@ -173,18 +197,7 @@ pub fn learn_merges(
         }
     }
     let mut table = count_pairs(&words, &weights, &word_columns, n_columns);
-    let mut heaps = Heaps((0..=n_columns).map(|_| BinaryHeap::new()).collect());
-    for (slot, &pair) in table.pairs.iter().enumerate() {
-        if table.global[slot] > 0 {
-            heaps.0[0].push(Candidate { count: table.global[slot] as u64, pair, slot: slot as u32 });
-        }
-        for c in 0..n_columns {
-            let count = table.columns[slot * n_columns + c];
-            if count > 0 {
-                heaps.0[c + 1].push(Candidate { count: count as u64, pair, slot: slot as u32 });
-            }
-        }
-    }
+    let mut heaps = Heaps::build(&table);
     let min_frequency = limits.min_frequency.max(1);
     let mut merges = Vec::with_capacity(limits.max_new_tokens);
     let initial_len = token_bytes.len();
@@ -272,8 +285,7 @@ pub fn learn_merges(
         touched.sort_unstable();
         touched.dedup();
         for &(s, h) in &touched {
-            let column = if h == 0 { Pick::Global } else { Pick::Column(h as usize - 1) };
-            let count = table.count(s as usize, column);
+            let count = table.count(s as usize, Heaps::pick_of(h as usize));
             if count > 0 {
                 heaps.0[h as usize].push(Candidate { count: count as u64, pair: table.pairs[s as usize], slot: s });
             }
@@ -304,14 +316,7 @@ fn reweight(
     table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
         *global = row.iter().zip(&factors).map(|(&count, &f)| count * f).sum();
     });
-    let candidates: Vec<Candidate> = table
-        .global
-        .iter()
-        .enumerate()
-        .filter(|(_, &count)| count > 0)
-        .map(|(slot, &count)| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
-        .collect();
-    heaps.0[0] = BinaryHeap::from(candidates);
+    *heaps.heap(Pick::Global) = Heaps::live(table, Pick::Global);
 }
 
 /// Pops the best live candidate of `heap`: an entry whose count is stale is pushed back with

@@ -91,6 +91,13 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// A counter that normalizes, splits and cuts special tokens as this configuration trains,
+    /// capped at `max_words`.
+    pub fn word_counter(&self) -> Result<WordCounter> {
+        let pre = PreTokenizer::from_pattern(self.pattern.clone())?;
+        Ok(WordCounter::new(self.normalization, pre, &self.special_tokens).with_max_words(self.max_words))
+    }
+
     /// How many merges fit.
     pub fn max_merges(&self) -> usize {
         self.vocab_size.saturating_sub(self.special_tokens.len() + 256)
@@ -141,8 +148,7 @@ pub fn count_corpus(
 ) -> Result<(WordCounts, CorpusStats, Option<NfkcFolds>)> {
     config.validate()?;
     let corpus = Corpus::open(paths, options)?;
-    let pre = PreTokenizer::from_pattern(config.pattern.clone())?;
-    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens).with_max_words(config.max_words);
+    let mut counter = config.word_counter()?;
     let stats = corpus.for_each_batch(
         8 << 20,
         &mut |p| observer.reading(p),
@@ -376,8 +382,8 @@ pub fn dev_counts(config: &TrainConfig) -> Result<Option<WordCounts>> {
 /// and normalized as the training text is. Each line is a document.
 pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> Result<WordCounts> {
     let texts = crate::compare::read_language_dir(dir, None)?;
-    let pre = PreTokenizer::from_pattern(config.pattern.clone())?;
-    let mut counter = WordCounter::new(config.normalization, pre, &config.special_tokens);
+    // Dev text is never pruned: its every word counts toward the costs.
+    let mut counter = config.word_counter()?.with_max_words(None);
     for text in &texts {
         let selected = match lines {
             Some(range) => range.select(&text.lines),
@@ -467,14 +473,8 @@ pub fn train_from_count_parts(
 ) -> Result<(Tokenizer, TrainReport)> {
     let start = Instant::now();
     config.validate()?;
-    let expected = countfile::CountSettings::of(config);
     let n_parts = parts.len();
-    let mut counts_only = Vec::with_capacity(n_parts);
-    for (origin, counts, settings) in parts {
-        settings.check(&expected, &origin)?;
-        counts_only.push(counts);
-    }
-    let counts = countfile::merge(counts_only)?;
+    let (counts, _) = countfile::merge_checked(parts, Some(&countfile::CountSettings::of(config)))?;
     if counts.words.is_empty() {
         return Err(Error::EmptyCorpus(format!("the count files hold no words ({n_parts} files)")));
     }

@@ -54,12 +54,18 @@ impl Weighting {
                 }
             },
         };
-        if let Weighting::Temperature(alpha) = weighting {
+        weighting.validate()?;
+        Ok(weighting)
+    }
+
+    /// Checks the temperature exponent (0 ≤ α ≤ 1), however the weighting was made.
+    pub fn validate(&self) -> Result<()> {
+        if let Weighting::Temperature(alpha) = *self {
             if !(0.0..=1.0).contains(&alpha) {
                 return Err(Error::config(format!("temperature exponent {alpha} must be between 0 and 1")));
             }
         }
-        Ok(weighting)
+        Ok(())
     }
 }
 
@@ -88,8 +94,9 @@ impl LanguageWeights {
         self.weighting == Weighting::Proportional && self.multipliers.iter().all(|&(_, m)| m == 1.0)
     }
 
-    /// Checks the multipliers (finite, not negative, each language once).
+    /// Checks the weighting and the multipliers (finite, not negative, each language once).
     pub fn validate(&self) -> Result<()> {
+        self.weighting.validate()?;
         for (i, (lang, m)) in self.multipliers.iter().enumerate() {
             if !m.is_finite() || *m < 0.0 {
                 return Err(Error::config(format!("weight of {lang:?} is {m}: weights must be finite and not negative")));
@@ -180,6 +187,8 @@ mod tests {
         assert_eq!(Weighting::parse("temperature=0.5").unwrap(), Weighting::Temperature(0.5));
         assert!(Weighting::parse("temperature=2").unwrap_err().to_string().contains("between 0 and 1"));
         assert!(Weighting::parse("zipf").unwrap_err().to_string().contains("unknown weighting"));
+        let direct = LanguageWeights { weighting: Weighting::Temperature(-0.5), multipliers: vec![] };
+        assert!(direct.validate().unwrap_err().to_string().contains("between 0 and 1"));
     }
 
     #[test]

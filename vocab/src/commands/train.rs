@@ -129,18 +129,13 @@ pub fn run_count(args: TrainArgs) -> Result<(), String> {
 /// `vocab merge-counts`: sums count files made with the same settings.
 pub fn run_merge_counts(args: MergeCountsArgs) -> Result<(), String> {
     let mut parts = Vec::with_capacity(args.files.len());
-    let mut settings: Option<CountSettings> = None;
     for path in &args.files {
-        let (counts, s) = countfile::read(path).map_err(msg)?;
-        match &settings {
-            Some(first) => s.check(first, path).map_err(msg)?,
-            None => settings = Some(s),
-        }
-        parts.push(counts);
+        let (counts, settings) = countfile::read(path).map_err(msg)?;
+        parts.push((path.clone(), counts, settings));
     }
-    let merged = countfile::merge(parts).map_err(msg)?;
+    let (merged, settings) = countfile::merge_checked(parts, None).map_err(msg)?;
     create_parent(&args.out)?;
-    countfile::write(&args.out, &merged, settings.as_ref().expect("at least one file")).map_err(msg)?;
+    countfile::write(&args.out, &merged, &settings).map_err(msg)?;
     println!("wrote {} ({} distinct words from {} files)", args.out.display(), merged.words.len(), args.files.len());
     Ok(())
 }
@@ -204,7 +199,7 @@ fn weights(args: &TrainArgs, recipe: &Recipe) -> Result<LanguageWeights, String>
     let weighting = match (&args.weighting, &balance.weighting) {
         (Some(flag), _) => Weighting::parse(flag).map_err(msg)?,
         (None, Some(name)) => match (Weighting::parse(name).map_err(msg)?, balance.temperature) {
-            (Weighting::Temperature(_), Some(alpha)) => Weighting::parse(&format!("temperature={alpha}")).map_err(msg)?,
+            (Weighting::Temperature(_), Some(alpha)) => Weighting::Temperature(alpha),
             (_, Some(_)) => return Err(format!("[balance] temperature is set, but weighting is {name:?}")),
             (weighting, None) => weighting,
         },
