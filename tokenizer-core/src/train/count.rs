@@ -4,7 +4,11 @@
 //! document batches (rayon, ahash maps per worker, summed afterwards); the result is sorted by
 //! word bytes, so it does not depend on thread count or hash order. Counts are `u64`: the
 //! space-space pair of a code corpus passes `i32::MAX` (HF issue #2058).
+//!
+//! Workers' maps borrow their words from the batch's text, so a batch allocates only for the
+//! words the running counts have not seen yet (and for text normalization changed).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use ahash::AHashMap;
@@ -50,8 +54,8 @@ pub struct WordCounter {
     specials: SpecialScanner,
     languages: Vec<Arc<str>>,
     lang_ids: AHashMap<Arc<str>, LangId>,
-    /// Word → counts per language id (dense, grown as languages appear).
-    maps: AHashMap<Box<str>, Vec<u64>>,
+    /// Word → its non-zero counts by language id (sorted by language).
+    maps: AHashMap<Box<str>, Vec<(LangId, u64)>>,
     totals: Vec<LanguageTotals>,
     /// Filled when normalization is NFKC: what it folds.
     nfkc_folds: Option<NfkcFolds>,
@@ -63,8 +67,9 @@ pub struct WordCounter {
 
 /// A worker's partial counts for one batch.
 #[derive(Default)]
-struct Partial {
-    maps: AHashMap<Box<str>, Vec<u64>>,
+struct Partial<'a> {
+    /// Per language id: word → occurrences.
+    maps: Vec<AHashMap<Cow<'a, str>, u64>>,
     totals: Vec<LanguageTotals>,
     folds: NfkcFolds,
 }
@@ -105,12 +110,12 @@ impl WordCounter {
         if self.maps.len() <= keep {
             return;
         }
-        let mut ranked: Vec<(u64, &str)> = self.maps.iter().map(|(w, c)| (c.iter().sum::<u64>(), &**w)).collect();
+        let mut ranked: Vec<(u64, &str)> = self.maps.iter().map(|(w, c)| (WordCounts::total(c), &**w)).collect();
         ranked.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let drop: Vec<Box<str>> = ranked[keep..].iter().map(|&(_, w)| Box::from(w)).collect();
         for word in drop {
             if let Some(counts) = self.maps.remove(&word) {
-                self.pruned_occurrences += counts.iter().sum::<u64>();
+                self.pruned_occurrences += WordCounts::total(&counts);
             }
         }
     }
@@ -152,10 +157,11 @@ impl WordCounter {
         self.add_batch(std::slice::from_ref(&doc))
     }
 
-    fn count_document(&self, lang: LangId, text: &str, n_langs: usize, track_folds: bool, partial: &mut Partial) -> Result<()> {
+    fn count_document<'a>(&self, lang: LangId, text: &'a str, n_langs: usize, track_folds: bool, partial: &mut Partial<'a>) -> Result<()> {
         let l = lang as usize;
         if partial.totals.len() < n_langs {
             partial.totals.resize(n_langs, LanguageTotals::default());
+            partial.maps.resize_with(n_langs, AHashMap::default);
         }
         partial.totals[l].documents += 1;
         partial.totals[l].bytes += text.len() as u64;
@@ -180,15 +186,20 @@ impl WordCounter {
                 failure = Some(e);
                 return;
             }
+            // Unchanged text (`prepare` borrows only when it returns its input) lends its words.
+            let unchanged: Option<&'a str> = match (&normalized, &prepared) {
+                (Cow::Borrowed(text), Cow::Borrowed(_)) => Some(text),
+                _ => None,
+            };
+            let map = &mut partial.maps[l];
+            partial.totals[l].words += ranges.len() as u64;
             for range in ranges.drain(..) {
-                let word = &prepared[range];
-                partial.totals[l].words += 1;
-                match partial.maps.get_mut(word) {
-                    Some(counts) => add_count(counts, l, 1),
+                let word = &prepared[range.clone()];
+                match map.get_mut(word) {
+                    Some(count) => *count += 1,
                     None => {
-                        let mut counts = vec![0; l + 1];
-                        counts[l] = 1;
-                        partial.maps.insert(word.into(), counts);
+                        let key = unchanged.map_or_else(|| Cow::Owned(word.to_string()), |text| Cow::Borrowed(&text[range]));
+                        map.insert(key, 1);
                     }
                 }
             }
@@ -198,10 +209,15 @@ impl WordCounter {
     }
 
     fn absorb(&mut self, partial: Partial) {
-        if self.maps.is_empty() {
-            self.maps = partial.maps;
-        } else {
-            merge_maps(&mut self.maps, partial.maps);
+        for (lang, words) in partial.maps.into_iter().enumerate() {
+            for (word, n) in words {
+                match self.maps.get_mut(&*word) {
+                    Some(counts) => add_count(counts, lang as LangId, n),
+                    None => {
+                        self.maps.insert(word.into_owned().into_boxed_str(), vec![(lang as LangId, n)]);
+                    }
+                }
+            }
         }
         for (total, add) in self.totals.iter_mut().zip(partial.totals) {
             add_totals(total, &add);
@@ -234,10 +250,7 @@ impl WordCounter {
         let mut words: Vec<WordEntry> = self
             .maps
             .into_iter()
-            .map(|(word, counts)| {
-                let sparse = counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(l, &c)| (l as LangId, c)).collect();
-                (Box::<[u8]>::from(word.into_boxed_bytes()), sparse)
-            })
+            .map(|(word, counts)| (Box::<[u8]>::from(word.into_boxed_bytes()), counts))
             .collect();
         words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         WordCounts {
@@ -248,11 +261,12 @@ impl WordCounter {
     }
 }
 
-fn add_count(counts: &mut Vec<u64>, lang: usize, n: u64) {
-    if counts.len() <= lang {
-        counts.resize(lang + 1, 0);
+/// Adds `n` occurrences in `lang` to sparse counts sorted by language.
+fn add_count(counts: &mut Vec<(LangId, u64)>, lang: LangId, n: u64) {
+    match counts.binary_search_by_key(&lang, |&(l, _)| l) {
+        Ok(i) => counts[i].1 += n,
+        Err(i) => counts.insert(i, (lang, n)),
     }
-    counts[lang] += n;
 }
 
 fn add_totals(total: &mut LanguageTotals, add: &LanguageTotals) {
@@ -262,28 +276,18 @@ fn add_totals(total: &mut LanguageTotals, add: &LanguageTotals) {
     total.specials_removed += add.specials_removed;
 }
 
-fn merge_maps(into: &mut AHashMap<Box<str>, Vec<u64>>, from: AHashMap<Box<str>, Vec<u64>>) {
-    for (word, counts) in from {
-        match into.get_mut(&word) {
-            Some(existing) => {
-                for (l, &c) in counts.iter().enumerate() {
-                    if c > 0 {
-                        add_count(existing, l, c);
-                    }
-                }
-            }
-            None => {
-                into.insert(word, counts);
-            }
+fn merge_partials<'a>(mut a: Partial<'a>, mut b: Partial<'a>) -> Partial<'a> {
+    if a.maps.len() < b.maps.len() {
+        std::mem::swap(&mut a.maps, &mut b.maps);
+    }
+    for (into, mut from) in a.maps.iter_mut().zip(b.maps) {
+        if into.len() < from.len() {
+            std::mem::swap(into, &mut from);
+        }
+        for (word, n) in from {
+            *into.entry(word).or_insert(0) += n;
         }
     }
-}
-
-fn merge_partials(mut a: Partial, mut b: Partial) -> Partial {
-    if a.maps.len() < b.maps.len() {
-        std::mem::swap(&mut a, &mut b);
-    }
-    merge_maps(&mut a.maps, b.maps);
     if a.totals.len() < b.totals.len() {
         a.totals.resize(b.totals.len(), LanguageTotals::default());
     }

@@ -89,12 +89,11 @@ pub fn extend(base: &Tokenizer, counts: &WordCounts, add: usize, min_frequency: 
     for (word, lang_counts) in &counts.words {
         ids.clear();
         model.encode_piece(word, &mut ids);
-        input.words.push(ids.clone());
+        input.words.push(ids.iter().copied());
         input.weights.push(WordCounts::total(lang_counts));
-        input.columns.push(Vec::new());
     }
     let limits = MergeLimits { max_new_tokens: add, min_frequency, max_token_bytes: None };
-    let (learned, _) = merge::learn_merges(input, &mut table, limits, None, |done| observer.merging(done, add));
+    let learned = merge::learn_merges(input, &mut table, limits, None, |done| observer.merging(done, add)).merges;
     let new_tokens = table.len() - end;
     // Old ids stay model tokens exactly where the base had one; every new id is one.
     let tokens: Vec<Option<Box<[u8]>>> = table

@@ -23,6 +23,7 @@ use std::collections::BinaryHeap;
 use ahash::AHashMap;
 use rayon::prelude::*;
 
+use super::count::LangId;
 use super::parity::{Balancer, Pick};
 use crate::bpe::TokenId;
 
@@ -76,22 +77,143 @@ pub struct LearnedMerge {
     pub column: Option<u16>,
 }
 
+/// Rows of varying length stored end to end: one allocation for all rows instead of one per
+/// row, which for a million distinct words saves tens of megabytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ragged<T> {
+    items: Vec<T>,
+    /// Row `i` is `items[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+}
+
+impl<T> Default for Ragged<T> {
+    fn default() -> Self {
+        Ragged { items: Vec::new(), starts: vec![0] }
+    }
+}
+
+impl<T> Ragged<T> {
+    pub fn push_row(&mut self, row: impl IntoIterator<Item = T>) {
+        self.items.extend(row);
+        self.starts.push(self.items.len());
+    }
+
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.items[self.starts[i]..self.starts[i + 1]]
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> FromIterator<Vec<T>> for Ragged<T> {
+    fn from_iter<I: IntoIterator<Item = Vec<T>>>(rows: I) -> Self {
+        let mut ragged = Ragged::default();
+        for row in rows {
+            ragged.push_row(row);
+        }
+        ragged
+    }
+}
+
+/// Every distinct word as token ids, end to end. Merging only shortens a word, so it is
+/// rewritten in place and keeps its start; its current length is kept beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Words {
+    ids: Ragged<TokenId>,
+    lens: Vec<u32>,
+}
+
+impl Words {
+    pub fn push(&mut self, word: impl IntoIterator<Item = TokenId>) {
+        self.ids.push_row(word);
+        self.lens.push(self.ids.row(self.lens.len()).len() as u32);
+    }
+
+    /// Word `w` as it is now.
+    pub fn get(&self, w: usize) -> &[TokenId] {
+        let start = self.ids.starts[w];
+        &self.ids.items[start..start + self.lens[w] as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lens.is_empty()
+    }
+
+    /// Merges `pair` into `result` in word `w` (see [`apply_merge`]); returns the tokens saved.
+    fn merge(&mut self, w: usize, pair: Pair, result: TokenId, report: impl FnMut(Pair, i64)) -> usize {
+        let start = self.ids.starts[w];
+        let before = self.lens[w] as usize;
+        let after = apply_merge(&mut self.ids.items[start..start + before], pair, result, report);
+        self.lens[w] = after as u32;
+        before - after
+    }
+}
+
+impl FromIterator<Vec<TokenId>> for Words {
+    fn from_iter<I: IntoIterator<Item = Vec<TokenId>>>(words: I) -> Self {
+        let mut all = Words::default();
+        for word in words {
+            all.push(word);
+        }
+        all
+    }
+}
+
 /// The words to learn from.
 #[derive(Clone, Debug, Default)]
 pub struct MergeInput {
     /// Every distinct word as token ids.
-    pub words: Vec<Vec<TokenId>>,
+    pub words: Words,
     /// Each word's weight in the global counts.
     pub weights: Vec<u64>,
     /// What a weight of one occurrence is (1, or the fixed-point scale of weighted counts).
     pub weight_scale: u64,
-    /// Per word, its occurrences in each balanced language column (empty without balancing).
-    pub columns: Vec<Vec<(u16, u64)>>,
+    /// Per word, its occurrences in each corpus language, as `(language, count)`: one row per
+    /// word, or no rows at all when languages do not matter (as when extending a vocabulary).
+    pub languages: Ragged<(LangId, u64)>,
+    /// The balanced column of each corpus language (`None`: not balanced). Its length is the
+    /// number of corpus languages.
+    pub column_of: Vec<Option<u16>>,
     /// Number of balanced language columns.
     pub n_columns: usize,
     /// Each column's language factor (fixed-point, as in `weights`), for soft selection,
     /// which recomputes word weights as `Σ_c occurrences_c · factor_c · λ_c`.
     pub column_factors: Vec<u64>,
+}
+
+/// Word `w`'s occurrences in each balanced column, as `(column, count)`.
+fn word_columns<'a>(languages: &'a Ragged<(LangId, u64)>, column_of: &'a [Option<u16>], w: usize) -> impl Iterator<Item = (usize, u64)> + 'a {
+    word_languages(languages, w).iter().filter_map(move |&(lang, n)| column_of[lang as usize].map(|c| (c as usize, n)))
+}
+
+/// Word `w`'s occurrences by language (none when the input has no language rows).
+fn word_languages(languages: &Ragged<(LangId, u64)>, w: usize) -> &[(LangId, u64)] {
+    if languages.is_empty() {
+        &[]
+    } else {
+        languages.row(w)
+    }
+}
+
+/// What the merge loop learned.
+#[derive(Clone, Debug, Default)]
+pub struct MergeOutput {
+    pub merges: Vec<LearnedMerge>,
+    pub lengths: ColumnLengths,
+    /// Per corpus language, the tokens of its training text after the last merge (the words
+    /// end the loop segmented exactly as the learned merges encode them).
+    pub language_tokens: Vec<u64>,
 }
 
 /// Per balanced column: bytes of its training text and its current token count.
@@ -184,19 +306,20 @@ pub fn learn_merges(
     limits: MergeLimits,
     mut balancer: Option<&mut Balancer>,
     mut on_merge: impl FnMut(usize),
-) -> (Vec<LearnedMerge>, ColumnLengths) {
-    let MergeInput { mut words, mut weights, weight_scale, columns: word_columns, n_columns, column_factors } = input;
+) -> MergeOutput {
+    let MergeInput { mut words, mut weights, weight_scale, languages, column_of, n_columns, column_factors } = input;
     let mut index: AHashMap<Vec<u8>, TokenId> =
         token_bytes.iter().enumerate().map(|(id, b)| (b.clone(), id as TokenId)).collect();
     let mut lengths = ColumnLengths { bytes: vec![0; n_columns], tokens: vec![0; n_columns] };
-    for (word, cols) in words.iter().zip(&word_columns) {
+    for w in 0..words.len() {
+        let word = words.get(w);
         let bytes: u64 = word.iter().map(|&t| token_bytes[t as usize].len() as u64).sum();
-        for &(c, n) in cols {
-            lengths.bytes[c as usize] += bytes * n;
-            lengths.tokens[c as usize] += word.len() as u64 * n;
+        for (c, n) in word_columns(&languages, &column_of, w) {
+            lengths.bytes[c] += bytes * n;
+            lengths.tokens[c] += word.len() as u64 * n;
         }
     }
-    let mut table = count_pairs(&words, &weights, &word_columns, n_columns);
+    let mut table = count_pairs(&words, &weights, &languages, &column_of, n_columns);
     let mut heaps = Heaps::build(&table);
     let min_frequency = limits.min_frequency.max(1);
     let mut merges = Vec::with_capacity(limits.max_new_tokens);
@@ -206,7 +329,7 @@ pub fn learn_merges(
 
     while token_bytes.len() < target_len {
         if let Some(lambda) = balancer.as_deref_mut().and_then(|b| b.reweight(&lengths.bytes, &lengths.tokens)) {
-            reweight(&lambda, &column_factors, &word_columns, &mut weights, &mut table, &mut heaps);
+            reweight(&lambda, &column_factors, &languages, &column_of, &mut weights, &mut table, &mut heaps);
         }
         let pick = balancer.as_deref().map_or(Pick::Global, |b| b.pick(&lengths.bytes, &lengths.tokens));
         let floor = match pick {
@@ -257,28 +380,25 @@ pub fn learn_merges(
         touched.clear();
         for &w in &positions {
             let weight = weights[w as usize] as i64;
-            let cols = &word_columns[w as usize];
-            let before = words[w as usize].len();
-            apply_merge(&mut words[w as usize], top.pair, result, |pair, delta| {
+            let saved = words.merge(w as usize, top.pair, result, |pair, delta| {
                 if pair == top.pair {
                     return;
                 }
                 let s = table.slot(pair);
                 table.global[s] += delta * weight;
-                for &(c, n) in cols {
-                    table.columns[s * n_columns + c as usize] += delta * n as i64;
+                for (c, n) in word_columns(&languages, &column_of, w as usize) {
+                    table.columns[s * n_columns + c] += delta * n as i64;
                 }
                 if delta > 0 {
                     table.holders[s].push(w);
                     touched.push((s as u32, 0));
-                    for &(c, _) in cols {
+                    for (c, _) in word_columns(&languages, &column_of, w as usize) {
                         touched.push((s as u32, c as u32 + 1));
                     }
                 }
-            });
-            let saved = (before - words[w as usize].len()) as u64;
-            for &(c, n) in cols {
-                lengths.tokens[c as usize] -= saved * n;
+            }) as u64;
+            for (c, n) in word_columns(&languages, &column_of, w as usize) {
+                lengths.tokens[c] -= saved * n;
             }
         }
         // Pairs whose count grew get a fresh heap entry; stale ones are fixed when popped.
@@ -295,7 +415,13 @@ pub fn learn_merges(
         }
         on_merge(token_bytes.len() - initial_len);
     }
-    (merges, lengths)
+    let mut language_tokens = vec![0u64; column_of.len()];
+    for w in 0..words.len() {
+        for &(lang, n) in word_languages(&languages, w) {
+            language_tokens[lang as usize] += words.get(w).len() as u64 * n;
+        }
+    }
+    MergeOutput { merges, lengths, language_tokens }
 }
 
 /// Soft selection: scales every column's factor by `lambda`, recomputes word weights and global
@@ -303,14 +429,15 @@ pub fn learn_merges(
 fn reweight(
     lambda: &[f64],
     column_factors: &[u64],
-    word_columns: &[Vec<(u16, u64)>],
+    languages: &Ragged<(LangId, u64)>,
+    column_of: &[Option<u16>],
     weights: &mut [u64],
     table: &mut PairTable,
     heaps: &mut Heaps,
 ) {
     let factors: Vec<i64> = column_factors.iter().zip(lambda).map(|(&f, &l)| (f as f64 * l).round() as i64).collect();
-    weights.par_iter_mut().zip(word_columns.par_iter()).for_each(|(weight, cols)| {
-        *weight = cols.iter().map(|&(c, n)| n as i64 * factors[c as usize]).sum::<i64>() as u64;
+    weights.par_iter_mut().enumerate().for_each(|(w, weight)| {
+        *weight = word_columns(languages, column_of, w).map(|(c, n)| n as i64 * factors[c]).sum::<i64>() as u64;
     });
     let n = table.n_columns;
     table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
@@ -344,15 +471,20 @@ fn clear_counts(table: &mut PairTable, slot: usize) {
 
 /// Counts all adjacent pairs, in parallel, and records which words hold each pair. Slots are
 /// numbered in pair order, so the table does not depend on thread count.
-fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16, u64)>], n_columns: usize) -> PairTable {
-    let (counts, mut found) = words
-        .par_iter()
-        .enumerate()
+fn count_pairs(
+    words: &Words,
+    weights: &[u64],
+    languages: &Ragged<(LangId, u64)>,
+    column_of: &[Option<u16>],
+    n_columns: usize,
+) -> PairTable {
+    let (counts, mut found) = (0..words.len())
+        .into_par_iter()
         .with_min_len(1024)
         .fold(
             || (AHashMap::new(), AHashMap::new()),
-            |(mut counts, mut found): (AHashMap<Pair, i64>, AHashMap<Pair, Vec<u32>>), (w, word)| {
-                for pair in word.windows(2) {
+            |(mut counts, mut found): (AHashMap<Pair, i64>, AHashMap<Pair, Vec<u32>>), w| {
+                for pair in words.get(w).windows(2) {
                     let pair = (pair[0], pair[1]);
                     *counts.entry(pair).or_insert(0) += weights[w] as i64;
                     found.entry(pair).or_default().push(w as u32);
@@ -380,8 +512,8 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16
     if n_columns > 0 {
         columns.par_chunks_mut(n_columns).zip(holders.par_iter()).for_each(|(row, holders)| {
             for &w in holders {
-                for &(c, n) in &word_columns[w as usize] {
-                    row[c as usize] += n as i64;
+                for (c, n) in word_columns(languages, column_of, w as usize) {
+                    row[c] += n as i64;
                 }
             }
         });
@@ -395,11 +527,12 @@ fn count_pairs(words: &[Vec<TokenId>], weights: &[u64], word_columns: &[Vec<(u16
 ///
 /// Only pairs touching a merged position change: the old pairs around each occurrence are
 /// removed and the new ones around each new symbol added. Works in place, without allocating:
-/// this runs once per word holding the pair, millions of times in a training run.
-pub(crate) fn apply_merge(word: &mut Vec<TokenId>, pair: Pair, result: TokenId, mut report: impl FnMut(Pair, i64)) {
+/// this runs once per word holding the pair, millions of times in a training run. Returns the
+/// word's new length (its first that many ids).
+pub(crate) fn apply_merge(word: &mut [TokenId], pair: Pair, result: TokenId, mut report: impl FnMut(Pair, i64)) -> usize {
     let (a, b) = pair;
     let n = word.len();
-    let Some(first) = (0..n.saturating_sub(1)).find(|&i| word[i] == a && word[i + 1] == b) else { return };
+    let Some(first) = (0..n.saturating_sub(1)).find(|&i| word[i] == a && word[i + 1] == b) else { return n };
     // Old pairs (k, k+1) with k or k+1 consumed by a merge at i: k = i-1, i, i+1, each once.
     let mut next_unreported = 0;
     let mut i = first;
@@ -438,7 +571,7 @@ pub(crate) fn apply_merge(word: &mut Vec<TokenId>, pair: Pair, result: TokenId, 
         }
         write += 1;
     }
-    word.truncate(write);
+    write
 }
 
 #[cfg(test)]
@@ -449,7 +582,8 @@ mod tests {
     fn apply_merge_reports_local_changes() {
         let mut word = vec![1, 2, 1, 2, 3];
         let mut changes = Vec::new();
-        apply_merge(&mut word, (1, 2), 9, |p, d| changes.push((p, d)));
+        let len = apply_merge(&mut word, (1, 2), 9, |p, d| changes.push((p, d)));
+        word.truncate(len);
         assert_eq!(word, vec![9, 9, 3]);
         changes.sort();
         assert_eq!(changes, vec![((1, 2), -1), ((1, 2), -1), ((2, 1), -1), ((2, 3), -1), ((9, 3), 1), ((9, 9), 1)]);
@@ -459,12 +593,14 @@ mod tests {
     fn overlapping_runs_merge_left_to_right() {
         let mut word = vec![5, 5, 5];
         let mut changes = Vec::new();
-        apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
+        let len = apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
+        word.truncate(len);
         assert_eq!(word, vec![7, 5]);
         assert_eq!(changes, vec![((5, 5), -1), ((5, 5), -1), ((7, 5), 1)]);
         let mut word = vec![1, 5, 5, 5, 5, 2];
         let mut changes = Vec::new();
-        apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
+        let len = apply_merge(&mut word, (5, 5), 7, |p, d| changes.push((p, d)));
+        word.truncate(len);
         assert_eq!(word, vec![1, 7, 7, 2]);
         changes.sort();
         assert_eq!(changes, vec![((1, 5), -1), ((1, 7), 1), ((5, 2), -1), ((5, 5), -1), ((5, 5), -1), ((5, 5), -1), ((7, 2), 1), ((7, 7), 1)]);
@@ -483,7 +619,8 @@ mod tests {
             };
             let mut counts = count(&word);
             let mut merged = word.clone();
-            apply_merge(&mut merged, (a, b), 9, |p, d| *counts.entry(p).or_insert(0) += d);
+            let len = apply_merge(&mut merged, (a, b), 9, |p, d| *counts.entry(p).or_insert(0) += d);
+            merged.truncate(len);
             counts.retain(|_, c| *c != 0);
             proptest::prop_assert_eq!(counts, count(&merged));
             let expected: Vec<TokenId> = {
@@ -503,9 +640,8 @@ mod tests {
     }
 
     fn plain(words: Vec<Vec<TokenId>>, weights: &[u64], table: &mut Vec<Vec<u8>>, limits: MergeLimits) -> Vec<LearnedMerge> {
-        let n = words.len();
-        let input = MergeInput { words, weights: weights.to_vec(), weight_scale: 1, columns: vec![Vec::new(); n], ..Default::default() };
-        learn_merges(input, table, limits, None, |_| {}).0
+        let input = MergeInput { words: words.into_iter().collect(), weights: weights.to_vec(), weight_scale: 1, ..Default::default() };
+        learn_merges(input, table, limits, None, |_| {}).merges
     }
 
     #[test]
@@ -544,9 +680,17 @@ mod tests {
     /// Two languages: "a" (column 0) repeats `x y`, "b" (column 1) repeats `p q`, "a" three
     /// times as often. Dev text: one word per language, "b"'s the longer.
     fn two_languages() -> (MergeInput, Vec<Column>, DevText) {
-        let words = vec![vec![1, 2, 1, 2, 1, 2], vec![3, 4, 3, 4, 3, 4]];
-        let columns = vec![vec![(0u16, 30u64)], vec![(1, 10)]];
-        let input = MergeInput { words, weights: vec![30, 10], weight_scale: 1, columns, n_columns: 2, column_factors: vec![1, 1] };
+        let words = [vec![1, 2, 1, 2, 1, 2], vec![3, 4, 3, 4, 3, 4]].into_iter().collect();
+        let languages = [vec![(0, 30)], vec![(1, 10)]].into_iter().collect();
+        let input = MergeInput {
+            words,
+            weights: vec![30, 10],
+            weight_scale: 1,
+            languages,
+            column_of: vec![Some(0), Some(1)],
+            n_columns: 2,
+            column_factors: vec![1, 1],
+        };
         let cols = vec![Column { lang: "a".into(), target: Target::Dev }, Column { lang: "b".into(), target: Target::Dev }];
         let dev = DevText::new(vec![vec![1, 2], vec![3, 4, 3, 4]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
         (input, cols, dev)
@@ -557,12 +701,14 @@ mod tests {
         let (input, cols, dev) = two_languages();
         let limits = MergeLimits { max_new_tokens: 1, min_frequency: 1, max_token_bytes: None };
         // Plain BPE takes (1, 2): 90 occurrences against 30.
-        let plain_merges = plain(input.words.clone(), &input.weights, &mut bytes_table(), limits);
+        let words = (0..input.words.len()).map(|w| input.words.get(w).to_vec()).collect();
+        let plain_merges = plain(words, &input.weights, &mut bytes_table(), limits);
         assert_eq!((plain_merges[0].left, plain_merges[0].right), (1, 2));
         // Parity serves "b", whose dev text is longer: (3, 4), chosen by column 1.
         let mut balancer = Balancer::new(cols, dev, &ParityConfig::default());
-        let (merges, lengths) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        let MergeOutput { merges, lengths, language_tokens } = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
         assert_eq!((merges[0].left, merges[0].right, merges[0].column), (3, 4, Some(1)));
+        assert_eq!(language_tokens, vec![180, 30]);
         assert_eq!(merges[0].count, 30);
         // Dev and training token counts follow the merge.
         assert_eq!(balancer.dev.tokens, vec![2, 2]);
@@ -576,7 +722,7 @@ mod tests {
         let config = ParityConfig { tolerance: Some(0.0), ..ParityConfig::default() };
         let mut balancer = Balancer::new(cols, dev, &config);
         let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
-        let (merges, _) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        let merges = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {}).merges;
         // After (3, 4) both dev texts have 2 tokens: the next merge is plain, (1, 2).
         let picked: Vec<(TokenId, TokenId, Option<u16>)> = merges.iter().map(|m| (m.left, m.right, m.column)).collect();
         assert_eq!(picked, vec![(3, 4, Some(1)), (1, 2, None)]);
@@ -589,7 +735,7 @@ mod tests {
         let cols = vec![Column { lang: "a".into(), target: Target::Ratio(1.0) }, Column { lang: "b".into(), target: Target::Ratio(3.0) }];
         let mut balancer = Balancer::new(cols, DevText::new(vec![], vec![], 2), &ParityConfig::default());
         let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
-        let (merges, lengths) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        let MergeOutput { merges, lengths, .. } = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
         assert!(merges.iter().all(|m| m.column == Some(1)), "{merges:?}");
         assert_eq!(lengths.tokens[1], 20); // "pq pq pq" → "pqpq" "pq" after two merges
     }
@@ -600,24 +746,32 @@ mod tests {
         let mut balancer = Balancer::new(cols, dev, &ParityConfig::default());
         // min_frequency 31: column 1's pairs (30) are below it; column 0's (3 · 30 = 90) are not.
         let limits = MergeLimits { max_new_tokens: 1, min_frequency: 31, max_token_bytes: None };
-        let (merges, _) = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
+        let merges = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {}).merges;
         assert_eq!((merges[0].left, merges[0].right, merges[0].column), (1, 2, Some(0)));
     }
 
     #[test]
     fn window_caps_picks_in_the_merge_loop() {
         // Column 0's dev text stays far longer, so it would take every merge without the cap.
-        let words: Vec<Vec<TokenId>> = (0..40).map(|i| vec![10 + i, 100 + i]).collect();
-        let columns: Vec<Vec<(u16, u64)>> = (0..40).map(|i| vec![((i % 2) as u16, 100 - i as u64)]).collect();
-        let weights = columns.iter().map(|c| c[0].1).collect();
-        let input = MergeInput { words, weights, weight_scale: 1, columns, n_columns: 2, column_factors: vec![1, 1] };
+        let words = (0..40).map(|i| vec![10 + i, 100 + i]).collect();
+        let languages: Ragged<(LangId, u64)> = (0..40).map(|i| vec![((i % 2) as LangId, 100 - i as u64)]).collect();
+        let weights = (0..40).map(|w| languages.row(w)[0].1).collect();
+        let input = MergeInput {
+            words,
+            weights,
+            weight_scale: 1,
+            languages,
+            column_of: vec![Some(0), Some(1)],
+            n_columns: 2,
+            column_factors: vec![1, 1],
+        };
         let dev = DevText::new(vec![vec![1; 1000], vec![2; 10]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
         let cols = vec![Column { lang: "a".into(), target: Target::Dev }, Column { lang: "b".into(), target: Target::Dev }];
         let config = ParityConfig { window: Some(Window { size: 6, alpha: 1.0 }), ..ParityConfig::default() };
         let mut balancer = Balancer::new(cols, dev, &config);
         let limits = MergeLimits { max_new_tokens: 30, min_frequency: 1, max_token_bytes: None };
         let mut table: Vec<Vec<u8>> = (0..200).map(|i| vec![(i % 256) as u8, (i / 256) as u8]).collect();
-        let (merges, _) = learn_merges(input, &mut table, limits, Some(&mut balancer), |_| {});
+        let merges = learn_merges(input, &mut table, limits, Some(&mut balancer), |_| {}).merges;
         assert_eq!(merges.len(), 30);
         for window in merges.windows(6) {
             let a = window.iter().filter(|m| m.column == Some(0)).count();

@@ -193,93 +193,113 @@ pub fn train_balanced(
     observer: &dyn TrainObserver,
 ) -> Result<(Tokenizer, MergeSummary)> {
     config.validate()?;
-    let n_special = config.special_tokens.len();
-    // Merging runs in local ids (bytes 0..256 in stand-in character order, then merges) and
-    // shifts them past the special tokens afterwards: a constant offset keeps the tie-break
-    // order, and special tokens can never take part in a merge.
-    let byte_order = bytelevel::bytes_in_char_order();
-    let mut local_byte_id = [0 as TokenId; 256];
-    let mut table: Vec<Vec<u8>> = Vec::with_capacity(config.vocab_size);
-    for (i, &b) in byte_order.iter().enumerate() {
-        local_byte_id[b as usize] = i as TokenId;
-        table.push(vec![b]);
-    }
-    let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
-    let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
-    let mut weights = config.weights.resolve(&counts.languages, &occurrences)?;
-    let soft = config.parity.as_ref().is_some_and(|p| p.strength.is_some());
-    if soft && weights.scale == 1 {
-        // Soft selection scales factors by fractional amounts: work in fixed point.
-        weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
-        weights.scale = weights::WEIGHT_ONE;
-    }
-    let columns = match &config.parity {
-        Some(parity) => {
-            let mut columns = balanced_columns(parity, &counts.languages, dev)?;
-            if soft {
-                // Soft selection weighs every language: the unbalanced ones are free columns.
-                for lang in &counts.languages {
-                    if !columns.iter().any(|c| &c.lang == lang) {
-                        columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Free });
-                    }
-                }
-                columns.sort_by(|a, b| a.lang.cmp(&b.lang));
-            }
-            columns
-        }
-        None => Vec::new(),
-    };
-    let column_of: Vec<Option<u16>> =
-        counts.languages.iter().map(|l| columns.iter().position(|c| &c.lang == l).map(|c| c as u16)).collect();
+    learn_prepared(Prepared::new(counts, dev, config)?, config, observer)
+}
 
-    let column_factors = columns
-        .iter()
-        .map(|c| counts.languages.iter().position(|l| l == &c.lang).map_or(0, |l| weights.factors[l]))
-        .collect();
-    let mut input = merge::MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, ..Default::default() };
-    for (word, lang_counts) in &counts.words {
-        let weight = weights.word_weight(lang_counts);
-        let cols: Vec<(u16, u64)> =
-            lang_counts.iter().filter_map(|&(lang, c)| column_of[lang as usize].map(|col| (col, c))).collect();
-        if weight > 0 || !cols.is_empty() {
-            input.words.push(to_local(word));
-            input.weights.push(weight);
-            input.columns.push(cols);
+/// What the merge loop needs from the word counts. Once it is built the words' text is no
+/// longer needed: [`learn`] frees it before merging, when the pair table grows to its peak.
+struct Prepared {
+    /// Bytes 0..256 as local ids, in stand-in character order.
+    token_bytes: Vec<Vec<u8>>,
+    input: merge::MergeInput,
+    balancer: Option<parity::Balancer>,
+    language_shares: Vec<f64>,
+    soft: bool,
+}
+
+impl Prepared {
+    fn new(counts: &WordCounts, dev: Option<&WordCounts>, config: &TrainConfig) -> Result<Prepared> {
+        // Merging runs in local ids (bytes 0..256 in stand-in character order, then merges) and
+        // shifts them past the special tokens afterwards: a constant offset keeps the tie-break
+        // order, and special tokens can never take part in a merge.
+        let byte_order = bytelevel::bytes_in_char_order();
+        let mut local_byte_id = [0 as TokenId; 256];
+        let mut table: Vec<Vec<u8>> = Vec::with_capacity(config.vocab_size);
+        for (i, &b) in byte_order.iter().enumerate() {
+            local_byte_id[b as usize] = i as TokenId;
+            table.push(vec![b]);
         }
-    }
-    let mut balancer = config.parity.as_ref().map(|parity| {
-        let dev_text = match dev {
-            Some(dev) => {
-                let dev_column: Vec<Option<usize>> = dev
-                    .languages
-                    .iter()
-                    .map(|l| columns.iter().position(|c| &c.lang == l && c.target == parity::Target::Dev))
-                    .collect();
-                let mut words = Vec::new();
-                let mut word_counts = Vec::new();
-                for (word, lang_counts) in &dev.words {
-                    let cols: Vec<(usize, u64)> =
-                        lang_counts.iter().filter_map(|&(l, c)| dev_column[l as usize].map(|col| (col, c))).collect();
-                    if !cols.is_empty() {
-                        words.push(to_local(word));
-                        word_counts.push(cols);
+        let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
+        let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
+        let mut weights = config.weights.resolve(&counts.languages, &occurrences)?;
+        let soft = config.parity.as_ref().is_some_and(|p| p.strength.is_some());
+        if soft && weights.scale == 1 {
+            // Soft selection scales factors by fractional amounts: work in fixed point.
+            weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
+            weights.scale = weights::WEIGHT_ONE;
+        }
+        let columns = match &config.parity {
+            Some(parity) => {
+                let mut columns = balanced_columns(parity, &counts.languages, dev)?;
+                if soft {
+                    // Soft selection weighs every language: the unbalanced ones are free columns.
+                    for lang in &counts.languages {
+                        if !columns.iter().any(|c| &c.lang == lang) {
+                            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Free });
+                        }
                     }
+                    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
                 }
-                parity::DevText::new(words, word_counts, columns.len())
+                columns
             }
-            None => parity::DevText::new(Vec::new(), Vec::new(), columns.len()),
+            None => Vec::new(),
         };
-        parity::Balancer::new(columns.clone(), dev_text, parity)
-    });
-    let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
+        let column_of: Vec<Option<u16>> =
+            counts.languages.iter().map(|l| columns.iter().position(|c| &c.lang == l).map(|c| c as u16)).collect();
 
+        let column_factors = columns
+            .iter()
+            .map(|c| counts.languages.iter().position(|l| l == &c.lang).map_or(0, |l| weights.factors[l]))
+            .collect();
+        // Every word goes in, even one whose languages all weigh zero (it adds nothing to the
+        // counts), so that the loop ends with every word's tokens for the per-language totals.
+        let mut input = merge::MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, ..Default::default() };
+        for (word, lang_counts) in &counts.words {
+            input.words.push(word.iter().map(|&b| local_byte_id[b as usize]));
+            input.weights.push(weights.word_weight(lang_counts));
+            input.languages.push_row(lang_counts.iter().copied());
+        }
+        input.column_of = column_of;
+        let balancer = config.parity.as_ref().map(|parity| {
+            let dev_text = match dev {
+                Some(dev) => {
+                    let dev_column: Vec<Option<usize>> = dev
+                        .languages
+                        .iter()
+                        .map(|l| columns.iter().position(|c| &c.lang == l && c.target == parity::Target::Dev))
+                        .collect();
+                    let mut words = Vec::new();
+                    let mut word_counts = Vec::new();
+                    for (word, lang_counts) in &dev.words {
+                        let cols: Vec<(usize, u64)> =
+                            lang_counts.iter().filter_map(|&(l, c)| dev_column[l as usize].map(|col| (col, c))).collect();
+                        if !cols.is_empty() {
+                            words.push(to_local(word));
+                            word_counts.push(cols);
+                        }
+                    }
+                    parity::DevText::new(words, word_counts, columns.len())
+                }
+                None => parity::DevText::new(Vec::new(), Vec::new(), columns.len()),
+            };
+            parity::Balancer::new(columns.clone(), dev_text, parity)
+        });
+        Ok(Prepared { token_bytes: table, input, balancer, language_shares: weights.shares, soft })
+    }
+}
+
+/// Runs the merge loop on prepared words and builds the tokenizer.
+fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
+    let Prepared { token_bytes: mut table, input, mut balancer, language_shares, soft } = prepared;
+    let n_special = config.special_tokens.len();
+    let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
     let limits = MergeLimits {
         max_new_tokens: config.max_merges(),
         min_frequency: config.min_frequency,
         max_token_bytes: config.max_token_bytes,
     };
     let total = limits.max_new_tokens;
-    let (learned, lengths) =
+    let merge::MergeOutput { merges: learned, lengths, language_tokens } =
         merge::learn_merges(input, &mut table, limits, balancer.as_mut(), |done| observer.merging(done, total));
     let new_tokens = table.len() - 256;
     let offset = n_special as TokenId;
@@ -318,7 +338,8 @@ pub fn train_balanced(
         merges: learned.len(),
         duplicate_merges: learned.len() - new_tokens,
         stopped_early: new_tokens < total,
-        language_shares: weights.shares,
+        language_shares,
+        tokens_per_language: language_tokens,
         balance,
     };
     Ok((tokenizer, summary))
@@ -434,6 +455,8 @@ pub struct MergeSummary {
     pub stopped_early: bool,
     /// Target share of every corpus language under the weighting.
     pub language_shares: Vec<f64>,
+    /// Tokens of each corpus language's training text under the learned vocabulary.
+    pub tokens_per_language: Vec<u64>,
     pub balance: Option<BalanceSummary>,
 }
 
@@ -500,20 +523,25 @@ fn learn(
     let dev = dev_counts(config)?;
     let count_time = start.elapsed();
     let merge_start = Instant::now();
-    let (tokenizer, summary) = train_balanced(&counts, dev.as_ref(), config, observer)?;
+    config.validate()?;
+    let prepared = Prepared::new(&counts, dev.as_ref(), config)?;
+    let WordCounts { languages, per_language, words } = counts;
+    let distinct_words = words.len();
+    drop(words);
+    let (tokenizer, summary) = learn_prepared(prepared, config, observer)?;
     let merge_time = merge_start.elapsed();
     let report = TrainReport {
         corpus,
-        languages: counts.languages.clone(),
-        per_language: counts.per_language.clone(),
-        distinct_words: counts.words.len(),
+        languages,
+        per_language,
+        distinct_words,
         merges: summary.merges,
         duplicate_merges: summary.duplicate_merges,
         stopped_early: summary.stopped_early,
         language_shares: summary.language_shares,
         balance: summary.balance,
         nfkc_folds,
-        tokens_per_language: tokens_per_language(&tokenizer, &counts),
+        tokens_per_language: summary.tokens_per_language,
         count_time,
         merge_time,
     };
@@ -601,39 +629,6 @@ mod tests {
         assert!(tok.vocab_size() < 1000);
     }
 
-    fn multilingual_counts() -> WordCounts {
-        let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
-        for i in 0..60 {
-            counter.add_document("en", &format!("the house is red and the door {i} is open")).unwrap();
-            counter.add_document("nl", &format!("het huis is rood en de deur {i} staat open")).unwrap();
-            counter.add_document("la", &format!("domus rubra est et ianua {i} aperta est")).unwrap();
-        }
-        counter.finish()
-    }
-
-    fn dev_dir() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("en.txt"), "the house is red\nthe door is open\nheld out\n").unwrap();
-        std::fs::write(dir.path().join("nl.txt"), "het huis is rood\nde deur staat open\nniet gezien\n").unwrap();
-        dir
-    }
-
-    fn balanced_config(dir: &Path, strength: Option<f64>) -> TrainConfig {
-        TrainConfig {
-            vocab_size: 256 + 60,
-            weights: LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.5)] },
-            parity: Some(ParityConfig {
-                dev: Some(dir.to_path_buf()),
-                dev_lines: Some(LineRange::parse("1:2").unwrap()),
-                ratio: vec![("la".into(), 3.0)],
-                strength,
-                reweight_every: 5,
-                ..ParityConfig::default()
-            }),
-            ..TrainConfig::default()
-        }
-    }
-
     #[test]
     fn dev_lines_select_the_dev_text() {
         let dir = dev_dir();
@@ -698,5 +693,60 @@ mod tests {
             assert_ne!(one, plain, "balancing changed nothing (strength {strength:?})");
         }
     }
-}
 
+    fn multilingual_counts() -> WordCounts {
+        let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
+        for i in 0..60 {
+            counter.add_document("en", &format!("the house is red and the door {i} is open")).unwrap();
+            counter.add_document("nl", &format!("het huis is rood en de deur {i} staat open")).unwrap();
+            counter.add_document("la", &format!("domus rubra est et ianua {i} aperta est")).unwrap();
+        }
+        counter.finish()
+    }
+
+    fn dev_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("en.txt"), "the house is red\nthe door is open\nheld out\n").unwrap();
+        std::fs::write(dir.path().join("nl.txt"), "het huis is rood\nde deur staat open\nniet gezien\n").unwrap();
+        dir
+    }
+
+    fn balanced_config(dir: &Path, strength: Option<f64>) -> TrainConfig {
+        TrainConfig {
+            vocab_size: 256 + 60,
+            weights: LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.5)] },
+            parity: Some(ParityConfig {
+                dev: Some(dir.to_path_buf()),
+                dev_lines: Some(LineRange::parse("1:2").unwrap()),
+                ratio: vec![("la".into(), 3.0)],
+                strength,
+                reweight_every: 5,
+                ..ParityConfig::default()
+            }),
+            ..TrainConfig::default()
+        }
+    }
+
+    /// The merge loop's per-language token totals (its words as they end the loop) equal
+    /// encoding every word with the finished tokenizer, in plain, balanced and byte-capped
+    /// training, and with a language weighted to zero.
+    #[test]
+    fn merge_loop_token_totals_equal_encoding() {
+        let dir = dev_dir();
+        let counts = multilingual_counts();
+        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &balanced_config(dir.path(), None)).unwrap();
+        let zero_latin = LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.0)] };
+        let configs = [
+            TrainConfig { vocab_size: 256 + 80, ..TrainConfig::default() },
+            TrainConfig { vocab_size: 256 + 80, max_token_bytes: Some(3), ..TrainConfig::default() },
+            TrainConfig { vocab_size: 256 + 80, weights: zero_latin, ..TrainConfig::default() },
+            balanced_config(dir.path(), None),
+            balanced_config(dir.path(), Some(8.0)),
+        ];
+        for config in configs {
+            let (tok, summary) = train_balanced(&counts, Some(&dev), &config, &Silent).unwrap();
+            assert_eq!(summary.tokens_per_language, tokens_per_language(&tok, &counts), "{config:?}");
+            assert!(summary.tokens_per_language.iter().all(|&t| t > 0));
+        }
+    }
+}

@@ -191,12 +191,13 @@ impl DevText {
             let word = &mut self.words[w as usize];
             let before = word.len();
             new_pairs.clear();
-            apply_merge(word, pair, result, |p, delta| {
+            let after = apply_merge(word, pair, result, |p, delta| {
                 if delta > 0 && p != pair {
                     new_pairs.push(p);
                 }
             });
-            let saved = (before - word.len()) as u64;
+            word.truncate(after);
+            let saved = (before - after) as u64;
             for &(c, n) in &self.counts[w as usize] {
                 self.tokens[c] -= saved * n;
             }
