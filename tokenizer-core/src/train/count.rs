@@ -191,6 +191,7 @@ impl WordCounter {
                 (Cow::Borrowed(text), Cow::Borrowed(_)) => Some(text),
                 _ => None,
             };
+            cut_long_pieces(&prepared, &mut ranges);
             let map = &mut partial.maps[l];
             partial.totals[l].words += ranges.len() as u64;
             for range in ranges.drain(..) {
@@ -261,6 +262,36 @@ impl WordCounter {
     }
 }
 
+/// Pieces longer than this many bytes are counted as consecutive chunks of at most this
+/// length (cut at character boundaries).
+///
+/// Such a piece is data, not language (a base64 blob, a line of OCR output without spaces):
+/// counted whole, every merge would rescan all of it, and a 100 MB piece of random letters
+/// would take minutes to train. Chunks keep its statistics but one pair per cut, and make the
+/// merge loop's cost follow the occurrences of each pair. Encoding is not affected: it always
+/// encodes whole pieces.
+pub const MAX_PIECE_BYTES: usize = 256;
+
+/// Replaces every range of `ranges` longer than [`MAX_PIECE_BYTES`] by its chunks.
+fn cut_long_pieces(text: &str, ranges: &mut Vec<std::ops::Range<usize>>) {
+    if ranges.iter().all(|r| r.len() <= MAX_PIECE_BYTES) {
+        return;
+    }
+    let whole = std::mem::take(ranges);
+    for range in whole {
+        let mut start = range.start;
+        while range.end - start > MAX_PIECE_BYTES {
+            let mut end = start + MAX_PIECE_BYTES;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            ranges.push(start..end);
+            start = end;
+        }
+        ranges.push(start..range.end);
+    }
+}
+
 /// Adds `n` occurrences in `lang` to sparse counts sorted by language.
 fn add_count(counts: &mut Vec<(LangId, u64)>, lang: LangId, n: u64) {
     match counts.binary_search_by_key(&lang, |&(l, _)| l) {
@@ -317,6 +348,26 @@ mod tests {
 
     fn counter(specials: &[&str]) -> WordCounter {
         WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), specials)
+    }
+
+    #[test]
+    fn long_pieces_are_counted_in_chunks_at_character_boundaries() {
+        let mut c = counter(&[]);
+        // 300 two-byte characters and 100 one-byte ones: a 700-byte piece without spaces.
+        let piece = format!("{}{}", "ſ".repeat(300), "s".repeat(100));
+        c.add_document("la", &format!("{piece} {piece}")).unwrap();
+        let counts = c.finish();
+        let chunks: Vec<&[u8]> = counts.words.iter().map(|(w, _)| &w[..]).collect();
+        assert!(chunks.iter().all(|w| w.len() <= MAX_PIECE_BYTES && std::str::from_utf8(w).is_ok()), "{chunks:?}");
+        // Every byte is counted once, in three chunks per piece: 128 ſ (three times), then the
+        // rest of the first piece; the second piece starts with its space (1 + 127 ſ).
+        let total: usize = counts.words.iter().map(|(w, n)| w.len() * WordCounts::total(n) as usize).sum();
+        assert_eq!(total, 2 * piece.len() + 1);
+        assert_eq!(counts.per_language[0].words, 6);
+        let full = "ſ".repeat(128);
+        let full_count = counts.words.iter().find(|(w, _)| &w[..] == full.as_bytes()).map(|(_, n)| WordCounts::total(n));
+        assert_eq!(full_count, Some(3));
+        assert_eq!(counts.words.len(), 4);
     }
 
     #[test]

@@ -231,8 +231,8 @@ struct PairTable {
     /// `slot * n_columns + column`.
     columns: Vec<i64>,
     n_columns: usize,
-    /// Words holding each pair, one entry per occurrence gained (stale entries are harmless:
-    /// merging a word without the pair changes nothing).
+    /// Words holding each pair, one entry per time a word gained it (stale entries are
+    /// harmless: merging a word without the pair changes nothing).
     holders: Vec<Vec<u32>>,
 }
 
@@ -390,7 +390,11 @@ pub fn learn_merges(
                     table.columns[s * n_columns + c] += delta * n as i64;
                 }
                 if delta > 0 {
-                    table.holders[s].push(w);
+                    // A word gaining a pair twice needs one entry (a long piece would otherwise
+                    // hold one per occurrence).
+                    if table.holders[s].last() != Some(&w) {
+                        table.holders[s].push(w);
+                    }
                     touched.push((s as u32, 0));
                     for (c, _) in word_columns(&languages, &column_of, w as usize) {
                         touched.push((s as u32, c as u32 + 1));
@@ -487,7 +491,10 @@ fn count_pairs(
                 for pair in words.get(w).windows(2) {
                     let pair = (pair[0], pair[1]);
                     *counts.entry(pair).or_insert(0) += weights[w] as i64;
-                    found.entry(pair).or_default().push(w as u32);
+                    let holders: &mut Vec<u32> = found.entry(pair).or_default();
+                    if holders.last() != Some(&(w as u32)) {
+                        holders.push(w as u32);
+                    }
                 }
                 (counts, found)
             },
@@ -510,10 +517,12 @@ fn count_pairs(
     let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let mut columns = vec![0i64; pairs.len() * n_columns];
     if n_columns > 0 {
-        columns.par_chunks_mut(n_columns).zip(holders.par_iter()).for_each(|(row, holders)| {
+        // A word holds each pair once in its list, however often it occurs in the word.
+        columns.par_chunks_mut(n_columns).zip(holders.par_iter().zip(&pairs)).for_each(|(row, (holders, &pair))| {
             for &w in holders {
+                let occurrences = words.get(w as usize).windows(2).filter(|p| (p[0], p[1]) == pair).count() as i64;
                 for (c, n) in word_columns(languages, column_of, w as usize) {
-                    row[c] += n as i64;
+                    row[c] += occurrences * n as i64;
                 }
             }
         });
