@@ -78,8 +78,20 @@ pub struct Decoding {
 }
 
 impl Tokenizer {
-    /// Assembles a tokenizer; added-token ids must not collide with different model tokens.
+    /// Assembles a tokenizer; added-token ids must not collide with different model tokens,
+    /// nor with each other.
     pub fn new(normalization: Normalization, pre_tokenizer: PreTokenizer, model: BpeModel, added: Vec<AddedToken>) -> Result<Self> {
+        // An id decodes to one text: with two added tokens on one id, one of them would encode
+        // to an id that decodes to the other (a file listing both is refused, not guessed at).
+        let mut by_id: std::collections::HashMap<TokenId, &str> = std::collections::HashMap::with_capacity(added.len());
+        for token in &added {
+            if let Some(other) = by_id.insert(token.id, &token.content).filter(|&other| other != token.content) {
+                return Err(Error::config(format!(
+                    "added tokens {other:?} and {:?} have the same id {}",
+                    token.content, token.id
+                )));
+            }
+        }
         for token in &added {
             if let Some(bytes) = model.token_bytes(token.id) {
                 if bytes != token.content.as_bytes() {

@@ -5,7 +5,6 @@
 
 mod commands;
 mod progress;
-mod recipe;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

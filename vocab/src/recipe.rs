@@ -90,7 +90,12 @@ impl Recipe {
     /// Reads and parses a recipe; errors name the file and the offending key or line.
     pub fn load(path: &Path) -> Result<Recipe, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))
+        Recipe::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses recipe text; errors name the offending key or line (not the file).
+    pub fn parse(text: &str) -> Result<Recipe, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
     }
 }
 

@@ -51,10 +51,17 @@ pub fn to_json(tokenizer: &Tokenizer) -> Result<String> {
         Normalization::Nfc => json!({"type": "NFC"}),
         Normalization::Nfkc => json!({"type": "NFKC"}),
     };
-    // The vocab lists model tokens and, like HF's trainer, the special tokens at their ids.
+    // The vocab lists model tokens and, like HF's trainer, the added tokens at their ids. An
+    // added token spelled like a model token stays out: a key has one id, and the model
+    // token's must not be overwritten (the added token is still in `added_tokens`).
     let mut entries: Vec<(TokenId, String)> =
         tokenizer.model().tokens().map(|(id, bytes)| (id, bytelevel::encode_bytes(bytes))).collect();
-    entries.extend(tokenizer.added_tokens().iter().map(|t| (t.id, t.content.clone())));
+    let added_entries: Vec<(TokenId, String)> = {
+        let spelled: ahash::AHashSet<&str> = entries.iter().map(|(_, token)| token.as_str()).collect();
+        let unspelled = tokenizer.added_tokens().iter().filter(|t| !spelled.contains(t.content.as_str()));
+        unspelled.map(|t| (t.id, t.content.clone())).collect()
+    };
+    entries.extend(added_entries);
     entries.sort_by_key(|(id, _)| *id);
     let mut vocab = Map::with_capacity(entries.len());
     for (id, token) in entries {
@@ -92,7 +99,10 @@ pub fn save(tokenizer: &Tokenizer, path: &Path) -> Result<()> {
 
 /// Loads a `tokenizer.json` file.
 pub fn load(path: &Path) -> Result<Tokenizer> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::format(path, format!("not a tokenizer.json file: invalid UTF-8 at byte offset {}", e.utf8_error().valid_up_to()))
+    })?;
     from_json(&text).map_err(|message| Error::format(path, message))
 }
 

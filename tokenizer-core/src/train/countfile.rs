@@ -218,10 +218,10 @@ pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {
                 }
             };
             let t = &mut per_language[id];
-            t.documents += totals.documents;
-            t.bytes += totals.bytes;
-            t.words += totals.words;
-            t.specials_removed += totals.specials_removed;
+            add_count(&mut t.documents, totals.documents)?;
+            add_count(&mut t.bytes, totals.bytes)?;
+            add_count(&mut t.words, totals.words)?;
+            add_count(&mut t.specials_removed, totals.specials_removed)?;
             remap.push(LangId::try_from(id).map_err(|_| Error::config("more than 65,535 languages in the counts"))?);
         }
         all.extend(part.words.into_iter().map(|(word, langs)| {
@@ -238,7 +238,7 @@ pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {
             Some((last, existing)) if *last == word => {
                 for (lang, count) in langs {
                     match existing.binary_search_by_key(&lang, |&(l, _)| l) {
-                        Ok(i) => existing[i].1 += count,
+                        Ok(i) => add_count(&mut existing[i].1, count)?,
                         Err(i) => existing.insert(i, (lang, count)),
                     }
                 }
@@ -247,6 +247,13 @@ pub fn merge(parts: Vec<WordCounts>) -> Result<WordCounts> {
         }
     }
     Ok(WordCounts { languages, words, per_language })
+}
+
+/// Adds a count of one file to the sum. Real corpora stay far below `u64::MAX`; a sum past it
+/// comes from a damaged or hand-made file and is refused rather than wrapped around.
+fn add_count(sum: &mut u64, count: u64) -> Result<()> {
+    *sum = sum.checked_add(count).ok_or_else(|| Error::config("the merged counts do not fit 64 bits: damaged count files?"))?;
+    Ok(())
 }
 
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {

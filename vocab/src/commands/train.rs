@@ -14,8 +14,8 @@ use polybpe::{Normalization, Pattern};
 
 use super::msg;
 use crate::progress::Bars;
-use crate::recipe::Recipe;
 use crate::{ExtendArgs, MergeCountsArgs, TrainArgs};
+use vocab::recipe::Recipe;
 
 /// Where the sample corpus lives when `--corpus` is not given.
 pub fn default_corpus() -> PathBuf {
