@@ -391,52 +391,184 @@ impl BpeModel {
         symbols.truncate(start + len);
     }
 
-    /// O(n log n) for long pieces (a megabyte without spaces must not take minutes): symbols
-    /// in a linked list, candidate merges in a min-heap of (rank, position), stale entries
+    /// O(n log n) for long pieces (a megabyte without spaces must not take minutes, nor a
+    /// hundred megabytes gigabytes of memory beyond the ids): symbols in a linked list over
+    /// `out` itself, candidate merges in one queue per rank ([`RankQueues`]), stale entries
     /// skipped when popped. Same result as [`Self::merge_short`]: lowest rank first, leftmost
     /// among equal ranks.
     fn merge_long(&self, out: &mut Vec<TokenId>, start: usize) {
-        use std::cmp::Reverse;
-        use std::collections::BinaryHeap;
-        const NONE: usize = usize::MAX;
-        let mut ids: Vec<TokenId> = out.drain(start..).collect();
-        let n = ids.len();
-        let mut prev: Vec<usize> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
-        let mut next: Vec<usize> = (0..n).map(|i| if i + 1 == n { NONE } else { i + 1 }).collect();
-        let mut alive = vec![true; n];
-        let mut heap: BinaryHeap<Reverse<(u32, usize, TokenId, TokenId)>> = BinaryHeap::new();
-        let push = |heap: &mut BinaryHeap<_>, ids: &[TokenId], i: usize, j: usize| {
-            if let Some((rank, _)) = self.pair(ids[i], ids[j]) {
-                heap.push(Reverse((rank, i, ids[i], ids[j])));
-            }
-        };
-        for i in 0..n.saturating_sub(1) {
-            push(&mut heap, &ids, i, i + 1);
+        if out.len() - start < u32::MAX as usize {
+            self.merge_linked::<u32>(out, start);
+        } else {
+            self.merge_linked::<usize>(out, start);
         }
-        while let Some(Reverse((rank, i, left, right))) = heap.pop() {
-            let j = next[i];
+    }
+
+    fn merge_linked<P: Position>(&self, out: &mut Vec<TokenId>, start: usize) {
+        /// Marks a symbol merged into its left neighbour (no token has this id).
+        const DEAD: TokenId = TokenId::MAX;
+        let ids = &mut out[start..];
+        let n = ids.len();
+        let none = P::NONE;
+        let mut prev: Vec<P> = (0..n).map(|i| if i == 0 { none } else { P::at(i - 1) }).collect();
+        let mut next: Vec<P> = (0..n).map(|i| if i + 1 == n { none } else { P::at(i + 1) }).collect();
+        let mut queues = RankQueues::<P>::default();
+        for i in 0..n.saturating_sub(1) {
+            if let Some((rank, _)) = self.pair(ids[i], ids[i + 1]) {
+                queues.push(rank, P::at(i));
+            }
+        }
+        while let Some((rank, pos)) = queues.pop() {
+            let i = pos.index();
+            let merge = self.merges[rank as usize];
             // Stale: the left symbol was merged away or changed, or its neighbour changed.
-            if !alive[i] || j == NONE || ids[i] != left || ids[j] != right {
+            let j = next[i];
+            if j == none || ids[i] != merge.left || ids[j.index()] != merge.right {
                 continue;
             }
-            ids[i] = self.merges[rank as usize].result;
-            alive[j] = false;
+            let j = j.index();
+            ids[i] = merge.result;
+            ids[j] = DEAD;
             next[i] = next[j];
-            if next[j] != NONE {
-                prev[next[j]] = i;
+            if next[j] != none {
+                prev[next[j].index()] = pos;
             }
-            if prev[i] != NONE {
-                push(&mut heap, &ids, prev[i], i);
+            if prev[i] != none {
+                let p = prev[i].index();
+                if let Some((rank, _)) = self.pair(ids[p], ids[i]) {
+                    queues.push(rank, prev[i]);
+                }
             }
-            if next[i] != NONE {
-                push(&mut heap, &ids, i, next[i]);
+            if next[i] != none {
+                if let Some((rank, _)) = self.pair(ids[i], ids[next[i].index()]) {
+                    queues.push(rank, pos);
+                }
             }
         }
-        let mut i = 0;
-        while i != NONE && i < n {
-            out.push(ids[i]);
-            i = next[i];
+        drop((prev, next, queues));
+        let mut kept = start;
+        for i in start..out.len() {
+            if out[i] != DEAD {
+                out[kept] = out[i];
+                kept += 1;
+            }
         }
+        out.truncate(kept);
+    }
+}
+
+/// A symbol index in [`BpeModel::merge_linked`]: `u32` halves the memory of the links and
+/// queues for every piece under 4 GiB.
+trait Position: Copy + Eq {
+    const NONE: Self;
+    fn at(index: usize) -> Self;
+    fn index(self) -> usize;
+}
+
+impl Position for u32 {
+    const NONE: Self = u32::MAX;
+    #[inline]
+    fn at(index: usize) -> Self {
+        index as u32
+    }
+    #[inline]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Position for usize {
+    const NONE: Self = usize::MAX;
+    #[inline]
+    fn at(index: usize) -> Self {
+        index
+    }
+    #[inline]
+    fn index(self) -> usize {
+        self
+    }
+}
+
+/// Candidate merges of a long piece, popped in (rank, position) order.
+///
+/// One queue per rank instead of one heap of (rank, position): the rank is implicit (4 bytes
+/// an entry instead of 24), and positions mostly arrive in increasing order (the first scan,
+/// and the pairs a left-to-right sweep of one rank creates), so they are appended to a sorted
+/// run and read back in order, without the cache misses of a heap the size of the piece.
+struct RankQueues<P> {
+    queues: AHashMap<u32, RankQueue<P>>,
+    /// The ranks whose queue is not empty, each once.
+    ranks: std::collections::BinaryHeap<std::cmp::Reverse<u32>>,
+}
+
+impl<P> Default for RankQueues<P> {
+    fn default() -> Self {
+        RankQueues { queues: AHashMap::new(), ranks: std::collections::BinaryHeap::new() }
+    }
+}
+
+/// The positions of one rank: a sorted run read from `cursor` on, and a heap for the
+/// positions that arrived out of order.
+struct RankQueue<P> {
+    sorted: Vec<P>,
+    cursor: usize,
+    rest: std::collections::BinaryHeap<std::cmp::Reverse<usize>>,
+}
+
+impl<P: Position> RankQueue<P> {
+    fn is_empty(&self) -> bool {
+        self.cursor == self.sorted.len() && self.rest.is_empty()
+    }
+}
+
+impl<P: Position> RankQueues<P> {
+    fn push(&mut self, rank: u32, pos: P) {
+        let queue = self
+            .queues
+            .entry(rank)
+            .or_insert_with(|| RankQueue { sorted: Vec::new(), cursor: 0, rest: Default::default() });
+        if queue.is_empty() {
+            self.ranks.push(std::cmp::Reverse(rank));
+            queue.sorted.clear();
+            queue.cursor = 0;
+        }
+        if queue.sorted.last().is_none_or(|last| last.index() <= pos.index()) {
+            queue.sorted.push(pos);
+        } else {
+            queue.rest.push(std::cmp::Reverse(pos.index()));
+        }
+    }
+
+    /// The lowest rank's leftmost position.
+    fn pop(&mut self) -> Option<(u32, P)> {
+        let std::cmp::Reverse(rank) = *self.ranks.peek()?;
+        let queue = self.queues.get_mut(&rank)?;
+        let from_sorted = queue.sorted.get(queue.cursor).copied();
+        let from_rest = queue.rest.peek().map(|r| r.0);
+        let pos = match (from_sorted, from_rest) {
+            (Some(s), Some(r)) if r < s.index() => {
+                queue.rest.pop();
+                P::at(r)
+            }
+            (Some(s), _) => {
+                queue.cursor += 1;
+                // Consumed entries are dropped once they are half the run.
+                if queue.cursor > 4096 && queue.cursor * 2 > queue.sorted.len() {
+                    queue.sorted.drain(..queue.cursor);
+                    queue.cursor = 0;
+                }
+                s
+            }
+            (None, Some(r)) => {
+                queue.rest.pop();
+                P::at(r)
+            }
+            (None, None) => return None,
+        };
+        if queue.is_empty() {
+            self.ranks.pop();
+        }
+        Some((rank, pos))
     }
 }
 

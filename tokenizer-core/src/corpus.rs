@@ -196,6 +196,7 @@ impl Corpus {
         if files.is_empty() {
             return Err(Error::EmptyCorpus(no_files_message(paths)));
         }
+        check_lang_map(&files, &options)?;
         let total_bytes = files.iter().map(|f| f.size).sum();
         Ok(Corpus {
             files,
@@ -262,22 +263,65 @@ impl Corpus {
 }
 
 /// Language of a file whose records carry none: `lang_map` by the path as given, then by file
-/// name, then by stem; else the stem itself (`fr.txt` → `fr`, `de_part1.jsonl` → `de_part1`).
+/// name, then by stem, then by the directories that hold it (innermost first, as given: a
+/// recipe input that is a directory labels every file under it); else the stem itself
+/// (`fr.txt` → `fr`, `de_part1.jsonl` → `de_part1`).
 pub fn language_for_file(path: &Path, options: &CorpusOptions) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy())
         .unwrap_or_default();
-    let keys = [
+    let own = [
         Some(path.to_string_lossy()),
         path.file_name().map(|n| n.to_string_lossy()),
         Some(stem.clone()),
     ];
-    keys.iter()
+    let by_file = own
+        .iter()
         .flatten()
-        .find_map(|key| options.lang_map.get(key.as_ref()))
+        .find_map(|key| options.lang_map.get(key.as_ref()));
+    // Directories compare as paths, so `hist/` and `hist` are the same key.
+    let by_dir = || {
+        path.ancestors().skip(1).find_map(|dir| {
+            options
+                .lang_map
+                .iter()
+                .find(|(key, _)| !dir.as_os_str().is_empty() && Path::new(key.as_str()) == dir)
+                .map(|(_, lang)| lang)
+        })
+    };
+    by_file
+        .or_else(by_dir)
         .cloned()
         .unwrap_or_else(|| stem.into_owned())
+}
+
+/// Whether a `lang_map` key names `path`: its path as given, file name, stem or a directory
+/// that holds it.
+fn names_file(key: &str, path: &Path) -> bool {
+    let own = [
+        Some(path.as_os_str()),
+        path.file_name(),
+        path.file_stem(),
+    ];
+    own.into_iter().flatten().any(|name| name.to_string_lossy() == key)
+        || path.ancestors().skip(1).any(|dir| !dir.as_os_str().is_empty() && Path::new(key) == dir)
+}
+
+/// Every `lang_map` entry must name an input: a misspelt file name would otherwise leave its
+/// file labelled by its stem without a word.
+fn check_lang_map(files: &[InputFile], options: &CorpusOptions) -> Result<()> {
+    for (key, lang) in &options.lang_map {
+        let used = files
+            .iter()
+            .any(|f| names_file(key, &f.path));
+        if !used {
+            return Err(Error::config(format!(
+                "language {lang:?} is given for {key:?}, which names no input file (by path, file name, stem or directory)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1412,6 +1456,27 @@ mod tests {
         assert_eq!(language_for_file(Path::new("b/x.txt"), &options), "by-name");
         assert_eq!(language_for_file(Path::new("a/x.txt"), &options), "by-path");
         assert_eq!(language_for_file(Path::new("x.md"), &options), "by-stem");
+    }
+
+    #[test]
+    fn lang_map_by_directory_and_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("hist");
+        write(&root, "a/x.txt", "Ich ſage\n".as_bytes());
+        write(&root, "y.txt", "je ſuis\n".as_bytes());
+        let mut options = CorpusOptions::default();
+        options.lang_map.insert(format!("{}/", root.display()), "historical".into());
+        options.lang_map.insert("y".into(), "fr-old".into());
+        let run = read(&root, options).unwrap();
+        assert_eq!(
+            run.docs(),
+            pairs(&[("historical", "Ich ſage"), ("fr-old", "je ſuis")])
+        );
+
+        let mut typo = CorpusOptions::default();
+        typo.lang_map.insert("yy.txt".into(), "frr".into());
+        let err = Corpus::open(std::slice::from_ref(&root), typo).err().unwrap().to_string();
+        assert!(err.contains("\"yy.txt\"") && err.contains("\"frr\"") && err.contains("no input file"), "{err}");
     }
 
     #[test]

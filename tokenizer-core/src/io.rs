@@ -1,24 +1,27 @@
 //! Small file helpers shared by the writers.
 
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed and
 /// synced, then renamed over the target. A crash or a full disk leaves either the old file or
-/// the complete new one, never a half-written file.
+/// the complete new one, never a half-written file; on an error the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| Error::config(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the content written by `write` into the temporary file (the
+/// seam the tests use to fail a write halfway, as a full disk does).
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
+    let tmp = temporary_path(path)?;
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let mut file = File::create(&tmp)?;
+        write(&mut file)?;
         file.sync_all()?;
+        drop(file);
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -28,9 +31,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `.NAME.tmp-PID` next to `path`: same file system (so the rename is atomic), hidden, and
+/// distinct per process so that two writers never share one.
+fn temporary_path(path: &Path) -> Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| Error::config(format!("{}: not a file path", path.display())))?;
+    Ok(dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
 
     #[test]
     fn replaces_whole_file() {
@@ -39,12 +60,62 @@ mod tests {
         write_atomic(&path, b"old").unwrap();
         write_atomic(&path, b"new content").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new content");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(entries(dir.path()), ["out.json"], "no temporary file left");
     }
 
     #[test]
     fn unwritable_directory_names_the_path() {
         let err = write_atomic(Path::new("/nonexistent-dir/x.json"), b"x").unwrap_err();
         assert!(err.to_string().contains("/nonexistent-dir/x.json"), "{err}");
+    }
+
+    /// A disk that fills up halfway through the write: the error names the target, the old
+    /// file is untouched, and the partial temporary file is gone.
+    #[test]
+    fn full_disk_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok.json");
+        std::fs::write(&path, b"old tokenizer").unwrap();
+        let err = write_atomic_with(&path, |file| {
+            file.write_all(b"{\"half\": ")?;
+            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+        })
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("tok.json") && message.contains("No space left on device"), "{message}");
+        assert!(matches!(err, Error::Io { .. }));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old tokenizer");
+        assert_eq!(entries(dir.path()), ["tok.json"]);
+    }
+
+    /// At every moment of a write the target holds the old bytes, so a process killed at any
+    /// point leaves the old file or the new one.
+    #[test]
+    fn target_is_old_until_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok.json");
+        std::fs::write(&path, b"old").unwrap();
+        write_atomic_with(&path, |file| {
+            for chunk in [&b"new "[..], b"and ", b"complete"] {
+                file.write_all(chunk)?;
+                file.flush()?;
+                assert_eq!(std::fs::read(&path).unwrap(), b"old", "target changed before the rename");
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new and complete");
+    }
+
+    #[test]
+    fn a_directory_in_the_way_is_an_error_without_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("keep"), b"x").unwrap();
+        let err = write_atomic(&path, b"data").unwrap_err();
+        assert!(err.to_string().contains("out"), "{err}");
+        assert_eq!(entries(dir.path()), ["out"]);
+        assert_eq!(entries(&path), ["keep"]);
     }
 }

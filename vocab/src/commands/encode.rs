@@ -19,6 +19,18 @@ fn open_input(input: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
     })
 }
 
+/// A UTF-8 byte order mark marks the file's encoding, not its text: it is dropped at the start
+/// of the input, as the corpus reader drops it when training.
+/// Returns how many bytes were dropped, for error offsets.
+fn strip_bom(bytes: &mut Vec<u8>) -> usize {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+        3
+    } else {
+        0
+    }
+}
+
 fn name(input: Option<&Path>) -> String {
     input.map_or("<stdin>".to_string(), |p| p.display().to_string())
 }
@@ -42,7 +54,12 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
     };
     if args.jsonl {
         for (i, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
+            let mut line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
+            if i == 0 {
+                if let Some(rest) = line.strip_prefix('\u{FEFF}') {
+                    line = rest.to_string();
+                }
+            }
             let text: String = serde_json::from_str(&line)
                 .map_err(|e| format!("{}: line {}: not a JSON string: {e}", name(args.input.as_deref()), i + 1))?;
             let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
@@ -57,6 +74,7 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
                 break;
             }
             line_no += 1;
+            let bom = if line_no == 1 { strip_bom(&mut buf) } else { 0 };
             if buf.last() == Some(&b'\n') {
                 buf.pop();
                 if buf.last() == Some(&b'\r') {
@@ -64,7 +82,7 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
                 }
             }
             let text = std::str::from_utf8(&buf).map_err(|e| {
-                format!("{}: line {line_no}: invalid UTF-8 at byte {} of the line", name(args.input.as_deref()), e.valid_up_to())
+                format!("{}: line {line_no}: invalid UTF-8 at byte {} of the line", name(args.input.as_deref()), bom + e.valid_up_to())
             })?;
             let ids = tokenizer.encode(text, allowed).map_err(msg)?;
             write_ids(&ids, &mut out)?;
@@ -72,8 +90,9 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
     } else {
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", name(args.input.as_deref())))?;
+        let bom = strip_bom(&mut bytes);
         let text = String::from_utf8(bytes).map_err(|e| {
-            format!("{}: invalid UTF-8 at byte offset {}", name(args.input.as_deref()), e.utf8_error().valid_up_to())
+            format!("{}: invalid UTF-8 at byte offset {}", name(args.input.as_deref()), bom + e.utf8_error().valid_up_to())
         })?;
         let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
         write_ids(&ids, &mut out)?;
