@@ -55,3 +55,22 @@ pub fn train_dir(dir: &Path, vocab_size: usize, threads: usize) -> Tokenizer {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| train::train(&[dir.to_path_buf()], CorpusOptions::default(), &config, &Silent).unwrap().0)
 }
+
+/// A 700-token vocabulary trained on [`synthetic_corpus`], once per test binary.
+pub fn synthetic_tokenizer() -> &'static Tokenizer {
+    static TOK: std::sync::OnceLock<Tokenizer> = std::sync::OnceLock::new();
+    TOK.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_corpus(dir.path());
+        train_dir(dir.path(), 700, 2)
+    })
+}
+
+/// [`synthetic_tokenizer`] without a normalizer, so that any string round-trips exactly.
+pub fn synthetic_unnormalized() -> &'static Tokenizer {
+    static TOK: std::sync::OnceLock<Tokenizer> = std::sync::OnceLock::new();
+    TOK.get_or_init(|| {
+        let t = synthetic_tokenizer();
+        Tokenizer::new(polybpe::Normalization::None, t.pre_tokenizer().clone(), t.model().clone(), t.added_tokens().to_vec()).unwrap()
+    })
+}

@@ -8,32 +8,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use polybpe::corpus::Document;
 use polybpe::formats::hf;
 use polybpe::special::{special_token_list, SpecialPreset};
 use polybpe::train::{self, LanguageWeights, Silent, TrainConfig, Weighting, WordCounter};
-use polybpe::{AllowedSpecial, Normalization, TokenId, Tokenizer};
+use polybpe::{AllowedSpecial, TokenId, Tokenizer};
 use proptest::prelude::*;
 
-fn trained() -> &'static Tokenizer {
-    static TOK: OnceLock<Tokenizer> = OnceLock::new();
-    TOK.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        common::synthetic_corpus(dir.path());
-        common::train_dir(dir.path(), 700, 2)
-    })
-}
-
-/// The same vocabulary without a normalizer, so that any string round-trips exactly.
-fn unnormalized() -> &'static Tokenizer {
-    static TOK: OnceLock<Tokenizer> = OnceLock::new();
-    TOK.get_or_init(|| {
-        let t = trained();
-        Tokenizer::new(Normalization::None, t.pre_tokenizer().clone(), t.model().clone(), t.added_tokens().to_vec()).unwrap()
-    })
-}
+use common::{synthetic_tokenizer as trained, synthetic_unnormalized as unnormalized};
 
 /// Short strings from the characters where splitting and normalization are delicate.
 fn fragment() -> impl Strategy<Value = String> {

@@ -2,29 +2,12 @@
 
 mod common;
 
-use std::sync::OnceLock;
 
-use polybpe::{AllowedSpecial, Normalization, Tokenizer};
+use polybpe::AllowedSpecial;
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
-fn trained() -> &'static Tokenizer {
-    static TOK: OnceLock<Tokenizer> = OnceLock::new();
-    TOK.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        common::synthetic_corpus(dir.path());
-        common::train_dir(dir.path(), 700, 2)
-    })
-}
-
-/// The same vocabulary without a normalizer, for exact round trips of any string.
-fn unnormalized() -> &'static Tokenizer {
-    static TOK: OnceLock<Tokenizer> = OnceLock::new();
-    TOK.get_or_init(|| {
-        let t = trained();
-        Tokenizer::new(Normalization::None, t.pre_tokenizer().clone(), t.model().clone(), t.added_tokens().to_vec()).unwrap()
-    })
-}
+use common::{synthetic_tokenizer as trained, synthetic_unnormalized as unnormalized};
 
 /// Text built from the characters that matter here.
 fn tricky_text() -> impl Strategy<Value = String> {

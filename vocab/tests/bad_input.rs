@@ -2,43 +2,21 @@
 //! input. Failures are one `error:` line naming the file, line or field, with a non-zero exit;
 //! odd but valid input (BOM, CRLF, NUL, huge lines, empty files) trains and encodes.
 
+mod common;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{fails_with, stderr, vocab, write};
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-fn vocab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vocab")).args(args).output().expect("vocab runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn succeeds(out: Output) -> Output {
     assert!(out.status.success(), "vocab failed: {}", stderr(&out));
     out
-}
-
-/// Asserts a clean failure whose message contains every `needle`.
-fn fails_with(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert!(!out.status.success(), "expected failure, got success; stderr: {err}");
-    assert!(!err.contains("panicked"), "panic instead of an error: {err}");
-    assert!(err.starts_with("error: ") || err.contains("\nerror: "), "no error line: {err}");
-    for needle in needles {
-        assert!(err.contains(needle), "message lacks {needle:?}: {err}");
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
-    path.display().to_string()
 }
 
 fn path(dir: &Path, name: &str) -> String {

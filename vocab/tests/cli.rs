@@ -1,32 +1,10 @@
 //! The `vocab` command line: bad input gives one clear error and a non-zero exit, never a panic.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn vocab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vocab")).args(args).output().expect("vocab runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts a clean failure whose message contains every `needle`.
-fn fails_with(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert!(!out.status.success(), "expected failure, got success; stderr: {err}");
-    assert!(!err.contains("panicked"), "panic instead of an error: {err}");
-    assert!(err.starts_with("error: ") || err.contains("\nerror: "), "no error line: {err}");
-    for needle in needles {
-        assert!(err.contains(needle), "message lacks {needle:?}: {err}");
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path.display().to_string()
-}
+use common::{fails_with, stderr, vocab, write};
 
 fn small_corpus(dir: &Path) -> String {
     let corpus = dir.join("corpus");
