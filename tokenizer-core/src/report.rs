@@ -162,7 +162,7 @@ fn escape(text: &str) -> String {
 
 /// A round upper bound for an axis and its tick step.
 fn axis(max: f64) -> (f64, f64) {
-    if !(max > 0.0) {
+    if max.is_nan() || max <= 0.0 {
         return (1.0, 0.25);
     }
     let magnitude = 10f64.powf(max.log10().floor());
@@ -242,7 +242,7 @@ pub fn svg_chart(rows: &[Row], reference: &str) -> String {
             names.push(&r.tokenizer);
         }
     }
-    let legend_h = 24.0 * ((names.len() + 3) / 4) as f64 + 10.0;
+    let legend_h = 24.0 * names.len().div_ceil(4) as f64 + 10.0;
     let total_h = 600.0 + legend_h;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="960" height="{total_h}" viewBox="0 0 960 {total_h}" font-family="Helvetica, Arial, sans-serif">

@@ -338,7 +338,7 @@ impl PreTokenizer {
             for range in out.drain(start..) {
                 stage.split(text, range, &mut next)?;
             }
-            out.extend(next.drain(..));
+            out.append(&mut next);
         }
         out.retain(|r| !r.is_empty());
         Ok(())

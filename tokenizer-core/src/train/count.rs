@@ -251,7 +251,7 @@ impl WordCounter {
         let mut words: Vec<WordEntry> = self
             .maps
             .into_iter()
-            .map(|(word, counts)| (Box::<[u8]>::from(word.into_boxed_bytes()), counts))
+            .map(|(word, counts)| (word.into_boxed_bytes(), counts))
             .collect();
         words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         WordCounts {
