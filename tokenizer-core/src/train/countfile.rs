@@ -36,6 +36,10 @@ pub struct CountSettings {
     pub pattern: String,
     /// Special tokens cut out of the text before splitting.
     pub special_tokens: Vec<String>,
+    /// Pieces longer than this were counted in chunks ([`super::count::MAX_PIECE_BYTES`]);
+    /// absent from files written before pieces were cut, which counted them whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_piece_bytes: Option<u64>,
 }
 
 impl CountSettings {
@@ -45,6 +49,7 @@ impl CountSettings {
             normalization: config.normalization.name().to_string(),
             pattern: config.pattern.regex().to_string(),
             special_tokens: config.special_tokens.clone(),
+            max_piece_bytes: Some(super::count::MAX_PIECE_BYTES as u64),
         }
     }
 
@@ -68,6 +73,10 @@ impl CountSettings {
                 &format!("[{} tokens]", self.special_tokens.len()),
                 &format!("[{} tokens]", expected.special_tokens.len()),
             );
+        }
+        if self.max_piece_bytes != expected.max_piece_bytes {
+            let limit = |l: Option<u64>| l.map_or("(pieces counted whole)".to_string(), |l| l.to_string());
+            return differ("pieces cut at bytes", &limit(self.max_piece_bytes), &limit(expected.max_piece_bytes));
         }
         Ok(())
     }
@@ -348,6 +357,12 @@ mod tests {
         let other = CountSettings { normalization: "nfkc".into(), ..settings() };
         let err = other.check(&settings(), origin).unwrap_err().to_string();
         assert!(err.contains("normalization nfkc") && err.contains("nfc"), "{err}");
+        // A file from before long pieces were cut (no limit in its header) is refused.
+        let whole_pieces = CountSettings { max_piece_bytes: None, ..settings() };
+        let (_, read_back) = from_bytes(&to_bytes(&count(&[("fr", "le chat")]), &whole_pieces), origin).unwrap();
+        assert_eq!(read_back.max_piece_bytes, None);
+        let err = read_back.check(&settings(), origin).unwrap_err().to_string();
+        assert!(err.contains("pieces counted whole") && err.contains("256"), "{err}");
     }
 
     proptest::proptest! {
