@@ -5,14 +5,14 @@
 //! Format (version 1), little-endian:
 //! ```text
 //! b"PBPECNT\n"  u32 version
-//! u32 header length, header: JSON {normalization, pattern, special_tokens, languages,
+//! u32 header length, header: JSON {normalization, pattern, special_tokens, max_piece_bytes, languages,
 //!                                  per_language: [{documents, bytes, words, specials_removed}],
 //!                                  words: <number of word records>}
 //! word records, sorted by bytes: varint length, bytes, varint entries, entries × (varint language, varint count)
 //! b"PBPEEND\n"
 //! ```
 //! The header records what shaped the counts — normalization, split pattern, special tokens
-//! cut out — and files counted with other settings are refused when merged or trained on. The
+//! cut out, the length above which pieces were cut — and files counted with other settings are refused when merged or trained on. The
 //! trailer and the record count catch truncated files.
 
 use std::path::Path;
