@@ -17,6 +17,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// seam the tests use to fail a write halfway, as a full disk does).
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
     let tmp = temporary_path(path)?;
+    remove_abandoned_temporaries(&tmp);
     let result = (|| {
         let mut file = File::create(&tmp)?;
         write(&mut file)?;
@@ -40,6 +41,25 @@ fn temporary_path(path: &Path) -> Result<PathBuf> {
     };
     let name = path.file_name().ok_or_else(|| Error::config(format!("{}: not a file path", path.display())))?;
     Ok(dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
+}
+
+/// Removes the temporary files a killed writer of the same output left behind: those of
+/// processes that no longer exist. Only where the system lists live processes (`/proc`), so a
+/// temporary file is never taken from a writer that is still running.
+fn remove_abandoned_temporaries(tmp: &Path) {
+    let (Some(dir), Some(name)) = (tmp.parent(), tmp.file_name().and_then(|n| n.to_str())) else { return };
+    let Some(prefix) = name.strip_suffix(&std::process::id().to_string()) else { return };
+    if !Path::new("/proc/self").is_dir() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +110,27 @@ mod tests {
 
     /// At every moment of a write the target holds the old bytes, so a process killed at any
     /// point leaves the old file or the new one.
+    #[test]
+    fn temporaries_of_killed_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok.json");
+        // Above the largest pid Linux hands out (2^22), so never a live process.
+        let dead = dir.path().join(".tok.json.tmp-4200000");
+        let live = dir.path().join(".tok.json.tmp-1");
+        let other = dir.path().join(".other.json.tmp-4200000");
+        for leftover in [&dead, &live, &other] {
+            std::fs::write(leftover, b"half").unwrap();
+        }
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let expected: &[&str] = if Path::new("/proc/self").is_dir() {
+            &[".other.json.tmp-4200000", ".tok.json.tmp-1", "tok.json"]
+        } else {
+            &[".other.json.tmp-4200000", ".tok.json.tmp-1", ".tok.json.tmp-4200000", "tok.json"]
+        };
+        assert_eq!(entries(dir.path()), expected);
+    }
+
     #[test]
     fn target_is_old_until_the_rename() {
         let dir = tempfile::tempdir().unwrap();

@@ -413,4 +413,8 @@ fn interrupted_training_leaves_old_or_new_output() {
         }
     }
     assert!(interrupted > 0, "no run was interrupted before it wrote the output");
+    // The next complete run removes the temporary files the killed ones left.
+    succeeds(Command::new(env!("CARGO_BIN_EXE_vocab")).args(args(&out)).output().unwrap());
+    assert_eq!(std::fs::read(&out).unwrap(), reference);
+    assert_eq!(entries(&outdir), ["t.json"]);
 }
