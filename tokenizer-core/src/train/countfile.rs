@@ -75,8 +75,8 @@ impl CountSettings {
             );
         }
         if self.max_piece_bytes != expected.max_piece_bytes {
-            let limit = |l: Option<u64>| l.map_or("(pieces counted whole)".to_string(), |l| l.to_string());
-            return differ("pieces cut at bytes", &limit(self.max_piece_bytes), &limit(expected.max_piece_bytes));
+            let limit = |l: Option<u64>| l.map_or("none (pieces counted whole)".to_string(), |l| format!("{l} bytes"));
+            return differ("long-piece cut", &limit(self.max_piece_bytes), &limit(expected.max_piece_bytes));
         }
         Ok(())
     }
@@ -362,7 +362,7 @@ mod tests {
         let (_, read_back) = from_bytes(&to_bytes(&count(&[("fr", "le chat")]), &whole_pieces), origin).unwrap();
         assert_eq!(read_back.max_piece_bytes, None);
         let err = read_back.check(&settings(), origin).unwrap_err().to_string();
-        assert!(err.contains("pieces counted whole") && err.contains("256"), "{err}");
+        assert!(err.contains("long-piece cut none (pieces counted whole)") && err.contains("256 bytes"), "{err}");
     }
 
     proptest::proptest! {

@@ -259,22 +259,70 @@ impl PairTable {
 }
 
 /// One max-heap of candidate pairs per pick (global first, then one per column).
-struct Heaps(Vec<BinaryHeap<Candidate>>);
+struct Heaps(Vec<Queue>);
 
-impl Heaps {
-    /// One heap per pick, each holding every pair with a positive count in it.
-    fn build(table: &PairTable) -> Heaps {
-        Heaps((0..=table.n_columns).map(|h| Self::live(table, Self::pick_of(h))).collect())
+/// A lazy max-heap of candidate pairs. It may leave out pairs whose count was below `floor` when
+/// it was built: none of them can be the best while the top is at least `floor` (a pair whose
+/// count grows is pushed again), and when the top falls below it the heap is rebuilt whole.
+struct Queue {
+    heap: BinaryHeap<Candidate>,
+    /// 0 when every pair with a positive count has an entry.
+    floor: u64,
+}
+
+impl Queue {
+    /// Every pair whose count in `pick` is positive.
+    fn complete(table: &PairTable, pick: Pick) -> Queue {
+        Queue { heap: Self::at_least(table, pick, 1), floor: 0 }
     }
 
-    /// A heap of every pair whose count in `pick` is positive.
-    fn live(table: &PairTable, pick: Pick) -> BinaryHeap<Candidate> {
+    /// About the `keep` pairs with the highest counts in `pick` (all tied at the cut): soft
+    /// selection rebuilds its heap hundreds of times, and a handful of merges happen between
+    /// two rebuilds, so heaping a million pairs each time would be mostly wasted.
+    fn top(table: &PairTable, pick: Pick, keep: usize) -> Queue {
+        let mut counts: Vec<i64> = (0..table.pairs.len()).into_par_iter().map(|s| table.count(s, pick)).filter(|&c| c > 0).collect();
+        if counts.len() <= keep {
+            return Self::complete(table, pick);
+        }
+        let cut = counts.len() - keep;
+        let floor = *counts.select_nth_unstable(cut).1 as u64;
+        Queue { heap: Self::at_least(table, pick, floor), floor }
+    }
+
+    fn at_least(table: &PairTable, pick: Pick, floor: u64) -> BinaryHeap<Candidate> {
         (0..table.pairs.len())
             .filter_map(|slot| {
-                let count = table.count(slot, pick);
-                (count > 0).then(|| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
+                let count = table.count(slot, pick).max(0) as u64;
+                (count >= floor && count > 0).then(|| Candidate { count, pair: table.pairs[slot], slot: slot as u32 })
             })
             .collect()
+    }
+
+    fn push(&mut self, candidate: Candidate) {
+        self.heap.push(candidate);
+    }
+
+    /// The best pair in `pick` with its current count, or `None` when no count is positive.
+    fn pop_best(&mut self, table: &PairTable, pick: Pick) -> Option<Candidate> {
+        loop {
+            let top = pop_current(&mut self.heap, table, pick);
+            match top {
+                Some(top) if top.count >= self.floor => return Some(top),
+                _ if self.floor == 0 => return top,
+                // A left-out pair may now be the best.
+                _ => *self = Self::complete(table, pick),
+            }
+        }
+    }
+}
+
+/// Pairs kept in the heap soft selection rebuilds after each reweighting.
+const SOFT_HEAP_PAIRS: usize = 1 << 14;
+
+impl Heaps {
+    /// One complete queue per pick.
+    fn build(table: &PairTable) -> Heaps {
+        Heaps((0..=table.n_columns).map(|h| Queue::complete(table, Self::pick_of(h))).collect())
     }
 
     /// The pick a heap index stands for: 0 is global, then one per column.
@@ -286,7 +334,7 @@ impl Heaps {
         }
     }
 
-    fn heap(&mut self, pick: Pick) -> &mut BinaryHeap<Candidate> {
+    fn queue(&mut self, pick: Pick) -> &mut Queue {
         match pick {
             Pick::Global => &mut self.0[0],
             Pick::Column(c) => &mut self.0[c + 1],
@@ -336,7 +384,7 @@ pub fn learn_merges(
             Pick::Global => min_frequency.saturating_mul(weight_scale.max(1)),
             Pick::Column(_) => min_frequency,
         };
-        let best = pop_best(heaps.heap(pick), &table, pick);
+        let best = heaps.queue(pick).pop_best(&table, pick);
         let Some(top) = best.filter(|top| top.count >= floor) else {
             match (pick, balancer.as_deref_mut()) {
                 (Pick::Column(c), Some(b)) => {
@@ -447,13 +495,13 @@ fn reweight(
     table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
         *global = row.iter().zip(&factors).map(|(&count, &f)| count * f).sum();
     });
-    *heaps.heap(Pick::Global) = Heaps::live(table, Pick::Global);
+    *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS);
 }
 
 /// Pops the best live candidate of `heap`: an entry whose count is stale is pushed back with
 /// the current count (counts only fall between pushes, so the first entry that is current is
 /// the maximum).
-fn pop_best(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) -> Option<Candidate> {
+fn pop_current(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) -> Option<Candidate> {
     while let Some(top) = heap.pop() {
         let current = table.count(top.slot as usize, pick).max(0) as u64;
         if current == top.count {
@@ -642,6 +690,48 @@ mod tests {
             };
             proptest::prop_assert_eq!(merged, expected);
         }
+    }
+
+    /// A table of `counts.len()` pairs with these global counts.
+    fn table_with(counts: &[i64]) -> PairTable {
+        let pairs: Vec<Pair> = (0..counts.len() as u32).map(|i| (i, i + 1)).collect();
+        PairTable {
+            slot_of: pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect(),
+            pairs,
+            global: counts.to_vec(),
+            columns: Vec::new(),
+            n_columns: 0,
+            holders: vec![Vec::new(); counts.len()],
+        }
+    }
+
+    /// Pops everything, zeroing each popped count and raising one left-out pair on the way, as
+    /// merges do.
+    fn drain(table: &mut PairTable, mut queue: Queue) -> Vec<(Pair, u64)> {
+        let mut order = Vec::new();
+        while let Some(top) = queue.pop_best(table, Pick::Global) {
+            order.push((top.pair, top.count));
+            table.global[top.slot as usize] = 0;
+            if order.len() == 3 {
+                table.global[7] += 500;
+                queue.push(Candidate { count: table.global[7] as u64, pair: table.pairs[7], slot: 7 });
+            }
+            if order.len() == 5 {
+                table.global[40] -= 1; // counts also fall
+            }
+        }
+        order
+    }
+
+    #[test]
+    fn a_partial_queue_pops_what_a_complete_one_does() {
+        let counts: Vec<i64> = (0..200).map(|i| (i * 37 % 101) as i64).collect();
+        let complete = drain(&mut table_with(&counts), Queue::complete(&table_with(&counts), Pick::Global));
+        let mut table = table_with(&counts);
+        let top = Queue::top(&table, Pick::Global, 10);
+        assert!(top.floor > 0 && top.heap.len() < 20, "floor {} with {} entries", top.floor, top.heap.len());
+        assert_eq!(drain(&mut table, top), complete);
+        assert_eq!(complete.len(), counts.iter().filter(|&&c| c > 0).count());
     }
 
     fn bytes_table() -> Vec<Vec<u8>> {
