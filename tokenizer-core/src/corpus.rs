@@ -267,55 +267,40 @@ impl Corpus {
 /// recipe input that is a directory labels every file under it); else the stem itself
 /// (`fr.txt` → `fr`, `de_part1.jsonl` → `de_part1`).
 pub fn language_for_file(path: &Path, options: &CorpusOptions) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy())
-        .unwrap_or_default();
-    let own = [
-        Some(path.to_string_lossy()),
-        path.file_name().map(|n| n.to_string_lossy()),
-        Some(stem.clone()),
-    ];
-    let by_file = own
-        .iter()
-        .flatten()
-        .find_map(|key| options.lang_map.get(key.as_ref()));
-    // Directories compare as paths, so `hist/` and `hist` are the same key.
+    let by_file = own_names(path).find_map(|name| options.lang_map.get(name.as_ref()));
     let by_dir = || {
-        path.ancestors().skip(1).find_map(|dir| {
-            options
-                .lang_map
-                .iter()
-                .find(|(key, _)| !dir.as_os_str().is_empty() && Path::new(key.as_str()) == dir)
-                .map(|(_, lang)| lang)
-        })
+        path.ancestors()
+            .skip(1)
+            .find_map(|dir| options.lang_map.iter().find(|(key, _)| names_dir(key, dir)).map(|(_, lang)| lang))
     };
     by_file
         .or_else(by_dir)
         .cloned()
-        .unwrap_or_else(|| stem.into_owned())
+        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// The names a file goes by as a `lang_map` key, in order: its path as given, file name, stem.
+fn own_names(path: &Path) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    [Some(path.as_os_str()), path.file_name(), path.file_stem()].into_iter().flatten().map(|name| name.to_string_lossy())
+}
+
+/// Whether a `lang_map` key names the directory `dir`. Directories compare as paths, so
+/// `hist/` and `hist` are the same key.
+fn names_dir(key: &str, dir: &Path) -> bool {
+    !dir.as_os_str().is_empty() && Path::new(key) == dir
 }
 
 /// Whether a `lang_map` key names `path`: its path as given, file name, stem or a directory
 /// that holds it.
 fn names_file(key: &str, path: &Path) -> bool {
-    let own = [
-        Some(path.as_os_str()),
-        path.file_name(),
-        path.file_stem(),
-    ];
-    own.into_iter().flatten().any(|name| name.to_string_lossy() == key)
-        || path.ancestors().skip(1).any(|dir| !dir.as_os_str().is_empty() && Path::new(key) == dir)
+    own_names(path).any(|name| name == key) || path.ancestors().skip(1).any(|dir| names_dir(key, dir))
 }
 
 /// Every `lang_map` entry must name an input: a misspelt file name would otherwise leave its
 /// file labelled by its stem without a word.
 fn check_lang_map(files: &[InputFile], options: &CorpusOptions) -> Result<()> {
     for (key, lang) in &options.lang_map {
-        let used = files
-            .iter()
-            .any(|f| names_file(key, &f.path));
-        if !used {
+        if !files.iter().any(|f| names_file(key, &f.path)) {
             return Err(Error::config(format!(
                 "language {lang:?} is given for {key:?}, which names no input file (by path, file name, stem or directory)"
             )));

@@ -289,11 +289,13 @@ impl Queue {
         Queue { heap: Self::at_least(table, pick, floor), floor }
     }
 
+    /// A heap of every pair whose count in `pick` is at least `floor` (at least 1).
     fn at_least(table: &PairTable, pick: Pick, floor: u64) -> BinaryHeap<Candidate> {
+        debug_assert!(floor >= 1);
         (0..table.pairs.len())
             .filter_map(|slot| {
                 let count = table.count(slot, pick).max(0) as u64;
-                (count >= floor && count > 0).then(|| Candidate { count, pair: table.pairs[slot], slot: slot as u32 })
+                (count >= floor).then(|| Candidate { count, pair: table.pairs[slot], slot: slot as u32 })
             })
             .collect()
     }
@@ -530,15 +532,22 @@ fn count_pairs(
     column_of: &[Option<u16>],
     n_columns: usize,
 ) -> PairTable {
-    let (counts, mut found) = (0..words.len())
+    /// Per pair: its weighted count and its raw count in each column (empty without columns).
+    type Counts = AHashMap<Pair, (i64, Vec<i64>)>;
+    let (mut counts, mut found) = (0..words.len())
         .into_par_iter()
         .with_min_len(1024)
         .fold(
-            || (AHashMap::new(), AHashMap::new()),
-            |(mut counts, mut found): (AHashMap<Pair, i64>, AHashMap<Pair, Vec<u32>>), w| {
+            || (Counts::new(), AHashMap::new()),
+            |(mut counts, mut found): (Counts, AHashMap<Pair, Vec<u32>>), w| {
                 for pair in words.get(w).windows(2) {
                     let pair = (pair[0], pair[1]);
-                    *counts.entry(pair).or_insert(0) += weights[w] as i64;
+                    let (global, columns) = counts.entry(pair).or_insert_with(|| (0, vec![0; n_columns]));
+                    *global += weights[w] as i64;
+                    for (c, n) in word_columns(languages, column_of, w) {
+                        columns[c] += n as i64;
+                    }
+                    // One entry per word, however often the pair occurs in it.
                     let holders: &mut Vec<u32> = found.entry(pair).or_default();
                     if holders.last() != Some(&(w as u32)) {
                         holders.push(w as u32);
@@ -548,10 +557,12 @@ fn count_pairs(
             },
         )
         .reduce(
-            || (AHashMap::new(), AHashMap::new()),
+            || (Counts::new(), AHashMap::new()),
             |(mut counts, mut found), (c2, f2)| {
-                for (pair, c) in c2 {
-                    *counts.entry(pair).or_insert(0) += c;
+                for (pair, (global, columns)) in c2 {
+                    let (into_global, into_columns) = counts.entry(pair).or_insert_with(|| (0, vec![0; n_columns]));
+                    *into_global += global;
+                    into_columns.iter_mut().zip(columns).for_each(|(into, n)| *into += n);
                 }
                 for (pair, mut w) in f2 {
                     found.entry(pair).or_default().append(&mut w);
@@ -561,20 +572,14 @@ fn count_pairs(
         );
     let mut pairs: Vec<Pair> = counts.keys().copied().collect();
     pairs.par_sort_unstable();
-    let global: Vec<i64> = pairs.iter().map(|p| counts[p]).collect();
-    let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
-    let mut columns = vec![0i64; pairs.len() * n_columns];
-    if n_columns > 0 {
-        // A word holds each pair once in its list, however often it occurs in the word.
-        columns.par_chunks_mut(n_columns).zip(holders.par_iter().zip(&pairs)).for_each(|(row, (holders, &pair))| {
-            for &w in holders {
-                let occurrences = words.get(w as usize).windows(2).filter(|p| (p[0], p[1]) == pair).count() as i64;
-                for (c, n) in word_columns(languages, column_of, w as usize) {
-                    row[c] += occurrences * n as i64;
-                }
-            }
-        });
+    let mut global = Vec::with_capacity(pairs.len());
+    let mut columns = Vec::with_capacity(pairs.len() * n_columns);
+    for pair in &pairs {
+        let (count, by_column) = counts.remove(pair).unwrap_or_default();
+        global.push(count);
+        columns.extend(by_column);
     }
+    let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
     PairTable { slot_of, pairs, global, columns, n_columns, holders }
 }

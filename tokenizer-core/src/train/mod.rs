@@ -253,13 +253,13 @@ impl Prepared {
             .collect();
         // Every word goes in, even one whose languages all weigh zero (it adds nothing to the
         // counts), so that the loop ends with every word's tokens for the per-language totals.
-        let mut input = merge::MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, ..Default::default() };
+        let mut input =
+            merge::MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, column_of, ..Default::default() };
         for (word, lang_counts) in &counts.words {
             input.words.push(word.iter().map(|&b| local_byte_id[b as usize]));
             input.weights.push(weights.word_weight(lang_counts));
             input.languages.push_row(lang_counts.iter().copied());
         }
-        input.column_of = column_of;
         let balancer = config.parity.as_ref().map(|parity| {
             let dev_text = match dev {
                 Some(dev) => {
