@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use polybpe::normalize::Normalization;
 use polybpe::pretokenize::{Pattern, PreTokenizer};
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{self, TrainConfig, WordCounter};
+use polybpe::train::{self, CountSettings, MergeSettings, TrainSettings, WordCounter};
 use polybpe::AllowedSpecial;
 
 fn shared() -> PathBuf {
@@ -58,7 +58,7 @@ fn count_and_merge(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("count 2MB fr", |b| b.iter(counter));
     let counts = counter();
-    let config = TrainConfig { vocab_size: 8192, special_tokens: special.clone(), ..TrainConfig::default() };
+    let config = TrainSettings { count: CountSettings { special_tokens: special.clone(), ..Default::default() }, merge: MergeSettings { vocab_size: 8192, ..Default::default() }, ..Default::default() };
     group.bench_function("merge 8k on 2MB fr", |b| b.iter(|| train::train_from_counts(&counts, &config, &train::Silent).unwrap()));
     group.finish();
 }
@@ -78,15 +78,15 @@ fn balanced_merge(c: &mut Criterion) {
         }
     }
     let counts = counter.finish();
-    let plain = TrainConfig { vocab_size: 256 + 8000, ..TrainConfig::default() };
+    let plain = TrainSettings { merge: MergeSettings { vocab_size: 256 + 8000, ..Default::default() }, ..Default::default() };
     let parity = |strength| train::ParityConfig {
         dev: Some(dev_dir.clone()),
         dev_lines: Some(train::LineRange::parse("1:1000").unwrap()),
         strength,
         ..train::ParityConfig::default()
     };
-    let hard = TrainConfig { parity: Some(parity(None)), ..plain.clone() };
-    let soft = TrainConfig { parity: Some(parity(Some(8.0))), ..plain.clone() };
+    let hard = TrainSettings { merge: MergeSettings { parity: Some(parity(None)), ..plain.clone().merge.clone() }, ..plain.clone() };
+    let soft = TrainSettings { merge: MergeSettings { parity: Some(parity(Some(8.0))), ..plain.clone().merge.clone() }, ..plain.clone() };
     let dev = train::count_dev(&dev_dir, hard.parity.as_ref().unwrap().dev_lines, &hard).unwrap();
     let mut group = c.benchmark_group("train-balanced");
     group.sample_size(10);
@@ -105,7 +105,7 @@ fn encode(c: &mut Criterion) {
         }
     }
     counter.add_document("fr", &train_text).unwrap();
-    let config = TrainConfig { vocab_size: 16384, ..TrainConfig::default() };
+    let config = TrainSettings { merge: MergeSettings { vocab_size: 16384, ..Default::default() }, ..Default::default() };
     let (tok, _) = train::train_from_counts(&counter.finish(), &config, &train::Silent).unwrap();
     let mut group = c.benchmark_group("encode");
     for lang in LANGS {

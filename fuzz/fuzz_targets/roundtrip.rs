@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use polybpe::normalize::Normalization;
 use polybpe::pretokenize::{Pattern, PreTokenizer};
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{self, TrainConfig, WordCounter};
+use polybpe::train::{self, CountSettings, MergeSettings, TrainSettings, WordCounter};
 use polybpe::{AllowedSpecial, Tokenizer};
 
 const SAMPLE: &str = "Le chat dort sur le tapis. The cat sleeps on the mat. Der Hund schläft. \
@@ -23,7 +23,7 @@ fn tokenizer() -> &'static Tokenizer {
         for _ in 0..3 {
             counter.add_document("xx", SAMPLE).unwrap();
         }
-        let config = TrainConfig { vocab_size: 400, special_tokens: special, normalization: Normalization::None, ..TrainConfig::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: special, normalization: Normalization::None, ..Default::default() }, merge: MergeSettings { vocab_size: 400, ..Default::default() }, ..Default::default() };
         train::train_from_counts(&counter.finish(), &config, &train::Silent).unwrap().0
     })
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polybpe::corpus::CorpusOptions;
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{self, Silent, TrainConfig};
+use polybpe::train::{CountSettings, MergeSettings, Silent, TrainSettings, Trainer};
 use polybpe::Tokenizer;
 
 /// `../shared` (or `POLYBPE_SHARED`), if it holds the corpus.
@@ -46,14 +46,9 @@ pub fn synthetic_corpus(dir: &Path) {
 
 /// Trains with the Pleias specials on `dir` at the given thread count.
 pub fn train_dir(dir: &Path, vocab_size: usize, threads: usize) -> Tokenizer {
-    let config = TrainConfig {
-        vocab_size,
-        special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
-        min_frequency: 2,
-        ..TrainConfig::default()
-    };
+    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size, min_frequency: 2, ..Default::default() }, ..Default::default() };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| train::train(&[dir.to_path_buf()], CorpusOptions::default(), &config, &Silent).unwrap().0)
+    pool.install(|| Trainer::new(config).unwrap().train_files(&[dir.to_path_buf()], &CorpusOptions::default(), &Silent).unwrap().0)
 }
 
 /// A 700-token vocabulary trained on [`synthetic_corpus`], once per test binary.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use polybpe::corpus::Document;
 use polybpe::formats::hf;
 use polybpe::special::{special_token_list, SpecialPreset};
-use polybpe::train::{self, LanguageWeights, Silent, TrainConfig, Weighting, WordCounter};
+use polybpe::train::{self, CountSettings, LanguageWeights, MergeSettings, Silent, TrainSettings, Weighting, WordCounter};
 use polybpe::{AllowedSpecial, TokenId, Tokenizer};
 use proptest::prelude::*;
 
@@ -228,16 +228,10 @@ fn small_corpus() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn train_on(docs: &[(String, String)], weighting: Weighting, threads: usize) -> String {
-    let config = TrainConfig {
-        vocab_size: 41 + 256 + 60,
-        special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
-        min_frequency: 1,
-        weights: LanguageWeights { weighting, multipliers: Vec::new() },
-        ..TrainConfig::default()
-    };
+    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 60, min_frequency: 1, weights: LanguageWeights { weighting, multipliers: Vec::new() }, ..Default::default() }, ..Default::default() };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
-        let mut counter: WordCounter = config.word_counter().unwrap();
+        let mut counter: WordCounter = config.count.word_counter().unwrap();
         let docs: Vec<Document> = docs.iter().map(|(lang, text)| Document { lang: lang.as_str().into(), text: text.clone() }).collect();
         // Several batches, as the corpus reader hands them over.
         for batch in docs.chunks(7) {

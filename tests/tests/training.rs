@@ -76,10 +76,10 @@ fn jsonl_and_parquet_samples_train_the_same_vocabulary() {
         return;
     };
     use polybpe::corpus::CorpusOptions;
-    use polybpe::train::{self, Silent, TrainConfig};
-    let config = TrainConfig { vocab_size: 2000, ..TrainConfig::default() };
+    use polybpe::train::{MergeSettings, Silent, TrainSettings, Trainer};
+    let config = TrainSettings { merge: MergeSettings { vocab_size: 2000, ..Default::default() }, ..Default::default() };
     let run = |file: &str| {
-        train::train(&[shared.join("corpus").join(file)], CorpusOptions::default(), &config, &Silent).unwrap()
+        Trainer::new(config.clone()).unwrap().train_files(&[shared.join("corpus").join(file)], &CorpusOptions::default(), &Silent).unwrap()
     };
     let (jsonl, jsonl_report) = run("sample.jsonl");
     let (parquet, parquet_report) = run("sample.parquet");

@@ -37,4 +37,4 @@ pub use normalize::Normalization;
 pub use pretokenize::{Pattern, PreTokenizer};
 pub use special::SpecialPreset;
 pub use tokenizer::{AddedToken, AllowedSpecial, Disallowed, Tokenizer};
-pub use train::{TrainConfig, TrainReport};
+pub use train::{Counting, Recipe, TrainReport, TrainSettings, Trainer};

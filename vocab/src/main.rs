@@ -34,8 +34,8 @@ enum Command {
     /// Fertility of one tokenizer per language (`compare` with a single tokenizer).
     Fertility(FertilityArgs),
     /// Count the words of a corpus (or one shard of it) into a word-count file, for
-    /// `train --counts`. Takes train's input and split options; --out is the count file.
-    Count(TrainArgs),
+    /// `train --counts`. Takes train's input and counting options; --out is the count file.
+    Count(CountArgs),
     /// Sum word-count files into one.
     MergeCounts(MergeCountsArgs),
     /// Add merges learned on new text to a vocabulary, keeping every existing id and merge.
@@ -82,6 +82,42 @@ pub struct MergeCountsArgs {
 /// Options of `vocab train`; each overrides the recipe's value.
 #[derive(Args)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub counting: CountingArgs,
+    #[command(flatten)]
+    pub merging: MergingArgs,
+    /// Output tokenizer.json (default: out/<recipe name>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Train from these word-count files (written by `vocab count`, merged) instead of text.
+    #[arg(long, value_name = "COUNTS")]
+    pub counts: Vec<PathBuf>,
+    /// Resolve and check the settings, print them as JSON, and train nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options of `vocab count`: train's input and counting options, no merge settings.
+#[derive(Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub counting: CountingArgs,
+    /// The count file (default: out/<recipe name>.counts).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What to read, and how.
+#[derive(Args)]
+pub struct InputArgs {
     /// Recipe file (TOML) with the training settings and inputs.
     #[arg(long)]
     pub recipe: Option<PathBuf>,
@@ -89,15 +125,26 @@ pub struct TrainArgs {
     /// directories to read (repeatable). Default: ../shared/corpus/train.
     #[arg(long)]
     pub corpus: Vec<PathBuf>,
-    /// Output tokenizer.json (default: out/<recipe name>.json; for `count`, out/<name>.counts).
+    /// Language of a file when records carry none: FILE=LANG (file name or stem; repeatable).
+    #[arg(long = "lang", value_name = "FILE=LANG")]
+    pub lang_map: Vec<String>,
+    /// Each plain-text file is one document (default: one document per line).
     #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Train from these word-count files (written by `vocab count`, merged) instead of text.
-    #[arg(long, value_name = "COUNTS")]
-    pub counts: Vec<PathBuf>,
-    /// Total vocabulary size: special tokens + 256 bytes + merges.
+    pub doc_per_file: bool,
+    /// Skip lines with invalid UTF-8 (counted) instead of failing.
     #[arg(long)]
-    pub vocab_size: Option<usize>,
+    pub skip_invalid: bool,
+    /// JSONL field / Parquet column holding the text (default: text).
+    #[arg(long, value_name = "NAME")]
+    pub text_field: Option<String>,
+    /// JSONL field / Parquet column holding the language (default: language).
+    #[arg(long, value_name = "NAME")]
+    pub lang_field: Option<String>,
+}
+
+/// How text becomes counted words.
+#[derive(Args)]
+pub struct CountingArgs {
     /// Special-token preset: pleias-rag or none.
     #[arg(long)]
     pub special_tokens: Option<String>,
@@ -110,25 +157,24 @@ pub struct TrainArgs {
     /// Unicode normalization: nfc (default), none or nfkc (folds ſ and ligatures).
     #[arg(long)]
     pub normalization: Option<String>,
+    /// Keep at most N distinct words while counting, pruning the rarest (bounds memory on
+    /// corpora larger than RAM).
+    #[arg(long, value_name = "N")]
+    pub max_words: Option<usize>,
+}
+
+/// How counted words become merges.
+#[derive(Args)]
+pub struct MergingArgs {
+    /// Total vocabulary size: special tokens + 256 bytes + merges.
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
     /// Pairs seen fewer times are never merged.
     #[arg(long)]
     pub min_frequency: Option<u64>,
     /// Longest token in bytes.
     #[arg(long)]
     pub max_token_bytes: Option<usize>,
-    /// Keep at most N distinct words while counting, pruning the rarest (bounds memory on
-    /// corpora larger than RAM).
-    #[arg(long, value_name = "N")]
-    pub max_words: Option<usize>,
-    /// Language of a file when records carry none: FILE=LANG (file name or stem; repeatable).
-    #[arg(long = "lang", value_name = "FILE=LANG")]
-    pub lang_map: Vec<String>,
-    /// Each plain-text file is one document (default: one document per line).
-    #[arg(long)]
-    pub doc_per_file: bool,
-    /// Skip lines with invalid UTF-8 (counted) instead of failing.
-    #[arg(long)]
-    pub skip_invalid: bool,
     /// Language weighting: proportional (as read), uniform, temperature (α = 0.3) or
     /// temperature=ALPHA.
     #[arg(long, help_heading = "Balancing")]
@@ -174,6 +220,11 @@ pub struct TrainArgs {
     /// Ignore the recipe's [balance] and [parity] tables (these flags still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_balance: bool,
+}
+
+/// How a long command runs.
+#[derive(Args)]
+pub struct RunArgs {
     /// Worker threads (default: all cores). Output is identical at any thread count.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -101,6 +101,11 @@ impl WordCounter {
         self
     }
 
+    /// The distinct-word cap, if any.
+    pub fn max_words(&self) -> Option<usize> {
+        self.max_words
+    }
+
     /// Word occurrences dropped by the distinct-word cap so far.
     pub fn pruned_occurrences(&self) -> u64 {
         self.pruned_occurrences

@@ -20,67 +20,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::count::{LangId, LanguageTotals, WordCounts, WordEntry};
-use super::TrainConfig;
+pub use super::settings::CountSettings;
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"PBPECNT\n";
 const TRAILER: &[u8; 8] = b"PBPEEND\n";
 const VERSION: u32 = 1;
-
-/// The settings that decide what a word is; counts are only comparable under equal settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CountSettings {
-    /// `nfc`, `none` or `nfkc`.
-    pub normalization: String,
-    /// The split pattern's regex.
-    pub pattern: String,
-    /// Special tokens cut out of the text before splitting.
-    pub special_tokens: Vec<String>,
-    /// Pieces longer than this were counted in chunks ([`super::count::MAX_PIECE_BYTES`]);
-    /// absent from files written before pieces were cut, which counted them whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_piece_bytes: Option<u64>,
-}
-
-impl CountSettings {
-    /// The settings a training configuration counts with.
-    pub fn of(config: &TrainConfig) -> CountSettings {
-        CountSettings {
-            normalization: config.normalization.name().to_string(),
-            pattern: config.pattern.regex().to_string(),
-            special_tokens: config.special_tokens.clone(),
-            max_piece_bytes: Some(super::count::MAX_PIECE_BYTES as u64),
-        }
-    }
-
-    /// Refuses counts made with other settings, naming the first difference.
-    pub fn check(&self, expected: &CountSettings, origin: &Path) -> Result<()> {
-        let differ = |field: &str, got: &str, want: &str| {
-            Err(Error::format(
-                origin,
-                format!("counted with {field} {got}, but these counts are for {field} {want}: count every shard with the same settings"),
-            ))
-        };
-        if self.normalization != expected.normalization {
-            return differ("normalization", &self.normalization, &expected.normalization);
-        }
-        if self.pattern != expected.pattern {
-            return differ("pattern", &format!("{:?}", self.pattern), &format!("{:?}", expected.pattern));
-        }
-        if self.special_tokens != expected.special_tokens {
-            return differ(
-                "special tokens",
-                &format!("[{} tokens]", self.special_tokens.len()),
-                &format!("[{} tokens]", expected.special_tokens.len()),
-            );
-        }
-        if self.max_piece_bytes != expected.max_piece_bytes {
-            let limit = |l: Option<u64>| l.map_or("none (pieces counted whole)".to_string(), |l| format!("{l} bytes"));
-            return differ("long-piece cut", &limit(self.max_piece_bytes), &limit(expected.max_piece_bytes));
-        }
-        Ok(())
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -203,7 +148,7 @@ pub fn merge_checked(
     };
     let mut counts = Vec::with_capacity(parts.len());
     for (origin, part, part_settings) in parts {
-        part_settings.check(&settings, &origin)?;
+        part_settings.check_same_counting(&settings, &origin)?;
         counts.push(part);
     }
     Ok((merge(counts)?, settings))
@@ -315,7 +260,7 @@ mod tests {
     }
 
     fn settings() -> CountSettings {
-        CountSettings::of(&TrainConfig { special_tokens: vec!["<|x|>".into()], ..TrainConfig::default() })
+        CountSettings { special_tokens: vec!["<|x|>".into()], ..CountSettings::default() }
     }
 
     #[test]
@@ -354,14 +299,14 @@ mod tests {
         let mut v2 = bytes.clone();
         v2[8] = 2;
         assert!(from_bytes(&v2, origin).unwrap_err().to_string().contains("version 2"));
-        let other = CountSettings { normalization: "nfkc".into(), ..settings() };
-        let err = other.check(&settings(), origin).unwrap_err().to_string();
+        let other = CountSettings { normalization: crate::Normalization::Nfkc, ..settings() };
+        let err = other.check_same_counting(&settings(), origin).unwrap_err().to_string();
         assert!(err.contains("normalization nfkc") && err.contains("nfc"), "{err}");
         // A file from before long pieces were cut (no limit in its header) is refused.
         let whole_pieces = CountSettings { max_piece_bytes: None, ..settings() };
         let (_, read_back) = from_bytes(&to_bytes(&count(&[("fr", "le chat")]), &whole_pieces), origin).unwrap();
         assert_eq!(read_back.max_piece_bytes, None);
-        let err = read_back.check(&settings(), origin).unwrap_err().to_string();
+        let err = read_back.check_same_counting(&settings(), origin).unwrap_err().to_string();
         assert!(err.contains("long-piece cut none (pieces counted whole)") && err.contains("256 bytes"), "{err}");
     }
 

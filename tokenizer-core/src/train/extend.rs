@@ -10,7 +10,7 @@
 use crate::bpe::{BpeModel, TokenId};
 use crate::train::count::WordCounts;
 use crate::train::merge::{self, MergeInput, MergeLimits};
-use crate::train::{TrainObserver, WordCounter};
+use crate::train::{count_files_with, Counted, TrainObserver, WordCounter};
 use crate::{Error, Result, Tokenizer};
 
 /// A counter that splits text as `base` does, for the text to extend it with.
@@ -36,22 +36,15 @@ fn check_extendable(base: &Tokenizer) -> Result<()> {
     Ok(())
 }
 
-/// Counts the text at `paths` as `base` splits it.
+/// Counts the text at `paths` as `base` splits it (the training API's corpus driver with
+/// the base tokenizer's counter).
 pub fn count_corpus_for(
     base: &Tokenizer,
     paths: &[std::path::PathBuf],
-    options: crate::corpus::CorpusOptions,
+    options: &crate::corpus::CorpusOptions,
     observer: &dyn TrainObserver,
-) -> Result<WordCounts> {
-    let mut counter = counter_for(base)?;
-    let corpus = crate::corpus::Corpus::open(paths, options)?;
-    corpus.for_each_batch(8 << 20, &mut |p| observer.reading(p), &mut |docs| counter.add_batch(&docs))?;
-    let counts = counter.finish();
-    if counts.words.is_empty() {
-        return Err(Error::EmptyCorpus("no text to extend the vocabulary with".into()));
-    }
-    observer.counting_done(counts.words.len());
-    Ok(counts)
+) -> Result<Counted> {
+    count_files_with(counter_for(base)?, paths, options, observer)
 }
 
 /// What extending did.
@@ -113,7 +106,7 @@ mod tests {
     use super::*;
     use crate::normalize::Normalization;
     use crate::pretokenize::{Pattern, PreTokenizer};
-    use crate::train::{train_from_counts, Silent, TrainConfig};
+    use crate::train::{train_from_counts, CountSettings, MergeSettings, Silent, TrainSettings};
 
     fn counts_of(counter: WordCounter, text: &str) -> WordCounts {
         let mut counter = counter;
@@ -125,7 +118,7 @@ mod tests {
     fn keeps_every_id_and_merge_and_learns_the_new_text() {
         let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &["<|x|>"]);
         counter.add_document("fr", &"le chat et le chien ".repeat(20)).unwrap();
-        let config = TrainConfig { vocab_size: 1 + 256 + 12, special_tokens: vec!["<|x|>".into()], ..TrainConfig::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: vec!["<|x|>".into()], ..Default::default() }, merge: MergeSettings { vocab_size: 1 + 256 + 12, ..Default::default() }, ..Default::default() };
         let (base, _) = train_from_counts(&counter.finish(), &config, &Silent).unwrap();
 
         let new_text = "Straßenbahnhaltestelle Straßenbahnhaltestelle ".repeat(10);

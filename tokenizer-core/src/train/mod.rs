@@ -13,96 +13,25 @@ pub mod countfile;
 pub mod extend;
 pub mod merge;
 pub mod parity;
+pub mod settings;
+pub mod trainer;
 pub mod weights;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::bytelevel;
-use crate::corpus::{Corpus, CorpusOptions, CorpusStats, ReadProgress};
-use crate::normalize::{NfkcFolds, Normalization};
-use crate::pretokenize::{Pattern, PreTokenizer};
+use crate::corpus::ReadProgress;
+use crate::pretokenize::PreTokenizer;
 use crate::tokenizer::{AddedToken, Tokenizer};
 use crate::{Error, Result};
 
 pub use count::{LangId, LanguageTotals, WordCounter, WordCounts};
 pub use merge::{LearnedMerge, MergeLimits};
 pub use parity::{LineRange, ParityConfig, Window};
+pub use settings::{CountSettings, MergeSettings, Recipe, TrainPlan, TrainSettings};
+pub use trainer::{count_files_with, Counted, Counting, TrainReport, Trainer};
 pub use weights::{LanguageWeights, Weighting};
-
-/// Everything that decides what a training run learns.
-#[derive(Clone, Debug)]
-pub struct TrainConfig {
-    /// Total vocabulary size: special tokens + 256 bytes + merges.
-    pub vocab_size: usize,
-    pub normalization: Normalization,
-    pub pattern: Pattern,
-    /// Special tokens in id order (see [`crate::special::special_token_list`]).
-    pub special_tokens: Vec<String>,
-    /// Pairs seen fewer times than this are never merged.
-    pub min_frequency: u64,
-    /// Longest token, in bytes (none by default).
-    pub max_token_bytes: Option<usize>,
-    /// Keep at most this many distinct words while counting (the rarest are pruned; see
-    /// [`WordCounter::with_max_words`]). None: keep all.
-    pub max_words: Option<usize>,
-    /// How much each language's counts weigh (proportional: as read).
-    pub weights: LanguageWeights,
-    /// Parity-aware merge selection (off: every merge by the weighted global counts).
-    pub parity: Option<ParityConfig>,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            vocab_size: 65_536,
-            normalization: Normalization::Nfc,
-            pattern: Pattern::Default,
-            special_tokens: Vec::new(),
-            min_frequency: 2,
-            max_token_bytes: None,
-            max_words: None,
-            weights: LanguageWeights::default(),
-            parity: None,
-        }
-    }
-}
-
-impl TrainConfig {
-    /// Checks the settings before any work is done.
-    pub fn validate(&self) -> Result<()> {
-        let floor = self.special_tokens.len() + 256;
-        if self.vocab_size < floor {
-            return Err(Error::config(format!(
-                "vocab size {} is too small: it must hold {} special tokens + 256 byte tokens = {floor}",
-                self.vocab_size,
-                self.special_tokens.len()
-            )));
-        }
-        if self.vocab_size > u32::MAX as usize {
-            return Err(Error::config(format!("vocab size {} does not fit 32-bit ids", self.vocab_size)));
-        }
-        crate::pretokenize::compile(self.pattern.regex())?;
-        self.weights.validate()?;
-        if let Some(parity) = &self.parity {
-            parity.validate()?;
-        }
-        Ok(())
-    }
-
-    /// A counter that normalizes, splits and cuts special tokens as this configuration trains,
-    /// capped at `max_words`.
-    pub fn word_counter(&self) -> Result<WordCounter> {
-        let pre = PreTokenizer::from_pattern(self.pattern.clone())?;
-        Ok(WordCounter::new(self.normalization, pre, &self.special_tokens).with_max_words(self.max_words))
-    }
-
-    /// How many merges fit.
-    pub fn max_merges(&self) -> usize {
-        self.vocab_size.saturating_sub(self.special_tokens.len() + 256)
-    }
-}
 
 /// Callbacks for progress bars and warnings; every method has a silent default.
 pub trait TrainObserver: Sync {
@@ -116,70 +45,9 @@ pub trait TrainObserver: Sync {
 pub struct Silent;
 impl TrainObserver for Silent {}
 
-/// What a training run did.
-#[derive(Clone, Debug)]
-pub struct TrainReport {
-    pub corpus: CorpusStats,
-    pub languages: Vec<String>,
-    pub per_language: Vec<LanguageTotals>,
-    pub distinct_words: usize,
-    pub merges: usize,
-    /// Merges whose result spelled an existing token (no new id).
-    pub duplicate_merges: usize,
-    /// Set when the corpus ran out of pairs before the vocabulary was full.
-    pub stopped_early: bool,
-    /// Target share of every language under the weighting (as read when proportional).
-    pub language_shares: Vec<f64>,
-    /// What parity-aware selection did, when it was on.
-    pub balance: Option<BalanceSummary>,
-    pub nfkc_folds: Option<NfkcFolds>,
-    /// Tokens the new vocabulary spends on each language's training text.
-    pub tokens_per_language: Vec<u64>,
-    pub count_time: Duration,
-    pub merge_time: Duration,
-}
-
-/// Reads a corpus and counts its words (phase 1).
-pub fn count_corpus(
-    paths: &[PathBuf],
-    options: CorpusOptions,
-    config: &TrainConfig,
-    observer: &dyn TrainObserver,
-) -> Result<(WordCounts, CorpusStats, Option<NfkcFolds>)> {
-    config.validate()?;
-    let corpus = Corpus::open(paths, options)?;
-    let mut counter = config.word_counter()?;
-    let stats = corpus.for_each_batch(
-        8 << 20,
-        &mut |p| observer.reading(p),
-        &mut |docs| counter.add_batch(&docs),
-    )?;
-    let folds = counter.nfkc_folds().cloned();
-    let counts = counter.finish();
-    if config.max_words.is_some_and(|m| counts.words.len() >= m) {
-        let kept: u64 = counts.words.iter().map(|(_, c)| WordCounts::total(c)).sum();
-        observer.warn(&format!(
-            "max words: kept the {} most frequent distinct words; {:.3}% of word occurrences were pruned",
-            counts.words.len(),
-            100.0 * (counts.word_occurrences() - kept) as f64 / counts.word_occurrences().max(1) as f64
-        ));
-    }
-    if counts.words.is_empty() {
-        return Err(Error::EmptyCorpus(format!(
-            "no text found in {} ({} files, {} documents, {} empty or skipped)",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-            stats.files,
-            stats.documents,
-            stats.skipped_empty + stats.skipped_invalid
-        )));
-    }
-    observer.counting_done(counts.words.len());
-    Ok((counts, stats, folds))
-}
-
 /// Learns merges from word counts and builds the tokenizer (phase 2), without a dev set.
-pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
-    train_balanced(counts, None, config, observer)
+pub fn train_from_counts(counts: &WordCounts, settings: &TrainSettings, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
+    train_balanced(counts, None, settings, observer)
 }
 
 /// Learns merges from word counts and builds the tokenizer (phase 2).
@@ -189,16 +57,16 @@ pub fn train_from_counts(counts: &WordCounts, config: &TrainConfig, observer: &d
 pub fn train_balanced(
     counts: &WordCounts,
     dev: Option<&WordCounts>,
-    config: &TrainConfig,
+    settings: &TrainSettings,
     observer: &dyn TrainObserver,
 ) -> Result<(Tokenizer, MergeSummary)> {
-    config.validate()?;
-    learn_prepared(Prepared::new(counts, dev, config)?, config, observer)
+    settings.validate()?;
+    learn_prepared(Prepared::new(counts, dev, settings)?, settings, observer)
 }
 
 /// What the merge loop needs from the word counts. Once it is built the words' text is no
 /// longer needed: [`learn`] frees it before merging, when the pair table grows to its peak.
-struct Prepared {
+pub(super) struct Prepared {
     /// Bytes 0..256 as local ids, in stand-in character order.
     token_bytes: Vec<Vec<u8>>,
     input: merge::MergeInput,
@@ -208,27 +76,27 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(counts: &WordCounts, dev: Option<&WordCounts>, config: &TrainConfig) -> Result<Prepared> {
+    pub(super) fn new(counts: &WordCounts, dev: Option<&WordCounts>, settings: &TrainSettings) -> Result<Prepared> {
         // Merging runs in local ids (bytes 0..256 in stand-in character order, then merges) and
         // shifts them past the special tokens afterwards: a constant offset keeps the tie-break
         // order, and special tokens can never take part in a merge.
         let byte_order = bytelevel::bytes_in_char_order();
         let mut local_byte_id = [0 as TokenId; 256];
-        let mut table: Vec<Vec<u8>> = Vec::with_capacity(config.vocab_size);
+        let mut table: Vec<Vec<u8>> = Vec::with_capacity(settings.merge.vocab_size);
         for (i, &b) in byte_order.iter().enumerate() {
             local_byte_id[b as usize] = i as TokenId;
             table.push(vec![b]);
         }
         let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
         let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
-        let mut weights = config.weights.resolve(&counts.languages, &occurrences)?;
-        let soft = config.parity.as_ref().is_some_and(|p| p.strength.is_some());
+        let mut weights = settings.merge.weights.resolve(&counts.languages, &occurrences)?;
+        let soft = settings.merge.parity.as_ref().is_some_and(|p| p.strength.is_some());
         if soft && weights.scale == 1 {
             // Soft selection scales factors by fractional amounts: work in fixed point.
             weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
             weights.scale = weights::WEIGHT_ONE;
         }
-        let columns = match &config.parity {
+        let columns = match &settings.merge.parity {
             Some(parity) => {
                 let mut columns = balanced_columns(parity, &counts.languages, dev)?;
                 if soft {
@@ -260,7 +128,7 @@ impl Prepared {
             input.weights.push(weights.word_weight(lang_counts));
             input.languages.push_row(lang_counts.iter().copied());
         }
-        let balancer = config.parity.as_ref().map(|parity| {
+        let balancer = settings.merge.parity.as_ref().map(|parity| {
             let dev_text = match dev {
                 Some(dev) => {
                     let dev_column: Vec<Option<usize>> = dev
@@ -289,14 +157,14 @@ impl Prepared {
 }
 
 /// Runs the merge loop on prepared words and builds the tokenizer.
-fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
+pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
     let Prepared { token_bytes: mut table, input, mut balancer, language_shares, soft } = prepared;
-    let n_special = config.special_tokens.len();
+    let n_special = settings.count.special_tokens.len();
     let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
     let limits = MergeLimits {
-        max_new_tokens: config.max_merges(),
-        min_frequency: config.min_frequency,
-        max_token_bytes: config.max_token_bytes,
+        max_new_tokens: settings.max_merges(),
+        min_frequency: settings.merge.min_frequency,
+        max_token_bytes: settings.merge.max_token_bytes,
     };
     let total = limits.max_new_tokens;
     let merge::MergeOutput { merges: learned, lengths, language_tokens } =
@@ -309,13 +177,14 @@ fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn Train
         .collect();
     let pairs: Vec<(TokenId, TokenId)> = learned.iter().map(|m| (m.left + offset, m.right + offset)).collect();
     let model = BpeModel::new(tokens, &pairs, false)?;
-    let added = config
+    let added = settings
+        .count
         .special_tokens
         .iter()
         .enumerate()
         .map(|(id, content)| AddedToken { id: id as TokenId, content: content.clone(), special: true })
         .collect();
-    let tokenizer = Tokenizer::new(config.normalization, PreTokenizer::from_pattern(config.pattern.clone())?, model, added)?;
+    let tokenizer = Tokenizer::new(settings.count.normalization, PreTokenizer::from_pattern(settings.count.pattern.clone())?, model, added)?;
     let balance = balancer.map(|b| BalanceSummary {
         languages: b
             .columns
@@ -392,19 +261,19 @@ fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&Wo
 }
 
 /// The dev text the configuration's parity settings name, counted (`None` without one).
-pub fn dev_counts(config: &TrainConfig) -> Result<Option<WordCounts>> {
-    match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
-        Some((dir, lines)) => count_dev(dir, lines, config).map(Some),
+pub fn dev_counts(settings: &TrainSettings) -> Result<Option<WordCounts>> {
+    match settings.merge.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
+        Some((dir, lines)) => count_dev(dir, lines, settings).map(Some),
         None => Ok(None),
     }
 }
 
 /// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
 /// and normalized as the training text is. Each line is a document.
-pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> Result<WordCounts> {
+pub fn count_dev(dir: &Path, lines: Option<LineRange>, settings: &TrainSettings) -> Result<WordCounts> {
     let texts = crate::compare::read_language_dir(dir, None)?;
     // Dev text is never pruned: its every word counts toward the costs.
-    let mut counter = config.word_counter()?.with_max_words(None);
+    let mut counter = settings.count.word_counter()?.with_max_words(None);
     for text in &texts {
         let selected = match lines {
             Some(range) => range.select(&text.lines),
@@ -460,94 +329,6 @@ pub struct MergeSummary {
     pub balance: Option<BalanceSummary>,
 }
 
-/// Counts the corpus and trains: the whole of `vocab train`.
-pub fn train(paths: &[PathBuf], options: CorpusOptions, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, TrainReport)> {
-    let start = Instant::now();
-    let (counts, corpus, nfkc_folds) = count_corpus(paths, options, config, observer)?;
-    if let Some(folds) = &nfkc_folds {
-        if folds.total() > 0 {
-            observer.warn(&format!(
-                "NFKC folded {} characters of the corpus ({}); historical spellings such as ſ are lost. Use --normalization nfc to keep them.",
-                folds.total(),
-                folds.summary(6)
-            ));
-        }
-    }
-    learn(counts, corpus, nfkc_folds, start, config, observer)
-}
-
-/// Trains from word-count files (see [`countfile`]), merged: the same result as training on
-/// the text they were counted from. Files counted with other settings are refused.
-pub fn train_from_count_files(paths: &[PathBuf], config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, TrainReport)> {
-    let mut parts = Vec::with_capacity(paths.len());
-    for path in paths {
-        let (counts, settings) = countfile::read(path)?;
-        parts.push((path.clone(), counts, settings));
-    }
-    train_from_count_parts(parts, config, observer)
-}
-
-/// Trains from parsed count files: `(origin, counts, settings)` each, `origin` naming the
-/// file (or buffer) in errors.
-pub fn train_from_count_parts(
-    parts: Vec<(PathBuf, WordCounts, countfile::CountSettings)>,
-    config: &TrainConfig,
-    observer: &dyn TrainObserver,
-) -> Result<(Tokenizer, TrainReport)> {
-    let start = Instant::now();
-    config.validate()?;
-    let n_parts = parts.len();
-    let (counts, _) = countfile::merge_checked(parts, Some(&countfile::CountSettings::of(config)))?;
-    if counts.words.is_empty() {
-        return Err(Error::EmptyCorpus(format!("the count files hold no words ({n_parts} files)")));
-    }
-    let corpus = CorpusStats {
-        files: n_parts as u64,
-        documents: counts.per_language.iter().map(|t| t.documents).sum(),
-        bytes: counts.per_language.iter().map(|t| t.bytes).sum(),
-        ..CorpusStats::default()
-    };
-    observer.counting_done(counts.words.len());
-    learn(counts, corpus, None, start, config, observer)
-}
-
-/// Phase 2 of [`train`] and [`train_from_count_files`]: dev text, merges, report.
-fn learn(
-    counts: WordCounts,
-    corpus: CorpusStats,
-    nfkc_folds: Option<NfkcFolds>,
-    start: Instant,
-    config: &TrainConfig,
-    observer: &dyn TrainObserver,
-) -> Result<(Tokenizer, TrainReport)> {
-    let dev = dev_counts(config)?;
-    let count_time = start.elapsed();
-    let merge_start = Instant::now();
-    config.validate()?;
-    let prepared = Prepared::new(&counts, dev.as_ref(), config)?;
-    let WordCounts { languages, per_language, words } = counts;
-    let distinct_words = words.len();
-    drop(words);
-    let (tokenizer, summary) = learn_prepared(prepared, config, observer)?;
-    let merge_time = merge_start.elapsed();
-    let report = TrainReport {
-        corpus,
-        languages,
-        per_language,
-        distinct_words,
-        merges: summary.merges,
-        duplicate_merges: summary.duplicate_merges,
-        stopped_early: summary.stopped_early,
-        language_shares: summary.language_shares,
-        balance: summary.balance,
-        nfkc_folds,
-        tokens_per_language: summary.tokens_per_language,
-        count_time,
-        merge_time,
-    };
-    Ok((tokenizer, report))
-}
-
 /// Tokens per language on the training text itself, computed exactly from the word counts:
 /// every distinct word is encoded once and its tokens counted as often as it occurs.
 pub fn tokens_per_language(tokenizer: &Tokenizer, counts: &WordCounts) -> Vec<u64> {
@@ -580,6 +361,7 @@ pub fn tokens_per_language(tokenizer: &Tokenizer, counts: &WordCounts) -> Vec<u6
 mod tests {
     use super::*;
     use crate::special::{special_token_list, SpecialPreset};
+    use crate::{Normalization, Pattern};
 
     fn counts(text: &str) -> WordCounts {
         let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
@@ -589,25 +371,16 @@ mod tests {
 
     #[test]
     fn vocab_too_small_names_the_floor() {
-        let config = TrainConfig {
-            vocab_size: 290,
-            special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
-            ..TrainConfig::default()
-        };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 290, ..Default::default() }, ..Default::default() };
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("41 special tokens + 256 byte tokens = 297"), "{err}");
-        let bad_regex = TrainConfig { pattern: Pattern::Custom("(?<".into()), ..TrainConfig::default() };
+        let bad_regex = TrainSettings { count: CountSettings { pattern: Pattern::Custom("(?<".into()), ..Default::default() }, ..Default::default() };
         assert!(bad_regex.validate().is_err());
     }
 
     #[test]
     fn id_layout_specials_bytes_merges() {
-        let config = TrainConfig {
-            vocab_size: 41 + 256 + 3,
-            special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(),
-            min_frequency: 1,
-            ..TrainConfig::default()
-        };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 3, min_frequency: 1, ..Default::default() }, ..Default::default() };
         let (tok, summary) = train_from_counts(&counts("le le le la la"), &config, &Silent).unwrap();
         assert_eq!(tok.vocab_size(), 300);
         assert_eq!(summary.merges, 3);
@@ -623,7 +396,7 @@ mod tests {
 
     #[test]
     fn stops_early_when_pairs_run_out() {
-        let config = TrainConfig { vocab_size: 1000, ..TrainConfig::default() };
+        let config = TrainSettings { merge: MergeSettings { vocab_size: 1000, ..Default::default() }, ..Default::default() };
         let (tok, summary) = train_from_counts(&counts("ab ab"), &config, &Silent).unwrap();
         assert!(summary.stopped_early);
         assert!(tok.vocab_size() < 1000);
@@ -644,7 +417,7 @@ mod tests {
     fn balanced_training_reports_what_it_did() {
         let dir = dev_dir();
         let config = balanced_config(dir.path(), None);
-        let dev = count_dev(dir.path(), config.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+        let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config).unwrap();
         let (_, summary) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
         let balance = summary.balance.unwrap();
         let langs: Vec<&str> = balance.languages.iter().map(|l| l.lang.as_str()).collect();
@@ -668,7 +441,7 @@ mod tests {
         let err = train_from_counts(&multilingual_counts(), &config, &Silent).unwrap_err().to_string();
         assert!(err.contains("no dev text"), "{err}");
         let mut unknown = config.clone();
-        unknown.parity.as_mut().unwrap().ratio = vec![("historical".into(), 3.0)];
+        unknown.merge.parity.as_mut().unwrap().ratio = vec![("historical".into(), 3.0)];
         let dev = count_dev(dir.path(), None, &config).unwrap();
         let err = train_balanced(&multilingual_counts(), Some(&dev), &unknown, &Silent).unwrap_err().to_string();
         assert!(err.contains("\"historical\" is not in the training corpus"), "{err}");
@@ -682,14 +455,14 @@ mod tests {
             let run = |threads| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 pool.install(|| {
-                    let dev = count_dev(dir.path(), config.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+                    let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config).unwrap();
                     let (tok, _) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
                     crate::formats::hf::to_json(&tok).unwrap()
                 })
             };
             let one = run(1);
             assert_eq!(one, run(4), "strength {strength:?}");
-            let plain = crate::formats::hf::to_json(&train_from_counts(&multilingual_counts(), &TrainConfig { parity: None, weights: LanguageWeights::default(), ..config.clone() }, &Silent).unwrap().0).unwrap();
+            let plain = crate::formats::hf::to_json(&train_from_counts(&multilingual_counts(), &TrainSettings { merge: MergeSettings { parity: None, weights: LanguageWeights::default(), ..config.merge.clone() }, ..config.clone() }, &Silent).unwrap().0).unwrap();
             assert_ne!(one, plain, "balancing changed nothing (strength {strength:?})");
         }
     }
@@ -711,19 +484,22 @@ mod tests {
         dir
     }
 
-    fn balanced_config(dir: &Path, strength: Option<f64>) -> TrainConfig {
-        TrainConfig {
-            vocab_size: 256 + 60,
-            weights: LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.5)] },
-            parity: Some(ParityConfig {
-                dev: Some(dir.to_path_buf()),
-                dev_lines: Some(LineRange::parse("1:2").unwrap()),
-                ratio: vec![("la".into(), 3.0)],
-                strength,
-                reweight_every: 5,
-                ..ParityConfig::default()
-            }),
-            ..TrainConfig::default()
+    fn balanced_config(dir: &Path, strength: Option<f64>) -> TrainSettings {
+        TrainSettings {
+            merge: MergeSettings {
+                vocab_size: 256 + 60,
+                weights: LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.5)] },
+                parity: Some(ParityConfig {
+                    dev: Some(dir.to_path_buf()),
+                    dev_lines: Some(LineRange::parse("1:2").unwrap()),
+                    ratio: vec![("la".into(), 3.0)],
+                    strength,
+                    reweight_every: 5,
+                    ..ParityConfig::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
         }
     }
 
@@ -737,9 +513,9 @@ mod tests {
         let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &balanced_config(dir.path(), None)).unwrap();
         let zero_latin = LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.0)] };
         let configs = [
-            TrainConfig { vocab_size: 256 + 80, ..TrainConfig::default() },
-            TrainConfig { vocab_size: 256 + 80, max_token_bytes: Some(3), ..TrainConfig::default() },
-            TrainConfig { vocab_size: 256 + 80, weights: zero_latin, ..TrainConfig::default() },
+            TrainSettings { merge: MergeSettings { vocab_size: 256 + 80, ..Default::default() }, ..Default::default() },
+            TrainSettings { merge: MergeSettings { vocab_size: 256 + 80, max_token_bytes: Some(3), ..Default::default() }, ..Default::default() },
+            TrainSettings { merge: MergeSettings { vocab_size: 256 + 80, weights: zero_latin, ..Default::default() }, ..Default::default() },
             balanced_config(dir.path(), None),
             balanced_config(dir.path(), Some(8.0)),
         ];

@@ -1,0 +1,676 @@
+//! Training settings: the one owner of every setting's name, default, precedence, path rule and
+//! check.
+//!
+//! A user writes settings in three places — a recipe file, `vocab` flags, `polybpe.train`
+//! keyword arguments — and all three are a [`Recipe`]: every field optional, spelled as the
+//! recipe key. Layers combine with [`Recipe::overlay`] (recipe < flags / kwargs), and
+//! [`Recipe::resolve`] applies the defaults and path rules once, giving a [`TrainPlan`]: the
+//! [`TrainSettings`] (counting apart from merging) plus the inputs and how to read them.
+//! [`TrainSettings::validate`] checks what does not depend on the corpus; the training entry
+//! points ([`super::Counting`], [`super::Trainer`]) run it once, when they are built.
+//!
+//! The counting half, [`CountSettings`], is what a word-count file records in its header
+//! (serialized as is), so counts made with other settings can be refused by name.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::count::{WordCounter, MAX_PIECE_BYTES};
+use super::parity::{LineRange, ParityConfig, Window};
+use super::weights::{LanguageWeights, Weighting};
+use crate::corpus::CorpusOptions;
+use crate::normalize::Normalization;
+use crate::pretokenize::{Pattern, PreTokenizer};
+use crate::special::{special_token_list, SpecialPreset};
+use crate::{Error, Result};
+
+/// Total vocabulary size when none is set: special tokens + 256 bytes + merges.
+pub const DEFAULT_VOCAB_SIZE: usize = 65_536;
+/// Pairs seen fewer times are never merged.
+pub const DEFAULT_MIN_FREQUENCY: u64 = 2;
+/// The special-token preset of recipes, `vocab` and `polybpe.train` (the library's bare
+/// [`CountSettings::default`] has none, so unit tests see 256 + merges).
+pub const DEFAULT_SPECIAL_PRESET: &str = "pleias-rag";
+/// A parity window's share factor when only its size is given.
+pub const DEFAULT_WINDOW_ALPHA: f64 = 2.0;
+
+/// How text becomes counted words. Everything here changes the counts, so a count file's
+/// header is this struct serialized, and counts made with other values are refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CountSettings {
+    #[serde(with = "normalization_name")]
+    pub normalization: Normalization,
+    /// Serialized as its regex, so a renamed built-in pattern still matches its counts.
+    #[serde(with = "pattern_regex")]
+    pub pattern: Pattern,
+    /// Special tokens in id order (see [`crate::special::special_token_list`]); their text is
+    /// cut out of documents before splitting.
+    pub special_tokens: Vec<String>,
+    /// Pieces longer than this are counted in chunks ([`MAX_PIECE_BYTES`]); absent from files
+    /// written before pieces were cut, which counted them whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_piece_bytes: Option<u64>,
+    /// Keep at most this many distinct words while counting (the rarest are pruned; see
+    /// [`WordCounter::with_max_words`]). None: keep all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_words: Option<usize>,
+}
+
+impl Default for CountSettings {
+    fn default() -> Self {
+        CountSettings {
+            normalization: Normalization::Nfc,
+            pattern: Pattern::Default,
+            special_tokens: Vec::new(),
+            max_piece_bytes: Some(MAX_PIECE_BYTES as u64),
+            max_words: None,
+        }
+    }
+}
+
+impl CountSettings {
+    /// Checks what does not depend on the corpus.
+    pub fn validate(&self) -> Result<()> {
+        if self.pattern.regex().is_empty() {
+            return Err(Error::config("pattern is empty: give a pattern name (default, gpt2, cl100k, o200k) or a regex"));
+        }
+        crate::pretokenize::compile(self.pattern.regex())?;
+        if self.max_words == Some(0) {
+            return Err(Error::config("max_words is 0: it must keep at least one word"));
+        }
+        if self.max_piece_bytes != Some(MAX_PIECE_BYTES as u64) {
+            return Err(Error::config(format!(
+                "max_piece_bytes is {:?}: this version counts long pieces in {MAX_PIECE_BYTES}-byte chunks",
+                self.max_piece_bytes
+            )));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for token in &self.special_tokens {
+            if token.is_empty() {
+                return Err(Error::config("a special token cannot be empty"));
+            }
+            if !seen.insert(token.as_str()) {
+                return Err(Error::config(format!("special token `{token}` is listed twice")));
+            }
+        }
+        Ok(())
+    }
+
+    /// A counter that normalizes, splits and cuts special tokens as these settings say,
+    /// capped at `max_words`.
+    pub fn word_counter(&self) -> Result<WordCounter> {
+        let pre = PreTokenizer::from_pattern(self.pattern.clone())?;
+        Ok(WordCounter::new(self.normalization, pre, &self.special_tokens).with_max_words(self.max_words))
+    }
+
+    /// Refuses counts made with other settings, naming the first difference. `max_words` is
+    /// not compared: each shard may prune on its own.
+    pub fn check_same_counting(&self, expected: &CountSettings, origin: &Path) -> Result<()> {
+        let differ = |field: &str, got: &str, want: &str| {
+            Err(Error::format(
+                origin,
+                format!("counted with {field} {got}, but these counts are for {field} {want}: count every shard with the same settings"),
+            ))
+        };
+        if self.normalization != expected.normalization {
+            return differ("normalization", self.normalization.name(), expected.normalization.name());
+        }
+        if self.pattern.regex() != expected.pattern.regex() {
+            return differ("pattern", &format!("{:?}", self.pattern.regex()), &format!("{:?}", expected.pattern.regex()));
+        }
+        if self.special_tokens != expected.special_tokens {
+            return differ(
+                "special tokens",
+                &format!("[{} tokens]", self.special_tokens.len()),
+                &format!("[{} tokens]", expected.special_tokens.len()),
+            );
+        }
+        if self.max_piece_bytes != expected.max_piece_bytes {
+            let limit = |l: Option<u64>| l.map_or("none (pieces counted whole)".to_string(), |l| format!("{l} bytes"));
+            return differ("long-piece cut", &limit(self.max_piece_bytes), &limit(expected.max_piece_bytes));
+        }
+        Ok(())
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "normalization": self.normalization.name(),
+            "pattern": self.pattern.name(),
+            "special_tokens": self.special_tokens,
+            "max_piece_bytes": self.max_piece_bytes,
+            "max_words": self.max_words,
+        })
+    }
+}
+
+/// How counted words become merges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeSettings {
+    /// Total vocabulary size: special tokens + 256 bytes + merges.
+    pub vocab_size: usize,
+    /// Pairs seen fewer times than this are never merged.
+    pub min_frequency: u64,
+    /// Longest token, in bytes (none by default).
+    pub max_token_bytes: Option<usize>,
+    /// How much each language's counts weigh (proportional: as read).
+    pub weights: LanguageWeights,
+    /// Parity-aware merge selection (off: every merge by the weighted global counts).
+    pub parity: Option<ParityConfig>,
+}
+
+impl Default for MergeSettings {
+    fn default() -> Self {
+        MergeSettings {
+            vocab_size: DEFAULT_VOCAB_SIZE,
+            min_frequency: DEFAULT_MIN_FREQUENCY,
+            max_token_bytes: None,
+            weights: LanguageWeights::default(),
+            parity: None,
+        }
+    }
+}
+
+impl MergeSettings {
+    /// Checks what does not depend on the corpus; `n_special` tokens come before the bytes.
+    pub fn validate(&self, n_special: usize) -> Result<()> {
+        let floor = n_special + 256;
+        if self.vocab_size < floor {
+            return Err(Error::config(format!(
+                "vocab size {} is too small: it must hold {n_special} special tokens + 256 byte tokens = {floor}",
+                self.vocab_size
+            )));
+        }
+        if self.vocab_size > u32::MAX as usize {
+            return Err(Error::config(format!("vocab size {} does not fit 32-bit ids", self.vocab_size)));
+        }
+        if self.max_token_bytes.is_some_and(|m| m < 2) {
+            return Err(Error::config(format!(
+                "max_token_bytes is {}: a merged token has at least 2 bytes, so no merge could be learned",
+                self.max_token_bytes.unwrap_or(0)
+            )));
+        }
+        self.weights.validate()?;
+        if let Some(parity) = &self.parity {
+            parity.validate()?;
+        }
+        Ok(())
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let weighting = match self.weights.weighting {
+            Weighting::Proportional => "proportional".to_string(),
+            Weighting::Uniform => "uniform".to_string(),
+            Weighting::Temperature(alpha) => format!("temperature={alpha}"),
+        };
+        let parity = self.parity.as_ref().map(|p| {
+            serde_json::json!({
+                "dev": p.dev,
+                "dev_lines": p.dev_lines.map(|r| format!("{}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string()))),
+                "ratio": p.ratio,
+                "exclude": p.exclude,
+                "global_merges": p.global_merges,
+                "tolerance": p.tolerance,
+                "window": p.window.map(|w| (w.size, w.alpha)),
+                "strength": p.strength,
+                "reweight_every": p.reweight_every,
+            })
+        });
+        serde_json::json!({
+            "vocab_size": self.vocab_size,
+            "min_frequency": self.min_frequency,
+            "max_token_bytes": self.max_token_bytes,
+            "weighting": weighting,
+            "weights": self.weights.multipliers,
+            "parity": parity,
+        })
+    }
+}
+
+/// Everything that decides what a training run learns: counting, then merging.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainSettings {
+    pub count: CountSettings,
+    pub merge: MergeSettings,
+}
+
+impl TrainSettings {
+    /// Checks both halves before any work is done.
+    pub fn validate(&self) -> Result<()> {
+        self.count.validate()?;
+        self.merge.validate(self.count.special_tokens.len())
+    }
+
+    /// How many merges fit.
+    pub fn max_merges(&self) -> usize {
+        self.merge.vocab_size.saturating_sub(self.count.special_tokens.len() + 256)
+    }
+
+    /// The settings as JSON (`vocab train --dry-run`, `polybpe.resolve_settings`): equal
+    /// settings print equal text.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "count": self.count.to_json(), "merge": self.merge.to_json() })
+    }
+}
+
+/// Training settings as a user writes them: a recipe file (`vocab/recipes/*.toml`), the flags
+/// of `vocab train` / `vocab count`, or the keyword arguments of `polybpe.train` / `count`.
+/// Every field is optional; unknown keys are errors, so a typo cannot silently fall back to a
+/// default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Short name, used for the default output file name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+
+    // Counting.
+    /// `pleias-rag` (default) or `none`.
+    pub special_tokens: Option<String>,
+    /// Extra special tokens after the preset.
+    pub extra_special_tokens: Option<Vec<String>>,
+    /// Number of `<|reserved_N|>` placeholders after the specials.
+    pub reserved: Option<usize>,
+    /// A pattern name (`default`, `gpt2`, `cl100k`, `o200k`) or a regex.
+    pub pattern: Option<String>,
+    /// `nfc` (default), `none` or `nfkc`.
+    pub normalization: Option<String>,
+    pub max_words: Option<usize>,
+
+    // Reading.
+    pub doc_per_file: Option<bool>,
+    pub skip_invalid: Option<bool>,
+    /// JSONL field / Parquet column of the text (default `text`).
+    pub text_field: Option<String>,
+    /// JSONL field / Parquet column of the language (default `language`).
+    pub lang_field: Option<String>,
+    /// Language of a file's documents when records carry none, by file name, stem or path.
+    pub lang: Option<BTreeMap<String, String>>,
+    /// Input files or directories, relative to the corpus directory.
+    pub inputs: Option<Vec<RecipeInput>>,
+
+    // Merging.
+    pub vocab_size: Option<usize>,
+    pub min_frequency: Option<u64>,
+    pub max_token_bytes: Option<usize>,
+    /// Language weighting.
+    pub balance: Option<BalanceTable>,
+    /// Parity-aware merge selection.
+    pub parity: Option<ParityTable>,
+}
+
+/// `[balance]`: how much each language's counts weigh.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceTable {
+    /// `proportional`, `uniform`, `temperature` or `temperature=ALPHA`.
+    pub weighting: Option<String>,
+    /// The exponent of `temperature` (default 0.3).
+    pub temperature: Option<f64>,
+    /// Multipliers of language shares.
+    pub weights: Option<BTreeMap<String, f64>>,
+}
+
+/// `[parity]`: parity-aware merge selection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParityTable {
+    /// Directory of line-aligned `<lang>.txt` dev files, relative to the corpus directory.
+    pub dev: Option<PathBuf>,
+    /// Lines of the dev files to use: `"FIRST:LAST"`, 1-based inclusive.
+    pub dev_lines: Option<String>,
+    /// Target bytes/token per language without dev text.
+    pub ratio: Option<BTreeMap<String, f64>>,
+    /// Dev languages trained on but not balanced.
+    pub exclude: Option<Vec<String>>,
+    pub global_merges: Option<usize>,
+    pub tolerance: Option<f64>,
+    pub window: Option<usize>,
+    pub alpha: Option<f64>,
+    /// Soft selection: weigh each language's counts by cost^strength.
+    pub strength: Option<f64>,
+    pub reweight_every: Option<usize>,
+}
+
+/// One input of a recipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeInput {
+    /// Path relative to the corpus directory.
+    pub path: PathBuf,
+    /// Language of the file's documents when records carry none (default: the file stem).
+    pub lang: Option<String>,
+}
+
+/// What [`Recipe::resolve`] gives: the settings, and what to read with which options.
+#[derive(Clone, Debug)]
+pub struct TrainPlan {
+    pub settings: TrainSettings,
+    /// Files or directories to count (empty when the caller brings its own text or counts).
+    pub inputs: Vec<PathBuf>,
+    pub corpus: CorpusOptions,
+}
+
+/// Takes `top` where it is set, else `base`.
+fn pick<T>(base: &mut Option<T>, top: Option<T>) {
+    if top.is_some() {
+        *base = top;
+    }
+}
+
+impl Recipe {
+    /// Reads and parses a recipe; errors name the file and the offending key or line.
+    pub fn load(path: &Path) -> Result<Recipe> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Recipe::parse(&text).map_err(|e| Error::format(path, e.to_string()))
+    }
+
+    /// Parses recipe text; errors name the offending key or line.
+    pub fn parse(text: &str) -> Result<Recipe> {
+        toml::from_str(text).map_err(|e| Error::config(e.to_string().trim_end().to_string()))
+    }
+
+    /// Drops the `[balance]` and `[parity]` tables (`--no-balance`).
+    pub fn without_balance(mut self) -> Recipe {
+        self.balance = None;
+        self.parity = None;
+        self
+    }
+
+    /// This layer with `top` over it: each setting `top` sets replaces this one's; a list or
+    /// map replaces the whole list or map; a weighting replaces its temperature too (the two
+    /// are one setting).
+    pub fn overlay(mut self, top: Recipe) -> Recipe {
+        pick(&mut self.name, top.name);
+        pick(&mut self.description, top.description);
+        pick(&mut self.special_tokens, top.special_tokens);
+        pick(&mut self.extra_special_tokens, top.extra_special_tokens);
+        pick(&mut self.reserved, top.reserved);
+        pick(&mut self.pattern, top.pattern);
+        pick(&mut self.normalization, top.normalization);
+        pick(&mut self.max_words, top.max_words);
+        pick(&mut self.doc_per_file, top.doc_per_file);
+        pick(&mut self.skip_invalid, top.skip_invalid);
+        pick(&mut self.text_field, top.text_field);
+        pick(&mut self.lang_field, top.lang_field);
+        match (&mut self.lang, top.lang) {
+            (Some(base), Some(top)) => base.extend(top),
+            (base, top) => pick(base, top),
+        }
+        pick(&mut self.inputs, top.inputs);
+        pick(&mut self.vocab_size, top.vocab_size);
+        pick(&mut self.min_frequency, top.min_frequency);
+        pick(&mut self.max_token_bytes, top.max_token_bytes);
+        self.balance = match (self.balance, top.balance) {
+            (Some(mut base), Some(top)) => {
+                if top.weighting.is_some() {
+                    base.temperature = None;
+                }
+                pick(&mut base.weighting, top.weighting);
+                pick(&mut base.temperature, top.temperature);
+                pick(&mut base.weights, top.weights);
+                Some(base)
+            }
+            (base, top) => top.or(base),
+        };
+        self.parity = match (self.parity, top.parity) {
+            (Some(mut base), Some(top)) => {
+                pick(&mut base.dev, top.dev);
+                pick(&mut base.dev_lines, top.dev_lines);
+                pick(&mut base.ratio, top.ratio);
+                pick(&mut base.exclude, top.exclude);
+                pick(&mut base.global_merges, top.global_merges);
+                pick(&mut base.tolerance, top.tolerance);
+                pick(&mut base.window, top.window);
+                pick(&mut base.alpha, top.alpha);
+                pick(&mut base.strength, top.strength);
+                pick(&mut base.reweight_every, top.reweight_every);
+                Some(base)
+            }
+            (base, top) => top.or(base),
+        };
+        self
+    }
+
+    /// The counting settings with defaults applied (what `vocab count` and `polybpe.count`
+    /// need: no merge settings).
+    pub fn count_settings(&self) -> Result<CountSettings> {
+        let preset = SpecialPreset::parse(self.special_tokens.as_deref().unwrap_or(DEFAULT_SPECIAL_PRESET))?;
+        let extra = self.extra_special_tokens.as_deref().unwrap_or_default();
+        Ok(CountSettings {
+            normalization: Normalization::parse(self.normalization.as_deref().unwrap_or(Normalization::Nfc.name()))?,
+            pattern: Pattern::parse(self.pattern.as_deref().unwrap_or("default")),
+            special_tokens: special_token_list(preset, extra, self.reserved.unwrap_or(0))?,
+            max_piece_bytes: Some(MAX_PIECE_BYTES as u64),
+            max_words: self.max_words,
+        })
+    }
+
+    /// The merge settings with defaults applied; a relative dev directory is taken relative
+    /// to `corpus_dir` (like inputs) when there is one.
+    pub fn merge_settings(&self, corpus_dir: Option<&Path>) -> Result<MergeSettings> {
+        Ok(MergeSettings {
+            vocab_size: self.vocab_size.unwrap_or(DEFAULT_VOCAB_SIZE),
+            min_frequency: self.min_frequency.unwrap_or(DEFAULT_MIN_FREQUENCY),
+            max_token_bytes: self.max_token_bytes,
+            weights: self.weights()?,
+            parity: self.parity.as_ref().map(|p| p.resolve(corpus_dir)).transpose()?,
+        })
+    }
+
+    fn weights(&self) -> Result<LanguageWeights> {
+        let Some(balance) = &self.balance else { return Ok(LanguageWeights::default()) };
+        let weighting = match (balance.weighting.as_deref(), balance.temperature) {
+            (Some(name), temperature) => match (Weighting::parse(name)?, temperature) {
+                (Weighting::Temperature(_), Some(alpha)) => Weighting::Temperature(alpha),
+                (_, Some(_)) => return Err(Error::config(format!("[balance] temperature is set, but weighting is {name:?}"))),
+                (weighting, None) => weighting,
+            },
+            (None, Some(_)) => return Err(Error::config("[balance] temperature is set without weighting = \"temperature\"")),
+            (None, None) => Weighting::Proportional,
+        };
+        let multipliers = balance.weights.clone().unwrap_or_default().into_iter().collect();
+        Ok(LanguageWeights { weighting, multipliers })
+    }
+
+    /// Applies the defaults and path rules: the settings, the inputs and how to read them.
+    ///
+    /// Path rule: a recipe's `inputs` and parity `dev` are relative to the one corpus
+    /// directory `corpus` names; without inputs, `corpus` lists the files or directories
+    /// to read.
+    pub fn resolve(&self, corpus: &[PathBuf]) -> Result<TrainPlan> {
+        let mut lang_map = self.lang.clone().unwrap_or_default();
+        let corpus_dir = match corpus {
+            [dir] => Some(dir.as_path()),
+            _ => None,
+        };
+        let inputs = match self.inputs.as_deref() {
+            None | Some([]) => corpus.to_vec(),
+            Some(listed) => {
+                let Some(base) = corpus_dir else {
+                    return Err(Error::config(
+                        "with a recipe that lists inputs, give one corpus directory (inputs are relative to it)",
+                    ));
+                };
+                listed
+                    .iter()
+                    .map(|input| {
+                        let path = base.join(&input.path);
+                        if let Some(lang) = &input.lang {
+                            lang_map.insert(path.display().to_string(), lang.clone());
+                        }
+                        path
+                    })
+                    .collect()
+            }
+        };
+        let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings(corpus_dir)? };
+        let corpus = CorpusOptions {
+            doc_per_file: self.doc_per_file.unwrap_or(false),
+            skip_invalid: self.skip_invalid.unwrap_or(false),
+            lang_map,
+            text_field: self.text_field.clone().unwrap_or_default(),
+            lang_field: self.lang_field.clone().unwrap_or_default(),
+        };
+        Ok(TrainPlan { settings, inputs, corpus })
+    }
+}
+
+impl ParityTable {
+    fn resolve(&self, corpus_dir: Option<&Path>) -> Result<ParityConfig> {
+        if self.alpha.is_some() && self.window.is_none() {
+            return Err(Error::config("parity alpha needs a window (parity window W)"));
+        }
+        let dev = self.dev.clone().map(|dev| match corpus_dir {
+            Some(base) if dev.is_relative() => base.join(dev),
+            _ => dev,
+        });
+        Ok(ParityConfig {
+            dev,
+            dev_lines: self.dev_lines.as_deref().map(LineRange::parse).transpose()?,
+            ratio: self.ratio.clone().unwrap_or_default().into_iter().collect(),
+            exclude: self.exclude.clone().unwrap_or_default(),
+            global_merges: self.global_merges.unwrap_or(0),
+            tolerance: self.tolerance,
+            window: self.window.map(|size| Window { size, alpha: self.alpha.unwrap_or(DEFAULT_WINDOW_ALPHA) }),
+            strength: self.strength,
+            reweight_every: self.reweight_every.unwrap_or(0),
+        })
+    }
+}
+
+mod normalization_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(value: &Normalization, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(value.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Normalization, D::Error> {
+        let name = String::deserialize(d)?;
+        Normalization::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+mod pattern_regex {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(value: &Pattern, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(value.regex())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Pattern, D::Error> {
+        Ok(Pattern::from_regex(&String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(recipe: &str, corpus: &[&str]) -> Result<TrainPlan> {
+        Recipe::parse(recipe)?.resolve(&corpus.iter().map(PathBuf::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Recipe::parse("vocab_sise = 10").unwrap_err().to_string();
+        assert!(err.contains("vocab_sise"), "{err}");
+        let err = Recipe::parse("[[inputs]]\npath = \"a\"\nlanguage = \"fr\"").unwrap_err().to_string();
+        assert!(err.contains("language"), "{err}");
+    }
+
+    #[test]
+    fn defaults_are_applied_once() {
+        let plan = plan("", &["c"]).unwrap();
+        assert_eq!(plan.settings.merge.vocab_size, DEFAULT_VOCAB_SIZE);
+        assert_eq!(plan.settings.count.special_tokens.len(), 41);
+        assert_eq!(plan.settings.count.pattern, Pattern::Default);
+        assert_eq!(plan.inputs, [PathBuf::from("c")]);
+        plan.settings.validate().unwrap();
+    }
+
+    #[test]
+    fn flags_override_the_recipe_and_lists_replace_whole() {
+        let base = Recipe::parse("vocab_size = 1000\n[balance]\nweighting = \"temperature\"\ntemperature = 0.5\nweights = { la = 2.0, code = 0.5 }\n[parity]\ndev = \"dev\"\nstrength = 8.0").unwrap();
+        let flags = Recipe {
+            vocab_size: Some(2000),
+            balance: Some(BalanceTable { weighting: Some("uniform".into()), weights: Some([("fr".to_string(), 3.0)].into()), ..Default::default() }),
+            parity: Some(ParityTable { strength: Some(2.0), ..Default::default() }),
+            ..Default::default()
+        };
+        let settings = base.overlay(flags).resolve(&[PathBuf::from("corpus")]).unwrap().settings;
+        assert_eq!(settings.merge.vocab_size, 2000);
+        // The flag's weighting replaces the recipe's temperature with it.
+        assert_eq!(settings.merge.weights.weighting, Weighting::Uniform);
+        assert_eq!(settings.merge.weights.multipliers, [("fr".to_string(), 3.0)]);
+        let parity = settings.merge.parity.unwrap();
+        assert_eq!(parity.strength, Some(2.0));
+        // The recipe's dev directory is relative to the corpus directory.
+        assert_eq!(parity.dev, Some(PathBuf::from("corpus/dev")));
+    }
+
+    #[test]
+    fn temperature_needs_a_temperature_weighting() {
+        let err = plan("[balance]\nweighting = \"uniform\"\ntemperature = 0.3", &[]).unwrap_err().to_string();
+        assert!(err.contains("temperature is set"), "{err}");
+        let err = plan("[balance]\ntemperature = 0.3", &[]).unwrap_err().to_string();
+        assert!(err.contains("temperature is set"), "{err}");
+        let ok = plan("[balance]\nweighting = \"temperature\"\ntemperature = 0.7", &[]).unwrap();
+        assert_eq!(ok.settings.merge.weights.weighting, Weighting::Temperature(0.7));
+    }
+
+    #[test]
+    fn degenerate_settings_are_errors() {
+        for (recipe, expected) in [
+            ("pattern = \"\"", "pattern is empty"),
+            ("max_words = 0", "max_words is 0"),
+            ("max_token_bytes = 1", "max_token_bytes is 1"),
+            ("vocab_size = 100", "vocab size 100 is too small"),
+            ("[parity]\nstrength = 2.0", "needs a dev set"),
+            ("[parity]\nalpha = 2.0\ndev = \"d\"", "alpha needs a window"),
+        ] {
+            let err = plan(recipe, &["c"]).and_then(|p| p.settings.validate()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{recipe}: {err}");
+        }
+    }
+
+    #[test]
+    fn inputs_need_one_corpus_directory_and_carry_their_language() {
+        let recipe = "[[inputs]]\npath = \"a.txt\"\nlang = \"fr\"";
+        let err = plan(recipe, &["x", "y"]).unwrap_err().to_string();
+        assert!(err.contains("one corpus directory"), "{err}");
+        let plan = plan(recipe, &["x"]).unwrap();
+        assert_eq!(plan.inputs, [PathBuf::from("x/a.txt")]);
+        assert_eq!(plan.corpus.lang_map.get("x/a.txt").map(String::as_str), Some("fr"));
+    }
+
+    /// The count-file header is the counting settings serialized; the field order and names
+    /// are those count files have always had.
+    #[test]
+    fn count_settings_serialize_as_count_file_headers() {
+        let settings = CountSettings { special_tokens: vec!["<s>".into()], ..CountSettings::default() };
+        let json = serde_json::to_string(&settings).unwrap();
+        assert!(json.starts_with("{\"normalization\":\"nfc\",\"pattern\":\""), "{json}");
+        assert!(json.ends_with(",\"special_tokens\":[\"<s>\"],\"max_piece_bytes\":256}"), "{json}");
+        let back: CountSettings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, settings);
+    }
+
+    #[test]
+    fn shipped_recipes_resolve() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vocab/recipes");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let recipe = Recipe::load(&path).unwrap();
+                assert!(recipe.vocab_size.is_some(), "{}", path.display());
+                recipe.resolve(&[PathBuf::from("corpus")]).unwrap().settings.validate().unwrap();
+                n += 1;
+            }
+        }
+        assert!(n >= 1);
+    }
+}
