@@ -14,6 +14,8 @@ fn _polybpe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add_function(wrap_pyfunction!(train::count, m)?)?;
     m.add_function(wrap_pyfunction!(train::merge_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(train::resolve_settings, m)?)?;
+    m.add_class::<train::TrainReport>()?;
     m.add_function(wrap_pyfunction!(compare::fertility_rows, m)?)?;
     m.add_function(wrap_pyfunction!(compare::load_spec, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

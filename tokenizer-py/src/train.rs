@@ -1,18 +1,21 @@
-//! `polybpe.train`: the CLI's training options, from Python.
+//! `polybpe.train`, `count`, `merge_counts` and `resolve_settings`: keyword arguments become a
+//! settings layer ([`Recipe`]) over the `recipe=` file, and the library's training API does
+//! the rest, as for `vocab train`.
 
-use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use polybpe::corpus::{CorpusOptions, Document};
-use polybpe::special::{special_token_list, SpecialPreset};
+use polybpe::corpus::{CorpusStats, Document, ReadProgress};
 use polybpe::train::countfile::{self, CountSettings};
-use polybpe::train::{LanguageWeights, LineRange, ParityConfig, Silent, TrainConfig, Weighting, Window, WordCounts};
-use polybpe::{Normalization, Pattern};
+use polybpe::train::parity::Target;
+use polybpe::train::settings::{BalanceTable, ParityTable};
+use polybpe::train::{Counted, Counting, Recipe, TrainObserver, TrainPlan, TrainReport as CoreReport, Trainer, WordCounts};
 
 use crate::errors::to_py;
 use crate::tokenizer::Tokenizer;
@@ -20,145 +23,112 @@ use crate::tokenizer::Tokenizer;
 /// Language of texts given without one.
 const UNDETERMINED: &str = "und";
 
-/// Trains a vocabulary from files, an iterable of texts, or word-count files.
-///
-/// `files`: paths of txt / jsonl / parquet files or directories. `texts`: an iterable of `str`
-/// or `(lang, str)` pairs. `counts`: count files (bytes from `count`, or paths), merged. Exactly
-/// one of the three must be given.
+/// Keyword arguments that are settings, in the order `help()` shows them. Each maps to the
+/// recipe key of the same meaning (see [`overlay_kwarg`]).
+const COUNT_KWARGS: &[&str] = &[
+    "recipe", "special_tokens", "extra_special_tokens", "reserved", "pattern", "normalization", "max_words",
+    "doc_per_file", "skip_invalid", "text_field", "lang_field", "languages",
+];
+const MERGE_KWARGS: &[&str] = &[
+    "vocab_size", "min_frequency", "max_token_bytes", "weighting", "temperature", "weights", "parity_dev", "dev_lines",
+    "ratio", "parity_exclude", "global_merges", "parity_tolerance", "parity_window", "parity_alpha", "parity_strength",
+    "reweight_every", "no_balance", "no_parity",
+];
+/// Keyword arguments about how the call runs.
+const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
+
+/// Trains a vocabulary from files, an iterable of texts, or word-count files; every setting
+/// as in `vocab train` (see `polybpe.train.__doc__` in the stub).
 #[pyfunction]
-#[pyo3(signature = (files=None, texts=None, *, vocab_size=65536, special_tokens="pleias-rag", reserved=0,
-    extra_special_tokens=Vec::new(), pattern="default", normalization="nfc", min_frequency=2, max_token_bytes=None,
-    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192,
-    weighting="proportional", weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=Vec::new(),
-    global_merges=0, parity_tolerance=None, parity_window=None, parity_alpha=2.0, parity_strength=None, counts=None, max_words=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (files=None, texts=None, counts=None, *, report=false, **kwargs))]
+#[pyo3(text_signature = "(files=None, texts=None, counts=None, *, recipe=None, vocab_size=None, special_tokens=None, \
+    extra_special_tokens=None, reserved=None, pattern=None, normalization=None, min_frequency=None, max_token_bytes=None, \
+    max_words=None, doc_per_file=None, skip_invalid=None, text_field=None, lang_field=None, languages=None, weighting=None, \
+    temperature=None, weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=None, global_merges=None, \
+    parity_tolerance=None, parity_window=None, parity_alpha=None, parity_strength=None, reweight_every=None, \
+    no_balance=False, no_parity=False, num_threads=None, batch_size=8192, quiet=False, report=False)")]
 pub fn train(
     py: Python<'_>,
     files: Option<Vec<PathBuf>>,
     texts: Option<&Bound<'_, PyAny>>,
-    vocab_size: usize,
-    special_tokens: &str,
-    reserved: usize,
-    extra_special_tokens: Vec<String>,
-    pattern: &str,
-    normalization: &str,
-    min_frequency: u64,
-    max_token_bytes: Option<usize>,
-    doc_per_file: bool,
-    skip_invalid: bool,
-    languages: Option<BTreeMap<String, String>>,
-    num_threads: Option<usize>,
-    batch_size: usize,
-    weighting: &str,
-    weights: Option<BTreeMap<String, f64>>,
-    parity_dev: Option<PathBuf>,
-    dev_lines: Option<&str>,
-    ratio: Option<BTreeMap<String, f64>>,
-    parity_exclude: Vec<String>,
-    global_merges: usize,
-    parity_tolerance: Option<f64>,
-    parity_window: Option<usize>,
-    parity_alpha: f64,
-    parity_strength: Option<f64>,
     counts: Option<Vec<Bound<'_, PyAny>>>,
-    max_words: Option<usize>,
-) -> PyResult<Tokenizer> {
-    let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
-    let config = TrainConfig {
-        vocab_size,
-        normalization: Normalization::parse(normalization).map_err(to_py)?,
-        pattern: Pattern::parse(pattern),
-        special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
-        min_frequency,
-        max_token_bytes,
-        max_words,
-        weights: LanguageWeights {
-            weighting: Weighting::parse(weighting).map_err(to_py)?,
-            multipliers: weights.unwrap_or_default().into_iter().collect(),
-        },
-        parity: (parity_dev.is_some() || ratio.as_ref().is_some_and(|r| !r.is_empty()))
-            .then(|| -> PyResult<ParityConfig> {
-                Ok(ParityConfig {
-                    dev: parity_dev,
-                    dev_lines: dev_lines.map(LineRange::parse).transpose().map_err(to_py)?,
-                    ratio: ratio.unwrap_or_default().into_iter().collect(),
-                    exclude: parity_exclude,
-                    global_merges,
-                    tolerance: parity_tolerance,
-                    window: parity_window.map(|size| Window { size, alpha: parity_alpha }),
-                    strength: parity_strength,
-                    reweight_every: 0,
-                })
-            })
-            .transpose()?,
-    };
-    config.validate().map_err(to_py)?;
-    let pool = thread_pool(num_threads)?;
-    let tokenizer = match (files, texts, counts) {
-        (Some(files), None, None) => {
-            let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
-            py.allow_threads(|| in_pool(&pool, || polybpe::train::train(&files, options, &config, &Silent).map(|(t, _)| t)))
+    report: bool,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyObject> {
+    let call = Call::parse(kwargs, &[COUNT_KWARGS, MERGE_KWARGS, RUN_KWARGS])?;
+    let plan = call.plan(files.as_deref())?;
+    let trainer = Trainer::new(plan.settings.clone()).map_err(to_py)?;
+    let progress = Progress::new(call.quiet);
+    let counted = match (files, texts, counts) {
+        (Some(_), None, None) => {
+            call.run(py, || trainer.counting().count_files(&plan.inputs, &plan.corpus, &progress)).map_err(to_py)?
         }
-        (None, Some(texts), None) => {
-            let counts = count_texts(py, texts, &config, &pool, batch_size)?;
-            let dev = polybpe::train::dev_counts(&config).map_err(to_py)?;
-            py.allow_threads(|| in_pool(&pool, || polybpe::train::train_balanced(&counts, dev.as_ref(), &config, &Silent).map(|(t, _)| t)))
-        }
+        (None, Some(texts), None) => count_texts(py, texts, trainer.counting(), &call, &progress)?,
         (None, None, Some(parts)) => {
             let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
-            py.allow_threads(|| in_pool(&pool, || polybpe::train::train_from_count_parts(parts, &config, &Silent).map(|(t, _)| t)))
+            call.run(py, || trainer.counting().merge_count_files(parts, &progress)).map_err(to_py)?
         }
         _ => return Err(PyTypeError::new_err("give exactly one of `files`, `texts` or `counts`")),
+    };
+    let (tokenizer, core_report) = call.run(py, || trainer.learn(counted, &progress)).map_err(to_py)?;
+    progress.done();
+    if !call.quiet {
+        eprint!("{core_report}");
     }
-    .map_err(to_py)?;
-    Ok(Tokenizer::new(tokenizer))
+    let tokenizer = Py::new(py, Tokenizer::new(tokenizer))?;
+    if report {
+        let report = Py::new(py, TrainReport::from_core(py, core_report)?)?;
+        Ok(PyTuple::new(py, [tokenizer.into_any(), report.into_any()])?.into_any().unbind())
+    } else {
+        Ok(tokenizer.into_any())
+    }
 }
 
 /// Counts words of files or texts into a word-count file's bytes, for `train(counts=…)` and
 /// `merge_counts` (the counting phase of `train`, e.g. one shard per worker).
 #[pyfunction]
-#[pyo3(signature = (files=None, texts=None, *, special_tokens="pleias-rag", reserved=0,
-    extra_special_tokens=Vec::new(), pattern="default", normalization="nfc",
-    doc_per_file=false, skip_invalid=false, languages=None, num_threads=None, batch_size=8192, max_words=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (files=None, texts=None, **kwargs))]
+#[pyo3(text_signature = "(files=None, texts=None, *, recipe=None, special_tokens=None, extra_special_tokens=None, \
+    reserved=None, pattern=None, normalization=None, max_words=None, doc_per_file=None, skip_invalid=None, \
+    text_field=None, lang_field=None, languages=None, num_threads=None, batch_size=8192, quiet=False)")]
 pub fn count<'py>(
     py: Python<'py>,
     files: Option<Vec<PathBuf>>,
     texts: Option<&Bound<'py, PyAny>>,
-    special_tokens: &str,
-    reserved: usize,
-    extra_special_tokens: Vec<String>,
-    pattern: &str,
-    normalization: &str,
-    doc_per_file: bool,
-    skip_invalid: bool,
-    languages: Option<BTreeMap<String, String>>,
-    num_threads: Option<usize>,
-    batch_size: usize,
-    max_words: Option<usize>,
+    kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let preset = SpecialPreset::parse(special_tokens).map_err(to_py)?;
-    let config = TrainConfig {
-        normalization: Normalization::parse(normalization).map_err(to_py)?,
-        pattern: Pattern::parse(pattern),
-        special_tokens: special_token_list(preset, &extra_special_tokens, reserved).map_err(to_py)?,
-        vocab_size: u32::MAX as usize,
-        max_words,
-        ..TrainConfig::default()
-    };
-    config.validate().map_err(to_py)?;
-    let pool = thread_pool(num_threads)?;
-    let counts = match (files, texts) {
-        (Some(files), None) => {
-            let options = CorpusOptions { doc_per_file, skip_invalid, lang_map: languages.unwrap_or_default(), ..Default::default() };
-            py.allow_threads(|| in_pool(&pool, || polybpe::train::count_corpus(&files, options, &config, &Silent).map(|(c, _, _)| c)))
-                .map_err(to_py)?
-        }
-        (None, Some(texts)) => count_texts(py, texts, &config, &pool, batch_size)?,
+    let call = Call::parse(kwargs, &[COUNT_KWARGS, RUN_KWARGS])?;
+    let plan = call.plan(files.as_deref())?;
+    let counting = Counting::new(plan.settings.count).map_err(to_py)?;
+    let progress = Progress::new(call.quiet);
+    let counted = match (files, texts) {
+        (Some(_), None) => call.run(py, || counting.count_files(&plan.inputs, &plan.corpus, &progress)).map_err(to_py)?,
+        (None, Some(texts)) => count_texts(py, texts, &counting, &call, &progress)?,
         _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
     };
-    let bytes = countfile::to_bytes(&counts, &CountSettings::of(&config));
+    progress.done();
+    let bytes = countfile::to_bytes(&counted.counts, counting.settings());
     Ok(PyBytes::new(py, &bytes))
+}
+
+/// The settings `train` would use for these arguments, as JSON text (the same text as
+/// `vocab train --dry-run`): defaults applied, recipe and keyword arguments combined, checked.
+#[pyfunction]
+#[pyo3(signature = (files=None, **kwargs))]
+pub fn resolve_settings(files: Option<Vec<PathBuf>>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    let call = Call::parse(kwargs, &[COUNT_KWARGS, MERGE_KWARGS, RUN_KWARGS])?;
+    let plan = call.plan(files.as_deref())?;
+    let trainer = Trainer::new(plan.settings.clone()).map_err(to_py)?;
+    let json = serde_json::json!({
+        "settings": trainer.settings().to_json(),
+        "inputs": plan.inputs,
+        "doc_per_file": plan.corpus.doc_per_file,
+        "skip_invalid": plan.corpus.skip_invalid,
+        "lang": plan.corpus.lang_map,
+        "text_field": plan.corpus.text_field_name(),
+        "lang_field": plan.corpus.lang_field_name(),
+    });
+    serde_json::to_string_pretty(&json).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Sums word-count files (bytes from `count`, or paths) made with the same settings.
@@ -170,6 +140,124 @@ pub fn merge_counts<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyAny>>) -> PyRe
     let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
     let (merged, settings) = py.allow_threads(|| countfile::merge_checked(parts, None)).map_err(to_py)?;
     Ok(PyBytes::new(py, &countfile::to_bytes(&merged, &settings)))
+}
+
+/// One call's keyword arguments: the settings layer and how to run.
+struct Call {
+    recipe: Recipe,
+    pool: Option<rayon::ThreadPool>,
+    batch_size: usize,
+    quiet: bool,
+}
+
+impl Call {
+    /// Reads the keyword arguments; an unknown one is a `TypeError`, a value of the wrong type a
+    /// `TypeError` naming it, and `None` means "not set".
+    fn parse(kwargs: Option<&Bound<'_, PyDict>>, allowed: &[&[&str]]) -> PyResult<Call> {
+        let mut recipe_path: Option<PathBuf> = None;
+        let mut layer = Recipe::default();
+        let (mut no_balance, mut no_parity) = (false, false);
+        let mut call = Call { recipe: Recipe::default(), pool: None, batch_size: 8192, quiet: false };
+        for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
+            let key: String = key.extract()?;
+            if !allowed.iter().any(|group| group.contains(&key.as_str())) {
+                return Err(PyTypeError::new_err(format!("unexpected keyword argument {key:?}")));
+            }
+            if value.is_none() {
+                continue;
+            }
+            match key.as_str() {
+                "recipe" => recipe_path = Some(arg(&key, &value)?),
+                "num_threads" => call.pool = Some(thread_pool(arg(&key, &value)?)?),
+                "batch_size" => call.batch_size = arg::<usize>(&key, &value)?.max(1),
+                "quiet" => call.quiet = arg(&key, &value)?,
+                "no_balance" => no_balance = arg(&key, &value)?,
+                "no_parity" => no_parity = arg(&key, &value)?,
+                _ => overlay_kwarg(&mut layer, &key, &value)?,
+            }
+        }
+        let mut recipe = match recipe_path {
+            Some(path) => Recipe::load(&path).map_err(to_py)?,
+            None => Recipe::default(),
+        };
+        if no_balance {
+            recipe = recipe.without_balance();
+        }
+        recipe = recipe.overlay(layer);
+        if no_parity {
+            recipe.parity = None;
+        }
+        call.recipe = recipe;
+        Ok(call)
+    }
+
+    /// The settings and inputs: `files` play `--corpus` (a recipe's inputs are relative to the
+    /// one directory given).
+    fn plan(&self, files: Option<&[PathBuf]>) -> PyResult<TrainPlan> {
+        self.recipe.resolve(files.unwrap_or_default()).map_err(to_py)
+    }
+
+    /// Runs `f` with the GIL released, on the call's thread pool (`num_threads`) or the global one.
+    fn run<R: Send>(&self, py: Python<'_>, f: impl FnOnce() -> R + Send) -> R {
+        py.allow_threads(|| match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        })
+    }
+}
+
+/// Sets the recipe key a settings keyword argument stands for.
+fn overlay_kwarg(layer: &mut Recipe, key: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn balance(layer: &mut Recipe) -> &mut BalanceTable {
+        layer.balance.get_or_insert_with(BalanceTable::default)
+    }
+    fn parity(layer: &mut Recipe) -> &mut ParityTable {
+        layer.parity.get_or_insert_with(ParityTable::default)
+    }
+    match key {
+        "special_tokens" => layer.special_tokens = Some(arg(key, value)?),
+        "extra_special_tokens" => layer.extra_special_tokens = Some(string_list(key, value)?),
+        "reserved" => layer.reserved = Some(arg(key, value)?),
+        "pattern" => layer.pattern = Some(arg(key, value)?),
+        "normalization" => layer.normalization = Some(arg(key, value)?),
+        "max_words" => layer.max_words = Some(arg(key, value)?),
+        "doc_per_file" => layer.doc_per_file = Some(arg(key, value)?),
+        "skip_invalid" => layer.skip_invalid = Some(arg(key, value)?),
+        "text_field" => layer.text_field = Some(arg(key, value)?),
+        "lang_field" => layer.lang_field = Some(arg(key, value)?),
+        "languages" => layer.lang = Some(arg(key, value)?),
+        "vocab_size" => layer.vocab_size = Some(arg(key, value)?),
+        "min_frequency" => layer.min_frequency = Some(arg(key, value)?),
+        "max_token_bytes" => layer.max_token_bytes = Some(arg(key, value)?),
+        "weighting" => balance(layer).weighting = Some(arg(key, value)?),
+        "temperature" => balance(layer).temperature = Some(arg(key, value)?),
+        "weights" => balance(layer).weights = Some(arg(key, value)?),
+        "parity_dev" => parity(layer).dev = Some(arg(key, value)?),
+        "dev_lines" => parity(layer).dev_lines = Some(arg(key, value)?),
+        "ratio" => parity(layer).ratio = Some(arg(key, value)?),
+        "parity_exclude" => parity(layer).exclude = Some(string_list(key, value)?),
+        "global_merges" => parity(layer).global_merges = Some(arg(key, value)?),
+        "parity_tolerance" => parity(layer).tolerance = Some(arg(key, value)?),
+        "parity_window" => parity(layer).window = Some(arg(key, value)?),
+        "parity_alpha" => parity(layer).alpha = Some(arg(key, value)?),
+        "parity_strength" => parity(layer).strength = Some(arg(key, value)?),
+        "reweight_every" => parity(layer).reweight_every = Some(arg(key, value)?),
+        _ => unreachable!("every allowed keyword argument is handled"),
+    }
+    Ok(())
+}
+
+/// A keyword argument's value; a wrong type is a `TypeError` naming the argument.
+fn arg<'py, T: FromPyObject<'py>>(key: &str, value: &Bound<'py, PyAny>) -> PyResult<T> {
+    value.extract().map_err(|e| PyTypeError::new_err(format!("{key}: {e}")))
+}
+
+/// A list of strings; a lone `str` is refused rather than split into characters.
+fn string_list(key: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if value.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!("{key} must be a list of str, not a str")));
+    }
+    arg(key, value)
 }
 
 /// A count file given as bytes or as a path; errors name it (`counts[i]` for bytes).
@@ -186,60 +274,219 @@ fn read_counts(i: usize, part: &Bound<'_, PyAny>) -> PyResult<(PathBuf, WordCoun
     Ok((path, counts, settings))
 }
 
-fn thread_pool(num_threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
-    match num_threads {
-        Some(0) => Err(PyValueError::new_err("num_threads must be at least 1")),
-        Some(n) => Ok(Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(e.to_string()))?)),
-        None => Ok(None),
+fn thread_pool(threads: usize) -> PyResult<rayon::ThreadPool> {
+    if threads == 0 {
+        return Err(PyValueError::new_err("num_threads must be at least 1"));
     }
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Counts an iterable of `str` / `(lang, str)` in batches, with the GIL released per batch.
-fn count_texts(
-    py: Python<'_>,
-    texts: &Bound<'_, PyAny>,
-    config: &TrainConfig,
-    pool: &Option<rayon::ThreadPool>,
-    batch_size: usize,
-) -> PyResult<WordCounts> {
-    let mut counter = config.word_counter().map_err(to_py)?;
-    let mut batch = Vec::with_capacity(batch_size.max(1));
-    for item in texts.try_iter()? {
-        batch.push(document(&item?)?);
-        if batch.len() >= batch_size.max(1) {
+fn count_texts(py: Python<'_>, texts: &Bound<'_, PyAny>, counting: &Counting, call: &Call, progress: &Progress) -> PyResult<Counted> {
+    if texts.is_instance_of::<PyString>() || texts.is_instance_of::<PyBytes>() {
+        return Err(PyValueError::new_err(
+            "texts is a single string: pass an iterable of texts, e.g. texts=[text] (a str would be read character by character)",
+        ));
+    }
+    let started = Instant::now();
+    let mut counter = counting.counter().map_err(to_py)?;
+    let mut stats = CorpusStats::default();
+    let mut batch = Vec::with_capacity(call.batch_size);
+    for (i, item) in texts.try_iter()?.enumerate() {
+        let doc = document(i, &item?)?;
+        if doc.text.is_empty() {
+            stats.skipped_empty += 1;
+            continue;
+        }
+        stats.documents += 1;
+        stats.bytes += doc.text.len() as u64;
+        batch.push(doc);
+        if batch.len() >= call.batch_size {
             let docs = std::mem::take(&mut batch);
-            py.allow_threads(|| in_pool(pool, || counter.add_batch(&docs))).map_err(to_py)?;
+            call.run(py, || counter.add_batch(&docs)).map_err(to_py)?;
+            progress.reading(ReadProgress { bytes_done: stats.bytes, bytes_total: 0, documents: stats.documents });
         }
     }
-    py.allow_threads(|| in_pool(pool, || counter.add_batch(&batch))).map_err(to_py)?;
-    if counter.distinct_words() == 0 {
-        return Err(PyValueError::new_err("the corpus is empty: `texts` yielded no text"));
-    }
-    Ok(counter.finish())
+    call.run(py, || counter.add_batch(&batch)).map_err(to_py)?;
+    counting.finish(counter, stats, started, progress).map_err(to_py)
 }
 
-/// Runs `f` on the caller's thread pool (`num_threads`), or on the global one.
-fn in_pool<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
-    match pool {
-        Some(p) => p.install(f),
-        None => f(),
-    }
-}
-
-/// A `str` or a `(lang, str)` pair from the texts iterable.
-fn document(item: &Bound<'_, PyAny>) -> PyResult<Document> {
+/// A `str` or a `(lang, str)` pair from the texts iterable; errors name the item's index.
+fn document(i: usize, item: &Bound<'_, PyAny>) -> PyResult<Document> {
     if let Ok(text) = item.downcast::<PyString>() {
         return Ok(Document { lang: Arc::from(UNDETERMINED), text: text.to_str()?.to_string() });
     }
     if let Ok(pair) = item.downcast::<PyTuple>() {
         if pair.len() == 2 {
-            let lang: String = pair.get_item(0)?.extract()?;
-            let text: String = pair.get_item(1)?.extract()?;
+            let lang: String = pair.get_item(0)?.extract().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the language must be a str")))?;
+            let text: String = pair.get_item(1)?.extract().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the text must be a str")))?;
             return Ok(Document { lang: Arc::from(lang.as_str()), text });
         }
     }
-    Err(PyTypeError::new_err(format!(
-        "texts must yield str or (lang, str) pairs, got {}",
-        item.get_type().name()?
-    )))
+    Err(PyTypeError::new_err(format!("texts[{i}] must be a str or a (lang, str) pair, got {}", item.get_type().name()?)))
+}
+
+/// Progress on stderr, a line at most every two seconds per phase (off with `quiet=True`);
+/// warnings as they come.
+struct Progress {
+    quiet: bool,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(2);
+
+    fn new(quiet: bool) -> Self {
+        Progress { quiet, last: Mutex::new(None) }
+    }
+
+    fn line(&self, force: bool, text: impl FnOnce() -> String) {
+        if self.quiet {
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if force || last.is_none_or(|t| t.elapsed() >= Self::EVERY) {
+            *last = Some(Instant::now());
+            let _ = writeln!(std::io::stderr(), "{}", text());
+        }
+    }
+
+    fn done(&self) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl TrainObserver for Progress {
+    fn reading(&self, p: ReadProgress) {
+        self.line(false, || match p.bytes_total {
+            0 => format!("counting: {:.1} MB, {} documents", p.bytes_done as f64 / 1e6, p.documents),
+            total => format!(
+                "counting: {:.1} / {:.1} MB ({:.0}%), {} documents",
+                p.bytes_done as f64 / 1e6,
+                total as f64 / 1e6,
+                100.0 * p.bytes_done as f64 / total as f64,
+                p.documents
+            ),
+        });
+    }
+
+    fn counting_done(&self, distinct_words: usize) {
+        self.line(true, || format!("counted {distinct_words} distinct words"));
+    }
+
+    fn merging(&self, done: usize, total: usize) {
+        self.line(done >= total, || format!("merging: {done} / {total} tokens"));
+    }
+
+    fn warn(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "warning: {message}");
+        }
+    }
+}
+
+/// What a training run did: the numbers `vocab train` prints; `str(report)` is its summary.
+#[pyclass(module = "polybpe", frozen, get_all)]
+pub struct TrainReport {
+    /// Tokens in the vocabulary (fewer than asked when the corpus ran out of pairs).
+    vocab_size: usize,
+    special_tokens: usize,
+    merges: usize,
+    duplicate_merges: usize,
+    stopped_early: bool,
+    files: u64,
+    documents: u64,
+    bytes: u64,
+    distinct_words: usize,
+    skipped_invalid: u64,
+    skipped_empty: u64,
+    /// One dict per language: lang, documents, bytes, words, share, tokens, bytes_per_token,
+    /// tokens_per_word.
+    languages: Py<PyList>,
+    /// One dict per balanced language (lang, target, merges, dev_tokens_before,
+    /// dev_tokens_after, bytes_per_token), or None without parity-aware selection.
+    balance: Option<Py<PyList>>,
+    warnings: Vec<String>,
+    count_seconds: f64,
+    merge_seconds: f64,
+    peak_memory_mb: Option<u64>,
+    summary: String,
+}
+
+impl TrainReport {
+    fn from_core(py: Python<'_>, r: CoreReport) -> PyResult<TrainReport> {
+        let languages = PyList::empty(py);
+        for (i, lang) in r.languages.iter().enumerate() {
+            let t = &r.per_language[i];
+            let row = PyDict::new(py);
+            row.set_item("lang", lang)?;
+            row.set_item("documents", t.documents)?;
+            row.set_item("bytes", t.bytes)?;
+            row.set_item("words", t.words)?;
+            row.set_item("share", r.language_shares.get(i).copied().unwrap_or(0.0))?;
+            row.set_item("tokens", r.tokens_per_language[i])?;
+            row.set_item("bytes_per_token", r.bytes_per_token(i))?;
+            row.set_item("tokens_per_word", r.tokens_per_language[i] as f64 / t.words.max(1) as f64)?;
+            languages.append(row)?;
+        }
+        let balance = match &r.balance {
+            None => None,
+            Some(b) => {
+                let list = PyList::empty(py);
+                for l in &b.languages {
+                    let row = PyDict::new(py);
+                    row.set_item("lang", &l.lang)?;
+                    match l.target {
+                        Target::Dev => row.set_item("target", "dev")?,
+                        Target::Ratio(ratio) => row.set_item("target", ratio)?,
+                        Target::Free => row.set_item("target", py.None())?,
+                    }
+                    row.set_item("merges", if b.soft { None } else { Some(l.merges) })?;
+                    row.set_item("dev_tokens_before", l.dev_tokens_before)?;
+                    row.set_item("dev_tokens_after", l.dev_tokens_after)?;
+                    row.set_item("bytes_per_token", l.train_bytes as f64 / l.train_tokens.max(1) as f64)?;
+                    list.append(row)?;
+                }
+                Some(list.unbind())
+            }
+        };
+        Ok(TrainReport {
+            vocab_size: r.vocab_size,
+            special_tokens: r.special_tokens,
+            merges: r.merges,
+            duplicate_merges: r.duplicate_merges,
+            stopped_early: r.stopped_early,
+            files: r.corpus.files,
+            documents: r.corpus.documents,
+            bytes: r.corpus.bytes,
+            distinct_words: r.distinct_words,
+            skipped_invalid: r.corpus.skipped_invalid,
+            skipped_empty: r.corpus.skipped_empty,
+            languages: languages.unbind(),
+            balance,
+            warnings: r.warnings.clone(),
+            count_seconds: r.count_time.as_secs_f64(),
+            merge_seconds: r.merge_time.as_secs_f64(),
+            peak_memory_mb: r.peak_memory_mb,
+            summary: r.to_string(),
+        })
+    }
+}
+
+#[pymethods]
+impl TrainReport {
+    fn __str__(&self) -> String {
+        self.summary.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TrainReport(vocab_size={}, merges={}, documents={}, languages={}, warnings={})",
+            self.vocab_size,
+            self.merges,
+            self.documents,
+            Python::with_gil(|py| self.languages.bind(py).len()),
+            self.warnings.len()
+        )
+    }
 }
