@@ -8,14 +8,14 @@
 //!
 //! `vocab_size` counts all three.
 
+pub mod balance;
 pub mod count;
 pub mod countfile;
 pub mod extend;
 pub mod merge;
-pub mod parity;
-pub mod weights;
+pub mod words;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::bpe::{BpeModel, TokenId};
@@ -26,10 +26,11 @@ use crate::pretokenize::{Pattern, PreTokenizer};
 use crate::tokenizer::{AddedToken, Tokenizer};
 use crate::{Error, Result};
 
+/// Parity-aware selection under its earlier path (`train::parity::Target`).
+pub use balance as parity;
+pub use balance::{count_dev, dev_counts, BalanceSummary, BalancedLanguage, LanguageWeights, LineRange, ParityConfig, Target, Weighting, Window};
 pub use count::{LangId, LanguageTotals, WordCounter, WordCounts};
 pub use merge::{LearnedMerge, MergeLimits};
-pub use parity::{LineRange, ParityConfig, Window};
-pub use weights::{LanguageWeights, Weighting};
 
 /// Everything that decides what a training run learns.
 #[derive(Clone, Debug)]
@@ -202,9 +203,8 @@ struct Prepared {
     /// Bytes 0..256 as local ids, in stand-in character order.
     token_bytes: Vec<Vec<u8>>,
     input: merge::MergeInput,
-    balancer: Option<parity::Balancer>,
+    balancer: Option<balance::Balancer>,
     language_shares: Vec<f64>,
-    soft: bool,
 }
 
 impl Prepared {
@@ -220,37 +220,8 @@ impl Prepared {
             table.push(vec![b]);
         }
         let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
-        let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
-        let mut weights = config.weights.resolve(&counts.languages, &occurrences)?;
-        let soft = config.parity.as_ref().is_some_and(|p| p.strength.is_some());
-        if soft && weights.scale == 1 {
-            // Soft selection scales factors by fractional amounts: work in fixed point.
-            weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
-            weights.scale = weights::WEIGHT_ONE;
-        }
-        let columns = match &config.parity {
-            Some(parity) => {
-                let mut columns = balanced_columns(parity, &counts.languages, dev)?;
-                if soft {
-                    // Soft selection weighs every language: the unbalanced ones are free columns.
-                    for lang in &counts.languages {
-                        if !columns.iter().any(|c| &c.lang == lang) {
-                            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Free });
-                        }
-                    }
-                    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
-                }
-                columns
-            }
-            None => Vec::new(),
-        };
-        let column_of: Vec<Option<u16>> =
-            counts.languages.iter().map(|l| columns.iter().position(|c| &c.lang == l).map(|c| c as u16)).collect();
-
-        let column_factors = columns
-            .iter()
-            .map(|c| counts.languages.iter().position(|l| l == &c.lang).map_or(0, |l| weights.factors[l]))
-            .collect();
+        let balance::LanguageColumns { weights, columns, column_of, column_factors } =
+            balance::LanguageColumns::new(counts, dev, &config.weights, config.parity.as_ref())?;
         // Every word goes in, even one whose languages all weigh zero (it adds nothing to the
         // counts), so that the loop ends with every word's tokens for the per-language totals.
         let mut input =
@@ -261,38 +232,17 @@ impl Prepared {
             input.languages.push_row(lang_counts.iter().copied());
         }
         let balancer = config.parity.as_ref().map(|parity| {
-            let dev_text = match dev {
-                Some(dev) => {
-                    let dev_column: Vec<Option<usize>> = dev
-                        .languages
-                        .iter()
-                        .map(|l| columns.iter().position(|c| &c.lang == l && c.target == parity::Target::Dev))
-                        .collect();
-                    let mut words = Vec::new();
-                    let mut word_counts = Vec::new();
-                    for (word, lang_counts) in &dev.words {
-                        let cols: Vec<(usize, u64)> =
-                            lang_counts.iter().filter_map(|&(l, c)| dev_column[l as usize].map(|col| (col, c))).collect();
-                        if !cols.is_empty() {
-                            words.push(to_local(word));
-                            word_counts.push(cols);
-                        }
-                    }
-                    parity::DevText::new(words, word_counts, columns.len())
-                }
-                None => parity::DevText::new(Vec::new(), Vec::new(), columns.len()),
-            };
-            parity::Balancer::new(columns.clone(), dev_text, parity)
+            let dev_text = balance::DevText::from_counts(dev, &columns, to_local);
+            balance::Balancer::new(columns, dev_text, parity)
         });
-        Ok(Prepared { token_bytes: table, input, balancer, language_shares: weights.shares, soft })
+        Ok(Prepared { token_bytes: table, input, balancer, language_shares: weights.shares })
     }
 }
 
 /// Runs the merge loop on prepared words and builds the tokenizer.
 fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
-    let Prepared { token_bytes: mut table, input, mut balancer, language_shares, soft } = prepared;
+    let Prepared { token_bytes: mut table, input, mut balancer, language_shares } = prepared;
     let n_special = config.special_tokens.len();
-    let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
     let limits = MergeLimits {
         max_new_tokens: config.max_merges(),
         min_frequency: config.min_frequency,
@@ -316,24 +266,7 @@ fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn Train
         .map(|(id, content)| AddedToken { id: id as TokenId, content: content.clone(), special: true })
         .collect();
     let tokenizer = Tokenizer::new(config.normalization, PreTokenizer::from_pattern(config.pattern.clone())?, model, added)?;
-    let balance = balancer.map(|b| BalanceSummary {
-        languages: b
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, column)| BalancedLanguage {
-                lang: column.lang.clone(),
-                target: column.target,
-                merges: b.picks[i],
-                dev_tokens_before: dev_tokens_before.as_ref().map_or(0, |d| d[i]),
-                dev_tokens_after: b.dev.tokens[i],
-                train_bytes: lengths.bytes[i],
-                train_tokens: lengths.tokens[i],
-            })
-            .collect(),
-        soft,
-        global_merges: b.global_picks,
-    });
+    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
     let summary = MergeSummary {
         merges: learned.len(),
         duplicate_merges: learned.len() - new_tokens,
@@ -343,108 +276,6 @@ fn learn_prepared(prepared: Prepared, config: &TrainConfig, observer: &dyn Train
         balance,
     };
     Ok((tokenizer, summary))
-}
-
-/// The balanced languages, sorted by code: dev languages (less the excluded ones) and ratio
-/// languages. Every one must be a language of the corpus.
-fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&WordCounts>) -> Result<Vec<parity::Column>> {
-    if parity.dev.is_some() && dev.is_none() {
-        return Err(Error::config("parity settings name a dev set, but no dev text was given (count it with count_dev)"));
-    }
-    let mut columns = Vec::new();
-    let known = |lang: &str, what: &str| -> Result<()> {
-        if languages.iter().any(|l| l == lang) {
-            Ok(())
-        } else {
-            Err(Error::config(format!(
-                "{what} language {lang:?} is not in the training corpus (it has {})",
-                languages.join(", ")
-            )))
-        }
-    };
-    for lang in &parity.exclude {
-        known(lang, "excluded")?;
-    }
-    if let Some(dev) = dev {
-        for lang in &dev.languages {
-            if parity.exclude.contains(lang) {
-                continue;
-            }
-            known(lang, "dev")?;
-            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Dev });
-        }
-    }
-    for (lang, target) in &parity.ratio {
-        known(lang, "ratio")?;
-        if columns.iter().any(|c| &c.lang == lang) {
-            return Err(Error::config(format!("language {lang:?} has both dev text and a ratio target: give it one")));
-        }
-        columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Ratio(*target) });
-    }
-    if columns.is_empty() {
-        return Err(Error::config("parity-aware training has no language to balance (all excluded?)"));
-    }
-    if columns.len() > u16::MAX as usize {
-        return Err(Error::config("too many balanced languages"));
-    }
-    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
-    Ok(columns)
-}
-
-/// The dev text the configuration's parity settings name, counted (`None` without one).
-pub fn dev_counts(config: &TrainConfig) -> Result<Option<WordCounts>> {
-    match config.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
-        Some((dir, lines)) => count_dev(dir, lines, config).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
-/// and normalized as the training text is. Each line is a document.
-pub fn count_dev(dir: &Path, lines: Option<LineRange>, config: &TrainConfig) -> Result<WordCounts> {
-    let texts = crate::compare::read_language_dir(dir, None)?;
-    // Dev text is never pruned: its every word counts toward the costs.
-    let mut counter = config.word_counter()?.with_max_words(None);
-    for text in &texts {
-        let selected = match lines {
-            Some(range) => range.select(&text.lines),
-            None => &text.lines[..],
-        };
-        if selected.is_empty() {
-            return Err(Error::config(format!("{}: no dev lines selected from {}.txt", dir.display(), text.lang)));
-        }
-        let lang: std::sync::Arc<str> = std::sync::Arc::from(text.lang.as_str());
-        let docs: Vec<crate::corpus::Document> =
-            selected.iter().map(|line| crate::corpus::Document { lang: lang.clone(), text: line.clone() }).collect();
-        counter.add_batch(&docs)?;
-    }
-    Ok(counter.finish())
-}
-
-/// What balancing did, per balanced language.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BalancedLanguage {
-    pub lang: String,
-    /// What it is balanced by (free: weighed in soft selection, not balanced).
-    pub target: parity::Target,
-    /// Merges chosen by this language's counts (hard selection).
-    pub merges: u64,
-    /// Tokens of its dev text (bytes before the first merge, and at the end).
-    pub dev_tokens_before: u64,
-    pub dev_tokens_after: u64,
-    /// Its training text in bytes and in final tokens.
-    pub train_bytes: u64,
-    pub train_tokens: u64,
-}
-
-/// What parity-aware selection did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BalanceSummary {
-    pub languages: Vec<BalancedLanguage>,
-    /// Soft selection: every merge was chosen by the reweighted global counts.
-    pub soft: bool,
-    /// Merges chosen by the global counts.
-    pub global_merges: u64,
 }
 
 /// Outcome of the merge phase.
@@ -578,6 +409,8 @@ pub fn tokens_per_language(tokenizer: &Tokenizer, counts: &WordCounts) -> Vec<u6
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::special::{special_token_list, SpecialPreset};
 
