@@ -8,30 +8,30 @@
 //!
 //! `vocab_size` counts all three.
 
+pub mod balance;
 pub mod count;
 pub mod countfile;
 pub mod extend;
 pub mod merge;
-pub mod parity;
 pub mod settings;
 pub mod trainer;
-pub mod weights;
+pub mod words;
 
-use std::path::Path;
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::bytelevel;
 use crate::corpus::ReadProgress;
 use crate::pretokenize::PreTokenizer;
 use crate::tokenizer::{AddedToken, Tokenizer};
-use crate::{Error, Result};
+use crate::Result;
 
+/// Parity-aware selection under its earlier path (`train::parity::Target`).
+pub use balance as parity;
+pub use balance::{count_dev, dev_counts, BalanceSummary, BalancedLanguage, LanguageWeights, LineRange, ParityConfig, Target, Weighting, Window};
 pub use count::{LangId, LanguageTotals, WordCounter, WordCounts};
 pub use merge::{LearnedMerge, MergeLimits};
-pub use parity::{LineRange, ParityConfig, Window};
 pub use settings::{CountSettings, MergeSettings, Recipe, TrainPlan, TrainSettings};
 pub use trainer::{count_files_with, Counted, Counting, TrainReport, Trainer};
-pub use weights::{LanguageWeights, Weighting};
 
 /// Callbacks for progress bars and warnings; every method has a silent default.
 pub trait TrainObserver: Sync {
@@ -70,9 +70,8 @@ pub(super) struct Prepared {
     /// Bytes 0..256 as local ids, in stand-in character order.
     token_bytes: Vec<Vec<u8>>,
     input: merge::MergeInput,
-    balancer: Option<parity::Balancer>,
+    balancer: Option<balance::Balancer>,
     language_shares: Vec<f64>,
-    soft: bool,
 }
 
 impl Prepared {
@@ -88,37 +87,8 @@ impl Prepared {
             table.push(vec![b]);
         }
         let to_local = |word: &[u8]| word.iter().map(|&b| local_byte_id[b as usize]).collect::<Vec<_>>();
-        let occurrences: Vec<u64> = counts.per_language.iter().map(|t| t.words).collect();
-        let mut weights = settings.merge.weights.resolve(&counts.languages, &occurrences)?;
-        let soft = settings.merge.parity.as_ref().is_some_and(|p| p.strength.is_some());
-        if soft && weights.scale == 1 {
-            // Soft selection scales factors by fractional amounts: work in fixed point.
-            weights.factors.iter_mut().for_each(|f| *f *= weights::WEIGHT_ONE);
-            weights.scale = weights::WEIGHT_ONE;
-        }
-        let columns = match &settings.merge.parity {
-            Some(parity) => {
-                let mut columns = balanced_columns(parity, &counts.languages, dev)?;
-                if soft {
-                    // Soft selection weighs every language: the unbalanced ones are free columns.
-                    for lang in &counts.languages {
-                        if !columns.iter().any(|c| &c.lang == lang) {
-                            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Free });
-                        }
-                    }
-                    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
-                }
-                columns
-            }
-            None => Vec::new(),
-        };
-        let column_of: Vec<Option<u16>> =
-            counts.languages.iter().map(|l| columns.iter().position(|c| &c.lang == l).map(|c| c as u16)).collect();
-
-        let column_factors = columns
-            .iter()
-            .map(|c| counts.languages.iter().position(|l| l == &c.lang).map_or(0, |l| weights.factors[l]))
-            .collect();
+        let balance::LanguageColumns { weights, columns, column_of, column_factors } =
+            balance::LanguageColumns::new(counts, dev, &settings.merge.weights, settings.merge.parity.as_ref())?;
         // Every word goes in, even one whose languages all weigh zero (it adds nothing to the
         // counts), so that the loop ends with every word's tokens for the per-language totals.
         let mut input =
@@ -129,38 +99,17 @@ impl Prepared {
             input.languages.push_row(lang_counts.iter().copied());
         }
         let balancer = settings.merge.parity.as_ref().map(|parity| {
-            let dev_text = match dev {
-                Some(dev) => {
-                    let dev_column: Vec<Option<usize>> = dev
-                        .languages
-                        .iter()
-                        .map(|l| columns.iter().position(|c| &c.lang == l && c.target == parity::Target::Dev))
-                        .collect();
-                    let mut words = Vec::new();
-                    let mut word_counts = Vec::new();
-                    for (word, lang_counts) in &dev.words {
-                        let cols: Vec<(usize, u64)> =
-                            lang_counts.iter().filter_map(|&(l, c)| dev_column[l as usize].map(|col| (col, c))).collect();
-                        if !cols.is_empty() {
-                            words.push(to_local(word));
-                            word_counts.push(cols);
-                        }
-                    }
-                    parity::DevText::new(words, word_counts, columns.len())
-                }
-                None => parity::DevText::new(Vec::new(), Vec::new(), columns.len()),
-            };
-            parity::Balancer::new(columns.clone(), dev_text, parity)
+            let dev_text = balance::DevText::from_counts(dev, &columns, to_local);
+            balance::Balancer::new(columns, dev_text, parity)
         });
-        Ok(Prepared { token_bytes: table, input, balancer, language_shares: weights.shares, soft })
+        Ok(Prepared { token_bytes: table, input, balancer, language_shares: weights.shares })
     }
 }
 
 /// Runs the merge loop on prepared words and builds the tokenizer.
 pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
-    let Prepared { token_bytes: mut table, input, mut balancer, language_shares, soft } = prepared;
+    let Prepared { token_bytes: mut table, input, mut balancer, language_shares } = prepared;
     let n_special = settings.count.special_tokens.len();
-    let dev_tokens_before = balancer.as_ref().map(|b| b.dev.tokens.clone());
     let limits = MergeLimits {
         max_new_tokens: settings.max_merges(),
         min_frequency: settings.merge.min_frequency,
@@ -185,24 +134,7 @@ pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, obser
         .map(|(id, content)| AddedToken { id: id as TokenId, content: content.clone(), special: true })
         .collect();
     let tokenizer = Tokenizer::new(settings.count.normalization, PreTokenizer::from_pattern(settings.count.pattern.clone())?, model, added)?;
-    let balance = balancer.map(|b| BalanceSummary {
-        languages: b
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, column)| BalancedLanguage {
-                lang: column.lang.clone(),
-                target: column.target,
-                merges: b.picks[i],
-                dev_tokens_before: dev_tokens_before.as_ref().map_or(0, |d| d[i]),
-                dev_tokens_after: b.dev.tokens[i],
-                train_bytes: lengths.bytes[i],
-                train_tokens: lengths.tokens[i],
-            })
-            .collect(),
-        soft,
-        global_merges: b.global_picks,
-    });
+    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
     let summary = MergeSummary {
         merges: learned.len(),
         duplicate_merges: learned.len() - new_tokens,
@@ -212,108 +144,6 @@ pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, obser
         balance,
     };
     Ok((tokenizer, summary))
-}
-
-/// The balanced languages, sorted by code: dev languages (less the excluded ones) and ratio
-/// languages. Every one must be a language of the corpus.
-fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&WordCounts>) -> Result<Vec<parity::Column>> {
-    if parity.dev.is_some() && dev.is_none() {
-        return Err(Error::config("parity settings name a dev set, but no dev text was given (count it with count_dev)"));
-    }
-    let mut columns = Vec::new();
-    let known = |lang: &str, what: &str| -> Result<()> {
-        if languages.iter().any(|l| l == lang) {
-            Ok(())
-        } else {
-            Err(Error::config(format!(
-                "{what} language {lang:?} is not in the training corpus (it has {})",
-                languages.join(", ")
-            )))
-        }
-    };
-    for lang in &parity.exclude {
-        known(lang, "excluded")?;
-    }
-    if let Some(dev) = dev {
-        for lang in &dev.languages {
-            if parity.exclude.contains(lang) {
-                continue;
-            }
-            known(lang, "dev")?;
-            columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Dev });
-        }
-    }
-    for (lang, target) in &parity.ratio {
-        known(lang, "ratio")?;
-        if columns.iter().any(|c| &c.lang == lang) {
-            return Err(Error::config(format!("language {lang:?} has both dev text and a ratio target: give it one")));
-        }
-        columns.push(parity::Column { lang: lang.clone(), target: parity::Target::Ratio(*target) });
-    }
-    if columns.is_empty() {
-        return Err(Error::config("parity-aware training has no language to balance (all excluded?)"));
-    }
-    if columns.len() > u16::MAX as usize {
-        return Err(Error::config("too many balanced languages"));
-    }
-    columns.sort_by(|a, b| a.lang.cmp(&b.lang));
-    Ok(columns)
-}
-
-/// The dev text the configuration's parity settings name, counted (`None` without one).
-pub fn dev_counts(settings: &TrainSettings) -> Result<Option<WordCounts>> {
-    match settings.merge.parity.as_ref().and_then(|p| p.dev.as_ref().map(|dir| (dir, p.dev_lines))) {
-        Some((dir, lines)) => count_dev(dir, lines, settings).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
-/// and normalized as the training text is. Each line is a document.
-pub fn count_dev(dir: &Path, lines: Option<LineRange>, settings: &TrainSettings) -> Result<WordCounts> {
-    let texts = crate::compare::read_language_dir(dir, None)?;
-    // Dev text is never pruned: its every word counts toward the costs.
-    let mut counter = settings.count.word_counter()?.with_max_words(None);
-    for text in &texts {
-        let selected = match lines {
-            Some(range) => range.select(&text.lines),
-            None => &text.lines[..],
-        };
-        if selected.is_empty() {
-            return Err(Error::config(format!("{}: no dev lines selected from {}.txt", dir.display(), text.lang)));
-        }
-        let lang: std::sync::Arc<str> = std::sync::Arc::from(text.lang.as_str());
-        let docs: Vec<crate::corpus::Document> =
-            selected.iter().map(|line| crate::corpus::Document { lang: lang.clone(), text: line.clone() }).collect();
-        counter.add_batch(&docs)?;
-    }
-    Ok(counter.finish())
-}
-
-/// What balancing did, per balanced language.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BalancedLanguage {
-    pub lang: String,
-    /// What it is balanced by (free: weighed in soft selection, not balanced).
-    pub target: parity::Target,
-    /// Merges chosen by this language's counts (hard selection).
-    pub merges: u64,
-    /// Tokens of its dev text (bytes before the first merge, and at the end).
-    pub dev_tokens_before: u64,
-    pub dev_tokens_after: u64,
-    /// Its training text in bytes and in final tokens.
-    pub train_bytes: u64,
-    pub train_tokens: u64,
-}
-
-/// What parity-aware selection did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BalanceSummary {
-    pub languages: Vec<BalancedLanguage>,
-    /// Soft selection: every merge was chosen by the reweighted global counts.
-    pub soft: bool,
-    /// Merges chosen by the global counts.
-    pub global_merges: u64,
 }
 
 /// Outcome of the merge phase.
@@ -359,6 +189,8 @@ pub fn tokens_per_language(tokenizer: &Tokenizer, counts: &WordCounts) -> Vec<u6
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::special::{special_token_list, SpecialPreset};
     use crate::{Normalization, Pattern};
@@ -406,10 +238,10 @@ mod tests {
     fn dev_lines_select_the_dev_text() {
         let dir = dev_dir();
         let config = balanced_config(dir.path(), None);
-        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &config).unwrap();
+        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &config.count).unwrap();
         assert_eq!(dev.languages, ["en", "nl"]);
         assert!(!dev.words.iter().any(|(w, _)| &w[..] == b" out" || &w[..] == b" gezien"));
-        let empty = count_dev(dir.path(), Some(LineRange::parse("9:").unwrap()), &config).unwrap_err().to_string();
+        let empty = count_dev(dir.path(), Some(LineRange::parse("9:").unwrap()), &config.count).unwrap_err().to_string();
         assert!(empty.contains("no dev lines"), "{empty}");
     }
 
@@ -417,7 +249,7 @@ mod tests {
     fn balanced_training_reports_what_it_did() {
         let dir = dev_dir();
         let config = balanced_config(dir.path(), None);
-        let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+        let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config.count).unwrap();
         let (_, summary) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
         let balance = summary.balance.unwrap();
         let langs: Vec<&str> = balance.languages.iter().map(|l| l.lang.as_str()).collect();
@@ -442,7 +274,7 @@ mod tests {
         assert!(err.contains("no dev text"), "{err}");
         let mut unknown = config.clone();
         unknown.merge.parity.as_mut().unwrap().ratio = vec![("historical".into(), 3.0)];
-        let dev = count_dev(dir.path(), None, &config).unwrap();
+        let dev = count_dev(dir.path(), None, &config.count).unwrap();
         let err = train_balanced(&multilingual_counts(), Some(&dev), &unknown, &Silent).unwrap_err().to_string();
         assert!(err.contains("\"historical\" is not in the training corpus"), "{err}");
     }
@@ -455,7 +287,7 @@ mod tests {
             let run = |threads| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 pool.install(|| {
-                    let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config).unwrap();
+                    let dev = count_dev(dir.path(), config.merge.parity.as_ref().unwrap().dev_lines, &config.count).unwrap();
                     let (tok, _) = train_balanced(&multilingual_counts(), Some(&dev), &config, &Silent).unwrap();
                     crate::formats::hf::to_json(&tok).unwrap()
                 })
@@ -510,7 +342,7 @@ mod tests {
     fn merge_loop_token_totals_equal_encoding() {
         let dir = dev_dir();
         let counts = multilingual_counts();
-        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &balanced_config(dir.path(), None)).unwrap();
+        let dev = count_dev(dir.path(), Some(LineRange::parse("1:2").unwrap()), &balanced_config(dir.path(), None).count).unwrap();
         let zero_latin = LanguageWeights { weighting: Weighting::Uniform, multipliers: vec![("la".into(), 0.0)] };
         let configs = [
             TrainSettings { merge: MergeSettings { vocab_size: 256 + 80, ..Default::default() }, ..Default::default() },

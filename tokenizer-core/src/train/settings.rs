@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::count::{WordCounter, MAX_PIECE_BYTES};
-use super::parity::{LineRange, ParityConfig, Window};
-use super::weights::{LanguageWeights, Weighting};
+use super::balance::{LanguageWeights, LineRange, ParityConfig, Weighting, Window};
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
 use crate::pretokenize::{Pattern, PreTokenizer};
