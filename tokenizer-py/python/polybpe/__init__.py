@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence, Union
 
-from ._polybpe import Tokenizer, __version__, count, fertility_rows, load_spec, merge_counts, train
+from ._polybpe import TrainReport, Tokenizer, __version__, count, fertility_rows, load_spec, merge_counts, resolve_settings, train
 
-__all__ = ["Tokenizer", "train", "count", "merge_counts", "fertility", "compare_report", "__version__"]
+__all__ = ["Tokenizer", "TrainReport", "train", "count", "merge_counts", "resolve_settings", "fertility", "compare_report", "__version__"]
 
 TokenizerSpec = Union[Tokenizer, str, "os.PathLike[str]"]
 

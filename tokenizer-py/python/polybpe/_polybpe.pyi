@@ -74,53 +74,210 @@ class Tokenizer:
         """Special tokens as ``{text: id}``."""
     def __len__(self) -> int: ...
 
+@overload
 def train(
     files: Sequence[str | PathLike[str]] | None = None,
     texts: Iterable[str | tuple[str, str]] | None = None,
+    counts: Sequence[bytes | str | PathLike[str]] | None = None,
     *,
-    vocab_size: int = 65536,
-    special_tokens: Literal["pleias-rag", "none"] = "pleias-rag",
-    reserved: int = 0,
-    extra_special_tokens: Sequence[str] = (),
-    pattern: str = "default",
-    normalization: Literal["nfc", "none", "nfkc"] = "nfc",
-    min_frequency: int = 2,
-    max_token_bytes: int | None = None,
-    doc_per_file: bool = False,
-    skip_invalid: bool = False,
+    report: Literal[False] = False,
+    recipe: str | PathLike[str] | None = None,
+    special_tokens: Literal["pleias-rag", "none"] | None = None,
+    extra_special_tokens: Sequence[str] | None = None,
+    reserved: int | None = None,
+    pattern: str | None = None,
+    normalization: Literal["nfc", "none", "nfkc"] | None = None,
+    max_words: int | None = None,
+    doc_per_file: bool | None = None,
+    skip_invalid: bool | None = None,
+    text_field: str | None = None,
+    lang_field: str | None = None,
     languages: Mapping[str, str] | None = None,
-    num_threads: int | None = None,
-    batch_size: int = 8192,
-    weighting: str = "proportional",
+    vocab_size: int | None = None,
+    min_frequency: int | None = None,
+    max_token_bytes: int | None = None,
+    weighting: str | None = None,
+    temperature: float | None = None,
     weights: Mapping[str, float] | None = None,
     parity_dev: str | PathLike[str] | None = None,
     dev_lines: str | None = None,
     ratio: Mapping[str, float] | None = None,
-    parity_exclude: Sequence[str] = (),
-    global_merges: int = 0,
+    parity_exclude: Sequence[str] | None = None,
+    global_merges: int | None = None,
     parity_tolerance: float | None = None,
     parity_window: int | None = None,
-    parity_alpha: float = 2.0,
+    parity_alpha: float | None = None,
     parity_strength: float | None = None,
+    reweight_every: int | None = None,
+    no_balance: bool = False,
+    no_parity: bool = False,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+    quiet: bool = False,
+) -> Tokenizer: ...
+@overload
+def train(
+    files: Sequence[str | PathLike[str]] | None = None,
+    texts: Iterable[str | tuple[str, str]] | None = None,
     counts: Sequence[bytes | str | PathLike[str]] | None = None,
+    *,
+    report: Literal[True],
+    recipe: str | PathLike[str] | None = None,
+    special_tokens: Literal["pleias-rag", "none"] | None = None,
+    extra_special_tokens: Sequence[str] | None = None,
+    reserved: int | None = None,
+    pattern: str | None = None,
+    normalization: Literal["nfc", "none", "nfkc"] | None = None,
     max_words: int | None = None,
-) -> Tokenizer:
-    """Trains a vocabulary, with the same options as ``vocab train``.
+    doc_per_file: bool | None = None,
+    skip_invalid: bool | None = None,
+    text_field: str | None = None,
+    lang_field: str | None = None,
+    languages: Mapping[str, str] | None = None,
+    vocab_size: int | None = None,
+    min_frequency: int | None = None,
+    max_token_bytes: int | None = None,
+    weighting: str | None = None,
+    temperature: float | None = None,
+    weights: Mapping[str, float] | None = None,
+    parity_dev: str | PathLike[str] | None = None,
+    dev_lines: str | None = None,
+    ratio: Mapping[str, float] | None = None,
+    parity_exclude: Sequence[str] | None = None,
+    global_merges: int | None = None,
+    parity_tolerance: float | None = None,
+    parity_window: int | None = None,
+    parity_alpha: float | None = None,
+    parity_strength: float | None = None,
+    reweight_every: int | None = None,
+    no_balance: bool = False,
+    no_parity: bool = False,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+    quiet: bool = False,
+) -> tuple[Tokenizer, TrainReport]:
+    """Trains a vocabulary, with the same settings as ``vocab train``.
+
+    Every setting is optional: ``None`` means "not set", so the value comes from ``recipe`` (a
+    recipe TOML file, as ``vocab train --recipe``), else the default (65,536 tokens, the
+    ``pleias-rag`` special tokens, the ``default`` pattern, NFC, ``min_frequency`` 2). Keyword
+    arguments override the recipe's values as flags do; lists and maps replace the recipe's.
 
     Balancing (README, "Balancing languages"): ``weighting`` is ``proportional``, ``uniform``,
     ``temperature`` or ``temperature=ALPHA``, and ``weights`` multiplies language shares.
     ``parity_dev`` (a directory of line-aligned ``<lang>.txt``, lines ``dev_lines`` such as
     ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
-    ``parity_alpha`` and ``parity_strength`` (soft selection).
+    ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
+    ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
 
-    ``counts`` trains from word-count files instead (bytes from :func:`count`, or paths written
-    by ``vocab count``), merged; the result equals training on the text they were counted from.
+    Give ``files`` (txt / jsonl / parquet files or directories; with a recipe that lists
+    inputs, the one corpus directory they are relative to; ``languages`` maps file names or
+    stems to language codes), ``texts`` (an iterable of ``str`` or ``(lang, str)``), or
+    ``counts`` (word-count files: bytes from :func:`count`, or paths written by ``vocab
+    count``; the result equals training on the text they were counted from).
 
-    Give ``files`` (txt / jsonl / parquet files or directories; ``languages`` maps file names or
-    stems to language codes) or ``texts`` (an iterable of ``str`` or ``(lang, str)``). The result
-    is identical at any ``num_threads``.
+    Progress and the summary ``vocab train`` prints go to stderr unless ``quiet``; with
+    ``report=True`` the result is ``(tokenizer, TrainReport)``. The result is identical at any
+    ``num_threads``. Bad settings raise ``ValueError`` (``TypeError`` for a wrong type or an
+    unknown argument), naming the setting.
     """
+
+def count(
+    files: Sequence[str | PathLike[str]] | None = None,
+    texts: Iterable[str | tuple[str, str]] | None = None,
+    *,
+    recipe: str | PathLike[str] | None = None,
+    special_tokens: Literal["pleias-rag", "none"] | None = None,
+    extra_special_tokens: Sequence[str] | None = None,
+    reserved: int | None = None,
+    pattern: str | None = None,
+    normalization: Literal["nfc", "none", "nfkc"] | None = None,
+    max_words: int | None = None,
+    doc_per_file: bool | None = None,
+    skip_invalid: bool | None = None,
+    text_field: str | None = None,
+    lang_field: str | None = None,
+    languages: Mapping[str, str] | None = None,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+    quiet: bool = False,
+) -> bytes:
+    """Counts the words of files or texts (one shard of a corpus) into a word-count file's
+    bytes, which record the counting settings (normalization, split pattern, special tokens,
+    the long-piece cut). Pass the results to :func:`merge_counts` or ``train(counts=...)``;
+    count every shard with the same settings (mismatches are refused). Settings as in
+    :func:`train` (counting ones only)."""
+
+def merge_counts(parts: Sequence[bytes | str | PathLike[str]]) -> bytes:
+    """Sums word-count files (bytes from :func:`count`, or paths)."""
+
+def resolve_settings(
+    files: Sequence[str | PathLike[str]] | None = None,
+    *,
+    recipe: str | PathLike[str] | None = None,
+    special_tokens: Literal["pleias-rag", "none"] | None = None,
+    extra_special_tokens: Sequence[str] | None = None,
+    reserved: int | None = None,
+    pattern: str | None = None,
+    normalization: Literal["nfc", "none", "nfkc"] | None = None,
+    max_words: int | None = None,
+    doc_per_file: bool | None = None,
+    skip_invalid: bool | None = None,
+    text_field: str | None = None,
+    lang_field: str | None = None,
+    languages: Mapping[str, str] | None = None,
+    vocab_size: int | None = None,
+    min_frequency: int | None = None,
+    max_token_bytes: int | None = None,
+    weighting: str | None = None,
+    temperature: float | None = None,
+    weights: Mapping[str, float] | None = None,
+    parity_dev: str | PathLike[str] | None = None,
+    dev_lines: str | None = None,
+    ratio: Mapping[str, float] | None = None,
+    parity_exclude: Sequence[str] | None = None,
+    global_merges: int | None = None,
+    parity_tolerance: float | None = None,
+    parity_window: int | None = None,
+    parity_alpha: float | None = None,
+    parity_strength: float | None = None,
+    reweight_every: int | None = None,
+    no_balance: bool = False,
+    no_parity: bool = False,
+    num_threads: int | None = None,
+    batch_size: int = 8192,
+    quiet: bool = False,
+) -> str:
+    """The settings :func:`train` would use for these arguments, as JSON text: defaults
+    applied, recipe and keyword arguments combined, checked (the text ``vocab train --dry-run``
+    prints for the same recipe and flags)."""
+
+class TrainReport:
+    """What :func:`train` did: the numbers ``vocab train`` prints; ``str(report)`` is the
+    summary itself."""
+    vocab_size: int
+    special_tokens: int
+    merges: int
+    duplicate_merges: int
+    stopped_early: bool
+    files: int
+    documents: int
+    bytes: int
+    distinct_words: int
+    skipped_invalid: int
+    skipped_empty: int
+    languages: list[dict[str, Any]]
+    """One dict per language: lang, documents, bytes, words, share, tokens, bytes_per_token,
+    tokens_per_word."""
+    balance: list[dict[str, Any]] | None
+    """One dict per balanced language (lang, target, merges, dev_tokens_before,
+    dev_tokens_after, bytes_per_token); None without parity-aware selection."""
+    warnings: list[str]
+    count_seconds: float
+    merge_seconds: float
+    peak_memory_mb: int | None
+    summary: str
 
 def load_spec(spec: str | PathLike[str]) -> tuple[str, Tokenizer]:
     """Loads ``[NAME=]PATH[@PATTERN]`` (a tokenizer.json, or a tiktoken rank file with its
@@ -138,28 +295,3 @@ def fertility_rows(
 ) -> list[dict[str, Any]]:
     """The rows behind ``polybpe.fertility`` (one dict per tokenizer × language); with
     ``chart``, also writes an ``.svg`` chart or ``.html`` report there."""
-
-
-def count(
-    files: Sequence[str | PathLike[str]] | None = None,
-    texts: Iterable[str | tuple[str, str]] | None = None,
-    *,
-    special_tokens: Literal["pleias-rag", "none"] = "pleias-rag",
-    reserved: int = 0,
-    extra_special_tokens: Sequence[str] = (),
-    pattern: str = "default",
-    normalization: Literal["nfc", "none", "nfkc"] = "nfc",
-    doc_per_file: bool = False,
-    skip_invalid: bool = False,
-    languages: Mapping[str, str] | None = None,
-    num_threads: int | None = None,
-    batch_size: int = 8192,
-    max_words: int | None = None,
-) -> bytes:
-    """Counts the words of files or texts (one shard of a corpus) into a word-count file's
-    bytes, which record the normalization, split pattern and special tokens used. Pass the
-    results to :func:`merge_counts` or ``train(counts=...)``; count every shard with the same
-    settings (mismatches are refused)."""
-
-def merge_counts(parts: Sequence[bytes | str | PathLike[str]]) -> bytes:
-    """Sums word-count files (bytes from :func:`count`, or paths)."""
