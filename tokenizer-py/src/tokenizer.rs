@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ahash::{AHashMap, AHashSet};
 use numpy::{IntoPyArray, PyArray1};
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
 use polybpe::{bytelevel, Disallowed, TokenId};
@@ -181,6 +181,52 @@ impl Tokenizer {
     }
 }
 
+/// One token id from Python: an int in the id range, else `ValueError` (not the
+/// `OverflowError` a plain conversion raises for -1), or `TypeError` for a non-int.
+fn token_id(value: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<TokenId> {
+    let n: i64 = value.extract().map_err(|_| {
+        let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        PyTypeError::new_err(format!("{} must be an int token id, not {type_name}", what()))
+    })?;
+    TokenId::try_from(n).map_err(|_| PyValueError::new_err(format!("{} = {n} is not a token id (ids are 0 to 2**32 - 1)", what())))
+}
+
+/// A sequence of token ids (list, tuple, numpy array…): converted in one go, and item by item
+/// only to name the bad one when that fails.
+fn token_ids(ids: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<TokenId>> {
+    if ids.is_instance_of::<PyString>() || ids.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(format!("{name} must be a sequence of int token ids, not a string")));
+    }
+    if let Ok(ids) = ids.extract::<Vec<TokenId>>() {
+        return Ok(ids);
+    }
+    let items = ids.try_iter().map_err(|_| PyTypeError::new_err(format!("{name} must be a sequence of int token ids")))?;
+    items.enumerate().map(|(i, item)| token_id(&item?, &|| format!("{name}[{i}]"))).collect()
+}
+
+/// The texts of a batch; a bad item is named by its index.
+fn batch_texts(texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedStr>> {
+    if texts.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err("texts must be a list of str, not a str (for one text, use encode)"));
+    }
+    if let Ok(texts) = texts.extract::<Vec<PyBackedStr>>() {
+        return Ok(texts);
+    }
+    let items = texts.try_iter().map_err(|_| PyTypeError::new_err("texts must be a list of str"))?;
+    items
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item?;
+            item.extract::<PyBackedStr>().map_err(|_| {
+                let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
+                let shown: String = if shown.chars().count() > 40 { shown.chars().take(40).chain("…".chars()).collect() } else { shown };
+                let type_name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                PyTypeError::new_err(format!("texts[{i}] is {shown} ({type_name}), not a str"))
+            })
+        })
+        .collect()
+}
+
 /// Failures of an encode call, converted to Python once the GIL is back.
 enum EncodeError {
     Disallowed(String),
@@ -240,8 +286,43 @@ impl Tokenizer {
         polybpe::formats::hf::to_json(&self.inner).map_err(to_py)
     }
 
+    /// Writes a model folder `transformers.AutoTokenizer.from_pretrained(directory)` loads:
+    /// tokenizer.json, tokenizer_config.json (bos/eos/pad/unk, `model_max_length`, the Pleias
+    /// RAG chat template, `split_special_tokens`) and special_tokens_map.json. A new folder
+    /// appears whole; in an existing one each file is replaced atomically.
+    #[pyo3(signature = (directory, *, model_max_length=None, split_special_tokens=true))]
+    fn save_pretrained(&self, py: Python<'_>, directory: PathBuf, model_max_length: Option<usize>, split_special_tokens: bool) -> PyResult<()> {
+        let options = polybpe::formats::hf_folder::FolderOptions { model_max_length, split_special_tokens };
+        py.allow_threads(|| polybpe::formats::hf_folder::save(&self.inner, &directory, &options)).map_err(to_py)
+    }
+
+    /// Pickles as the tokenizer.json text (what `save` writes, nothing read back from a path),
+    /// so tokenizers cross to `multiprocessing` and `datasets.map(num_proc=…)` workers.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let json = polybpe::formats::hf::to_json(&slf.get().inner)
+            .map_err(|e| PyTypeError::new_err(format!("cannot pickle this tokenizer: {e}")))?;
+        let from_str = slf.get_type().getattr("from_str")?;
+        PyTuple::new(py, [from_str.into_any(), PyTuple::new(py, [json])?.into_any()])
+    }
+
+    /// Tokenizers are immutable: a copy shares the vocabulary.
+    fn __copy__(&self) -> Self {
+        Tokenizer { inner: self.inner.clone(), ints: GILOnceCell::new() }
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.__copy__()
+    }
+
     /// Encodes one string to token ids.
-    #[pyo3(signature = (text, *, allowed_special=None, disallowed_special=None))]
+    ///
+    /// Special-token text raises `ValueError` unless `allowed_special` (a set of tokens, or
+    /// "all") lets it become special ids, or `disallowed_special=()` accepts it as ordinary text.
+    #[pyo3(
+        signature = (text, *, allowed_special=None, disallowed_special=None),
+        text_signature = "($self, text, *, allowed_special=(), disallowed_special='all')"
+    )]
     fn encode<'py>(
         &self,
         py: Python<'py>,
@@ -259,16 +340,22 @@ impl Tokenizer {
     /// Returns a list of lists, or with `return_numpy=True` a tuple `(ids, offsets)`: a flat
     /// `uint32` array of all ids and an `int64` array of `len(texts) + 1` offsets, so text `i`
     /// is `ids[offsets[i]:offsets[i + 1]]`.
-    #[pyo3(signature = (texts, *, num_threads=None, return_numpy=false, allowed_special=None, disallowed_special=None))]
+    ///
+    /// Special tokens as in `encode`.
+    #[pyo3(
+        signature = (texts, *, num_threads=None, return_numpy=false, allowed_special=None, disallowed_special=None),
+        text_signature = "($self, texts, *, num_threads=None, return_numpy=False, allowed_special=(), disallowed_special='all')"
+    )]
     fn encode_batch<'py>(
         &self,
         py: Python<'py>,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'py, PyAny>,
         num_threads: Option<usize>,
         return_numpy: bool,
         allowed_special: Option<&Bound<'py, PyAny>>,
         disallowed_special: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyObject> {
+        let texts = batch_texts(texts)?;
         let policy = self.policy(allowed_special, disallowed_special)?;
         let encoded: Result<Vec<Vec<TokenId>>, EncodeError> = py.allow_threads(|| {
             in_pool(num_threads, || texts.par_iter().map(|t| self.encode_one(t, &policy)).collect())
@@ -330,20 +417,32 @@ impl Tokenizer {
     }
 
     /// Decodes ids to text (bytes cut inside a character become U+FFFD).
-    fn decode(&self, py: Python<'_>, ids: Vec<TokenId>) -> PyResult<String> {
+    fn decode(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<String> {
+        let ids = token_ids(ids, "ids")?;
         py.allow_threads(|| self.inner.decode(&ids)).map_err(|e| PyKeyError::new_err(e.to_string()))
     }
 
     /// Decodes many id sequences in parallel.
     #[pyo3(signature = (batch, *, num_threads=None))]
-    fn decode_batch(&self, py: Python<'_>, batch: Vec<Vec<TokenId>>, num_threads: Option<usize>) -> PyResult<Vec<String>> {
+    fn decode_batch(&self, py: Python<'_>, batch: &Bound<'_, PyAny>, num_threads: Option<usize>) -> PyResult<Vec<String>> {
+        let batch = match batch.extract::<Vec<Vec<TokenId>>>() {
+            Ok(batch) => batch,
+            Err(_) if batch.is_instance_of::<PyString>() => return Err(PyTypeError::new_err("batch must be a list of id sequences, not a str")),
+            Err(_) => batch
+                .try_iter()
+                .map_err(|_| PyTypeError::new_err("batch must be a list of id sequences"))?
+                .enumerate()
+                .map(|(i, ids)| token_ids(&ids?, &format!("batch[{i}]")))
+                .collect::<PyResult<_>>()?,
+        };
         let out: Result<Vec<String>, polybpe::Error> =
             py.allow_threads(|| in_pool(num_threads, || batch.par_iter().map(|ids| self.inner.decode(ids)).collect()))?;
         out.map_err(|e| PyKeyError::new_err(e.to_string()))
     }
 
     /// The bytes of a token id.
-    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: TokenId) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let id = token_id(id, &|| "id".to_string())?;
         let bytes = self.inner.id_to_bytes(id).ok_or_else(|| PyKeyError::new_err(format!("token id {id} is not in the vocabulary")))?;
         Ok(pyo3::types::PyBytes::new(py, bytes))
     }
@@ -359,11 +458,12 @@ impl Tokenizer {
 
     /// The HF byte-level spelling of a token id (special tokens as their text); `None` if the
     /// id is unused.
-    fn id_to_token(&self, id: TokenId) -> Option<String> {
+    fn id_to_token(&self, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        let id = token_id(id, &|| "id".to_string())?;
         if let Some(t) = self.inner.added_tokens().iter().find(|t| t.id == id) {
-            return Some(t.content.clone());
+            return Ok(Some(t.content.clone()));
         }
-        self.inner.model().token_bytes(id).map(bytelevel::encode_bytes)
+        Ok(self.inner.model().token_bytes(id).map(bytelevel::encode_bytes))
     }
 
     /// One past the largest id.

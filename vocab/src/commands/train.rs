@@ -277,6 +277,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     }
     .map_err(msg)?;
     polybpe::formats::hf::save(&tokenizer, &plan.out).map_err(msg)?;
+    if let Some(dir) = &args.out_dir {
+        super::export::write_folder(&tokenizer, dir, &Default::default())?;
+    }
     drop(bars);
     if !args.quiet {
         print_summary(&plan.out, &plan.config, &report, start.elapsed().as_secs_f64());
