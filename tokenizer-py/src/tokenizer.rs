@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
 use polybpe::{bytelevel, Disallowed, TokenId};
@@ -24,12 +24,23 @@ pub struct Tokenizer {
     /// returns (like CPython's small-int cache): a batch of millions of ids then costs a
     /// reference count each instead of an allocation each.
     ints: GILOnceCell<Box<[PyObject]>>,
+    /// The tokenizer.json text it was loaded from, kept only when polybpe cannot write the
+    /// tokenizer back (SentencePiece-style files, pre-tokenizer chains): its pickled form.
+    source: Option<Arc<str>>,
 }
 
 impl Tokenizer {
     /// Wraps a core tokenizer.
     pub fn new(inner: polybpe::Tokenizer) -> Self {
-        Tokenizer { inner: Arc::new(inner), ints: GILOnceCell::new() }
+        Tokenizer { inner: Arc::new(inner), ints: GILOnceCell::new(), source: None }
+    }
+
+    /// Wraps a tokenizer loaded from tokenizer.json `text`, keeping the text if polybpe could
+    /// not write it back (see [`Tokenizer::source`]).
+    fn loaded(inner: polybpe::Tokenizer, text: impl FnOnce() -> Option<String>) -> Self {
+        let writable = !inner.model().is_char_level() && inner.pre_tokenizer().pattern().is_some();
+        let source = if writable { None } else { text().map(Arc::from) };
+        Tokenizer { source, ..Tokenizer::new(inner) }
     }
 }
 
@@ -184,12 +195,18 @@ impl Tokenizer {
 /// One token id from Python: an int in the id range, else `ValueError` (not the
 /// `OverflowError` a plain conversion raises for -1), or `TypeError` for a non-int.
 fn token_id(value: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<TokenId> {
-    let n: i64 = value.extract().map_err(|_| {
-        let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        PyTypeError::new_err(format!("{} must be an int token id, not {type_name}", what()))
-    })?;
-    TokenId::try_from(n).map_err(|_| PyValueError::new_err(format!("{} = {n} is not a token id (ids are 0 to 2**32 - 1)", what())))
+    let not_an_id = |shown: String| PyValueError::new_err(format!("{} = {shown} is not a token id (ids are 0 to 2**32 - 1)", what()));
+    match value.extract::<i64>() {
+        Ok(n) => TokenId::try_from(n).map_err(|_| not_an_id(n.to_string())),
+        // An int too large for 64 bits.
+        Err(_) if value.is_instance_of::<PyInt>() => Err(not_an_id(value.str().map(|s| s.to_string()).unwrap_or_default())),
+        Err(_) => {
+            let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            Err(PyTypeError::new_err(format!("{} must be an int token id, not {type_name}", what())))
+        }
+    }
 }
+
 
 /// A sequence of token ids (list, tuple, numpy array…): converted in one go, and item by item
 /// only to name the bad one when that fails.
@@ -251,7 +268,7 @@ impl Tokenizer {
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let tok = py.allow_threads(|| polybpe::formats::hf::load(&path)).map_err(to_py)?;
-        Ok(Tokenizer::new(tok))
+        Ok(Tokenizer::loaded(tok, || std::fs::read_to_string(&path).ok()))
     }
 
     /// Loads a tiktoken rank file (`base64(token) rank` per line) with a named split pattern
@@ -273,7 +290,7 @@ impl Tokenizer {
     #[staticmethod]
     fn from_str(json: &str) -> PyResult<Self> {
         let tok = polybpe::formats::hf::from_json(json).map_err(PyValueError::new_err)?;
-        Ok(Tokenizer::new(tok))
+        Ok(Tokenizer::loaded(tok, || Some(json.to_string())))
     }
 
     /// Writes the tokenizer as a HuggingFace tokenizer.json (atomically).
@@ -303,19 +320,23 @@ impl Tokenizer {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let cannot = |e: &dyn std::fmt::Display| PyTypeError::new_err(format!("cannot pickle this tokenizer: {e}"));
-        let inner = &slf.get().inner;
+        let (inner, source) = (&slf.get().inner, slf.get().source.clone());
         let json = py.allow_threads(|| -> Result<String, PyErr> {
+            if let Some(source) = source {
+                return Ok(source.to_string());
+            }
             let pretty = polybpe::formats::hf::to_json(inner).map_err(|e| cannot(&e))?;
             let value: serde_json::Value = serde_json::from_str(&pretty).map_err(|e| cannot(&e))?;
             serde_json::to_string(&value).map_err(|e| cannot(&e))
         })?;
-        let from_str = slf.get_type().getattr("from_str")?;
-        PyTuple::new(py, [from_str.into_any(), PyTuple::new(py, [json])?.into_any()])
+        // A Python function of the package: pickle finds it by name (`polybpe._from_pickle`).
+        let from_pickle = py.import("polybpe")?.getattr("_from_pickle")?;
+        PyTuple::new(py, [from_pickle, PyTuple::new(py, [json])?.into_any()])
     }
 
     /// Tokenizers are immutable: a copy shares the vocabulary.
     fn __copy__(&self) -> Self {
-        Tokenizer { inner: self.inner.clone(), ints: GILOnceCell::new() }
+        Tokenizer { inner: self.inner.clone(), ints: GILOnceCell::new(), source: self.source.clone() }
     }
 
     fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {

@@ -291,6 +291,7 @@ def test_bad_ids_and_arguments_are_ordinary_errors(tmp_path: Path):
     # method that takes ids.
     raises(ValueError, re.escape("ids[1] = -1"), tok.decode, [5, -1])
     raises(ValueError, re.escape("ids[0] = 4294967296"), tok.decode, [2**32])
+    raises(ValueError, re.escape("ids[0] = 1267650600228229401496703205376"), tok.decode, [2**100])
     raises(ValueError, re.escape("batch[1][0] = -1"), tok.decode_batch, [[5], [-1]])
     raises(ValueError, "id = -1", tok.decode_single_token_bytes, -1)
     raises(ValueError, "id = -1", tok.id_to_token, -1)

@@ -50,9 +50,15 @@ def test_copies_share_the_vocabulary(tok):
         assert encode_all(other) == encode_all(tok)
 
 
-def test_tiktoken_and_loaded_tokenizers_pickle(shared):
-    gpt2 = polybpe.Tokenizer.from_file(shared / "tokenizers" / "gpt2" / "gpt2.json")
-    assert pickle.loads(pickle.dumps(gpt2)).encode("Hello world") == gpt2.encode("Hello world")
+def test_loaded_tokenizers_pickle(shared):
+    text = "Hello world, l'homme ſouvent 1789 <|endoftext|>"
+    for tok in [polybpe.Tokenizer.from_file(shared / "tokenizers" / "gpt2" / "gpt2.json"),
+                polybpe.Tokenizer.from_tiktoken(shared / "tokenizers" / "cl100k_base" / "cl100k_base.tiktoken", "cl100k"),
+                # polybpe does not write SentencePiece-style files: these pickle as the text they were read from.
+                polybpe.Tokenizer.from_file(shared / "tokenizers" / "mistral-7b-v0.1" / "tokenizer.json")]:
+        back = pickle.loads(pickle.dumps(tok))
+        assert back.encode(text, disallowed_special=()) == tok.encode(text, disallowed_special=())
+        assert back.special_tokens == tok.special_tokens
 
 
 def worker_ids(tok: polybpe.Tokenizer) -> list[list[int]]:
