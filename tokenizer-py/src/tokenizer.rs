@@ -82,30 +82,35 @@ struct Policy {
     check_disallowed: bool,
 }
 
-/// A rayon pool per requested thread count, built once.
-fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<AHashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let Some(n) = threads else { return Ok(None) };
-    if n == 0 {
-        return Err(PyValueError::new_err("num_threads must be at least 1"));
-    }
+/// A rayon pool per process and requested thread count (0: rayon's default), built once.
+///
+/// Parallel work never runs on rayon's global pool: a process forked after that pool started
+/// (`multiprocessing` and `datasets.map(num_proc=…)` fork on Linux) inherits the pool without
+/// its threads, and its first parallel call (loading a tokenizer is one) would wait forever.
+/// A child gets its own pools; the parent's stay unused in its copy of the map.
+fn pool(threads: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
+    type Pools = AHashMap<(u32, usize), Arc<rayon::ThreadPool>>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let n = match threads {
+        Some(0) => return Err(PyValueError::new_err("num_threads must be at least 1")),
+        Some(n) => n,
+        None => 0,
+    };
+    let key = (std::process::id(), n);
     let mut pools = POOLS.get_or_init(Default::default).lock().map_err(|_| PyValueError::new_err("thread pool lock poisoned"))?;
-    if let Some(p) = pools.get(&n) {
-        return Ok(Some(p.clone()));
+    if let Some(p) = pools.get(&key) {
+        return Ok(p.clone());
     }
     let p = Arc::new(
         rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?,
     );
-    pools.insert(n, p.clone());
-    Ok(Some(p))
+    pools.insert(key, p.clone());
+    Ok(p)
 }
 
-/// Runs `f` on the pool for `threads` (or the global one).
+/// Runs `f` on this process's pool for `threads`.
 fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    Ok(match pool(threads)? {
-        Some(p) => p.install(f),
-        None => f(),
-    })
+    Ok(pool(threads)?.install(f))
 }
 
 impl Tokenizer {
@@ -267,7 +272,7 @@ impl Tokenizer {
     /// Loads a HuggingFace tokenizer.json (byte-level BPE).
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let tok = py.allow_threads(|| polybpe::formats::hf::load(&path)).map_err(to_py)?;
+        let tok = py.allow_threads(|| in_pool(None, || polybpe::formats::hf::load(&path)))?.map_err(to_py)?;
         Ok(Tokenizer::loaded(tok, || std::fs::read_to_string(&path).ok()))
     }
 
@@ -277,7 +282,7 @@ impl Tokenizer {
     #[staticmethod]
     #[pyo3(signature = (path, pattern="cl100k"))]
     fn from_tiktoken(py: Python<'_>, path: PathBuf, pattern: &str) -> PyResult<Self> {
-        let tok = py.allow_threads(|| polybpe::formats::tiktoken::load(&path, pattern)).map_err(to_py)?;
+        let tok = py.allow_threads(|| in_pool(None, || polybpe::formats::tiktoken::load(&path, pattern)))?.map_err(to_py)?;
         Ok(Tokenizer::new(tok))
     }
 
@@ -289,7 +294,7 @@ impl Tokenizer {
     /// Parses tokenizer.json text.
     #[staticmethod]
     fn from_str(json: &str) -> PyResult<Self> {
-        let tok = polybpe::formats::hf::from_json(json).map_err(PyValueError::new_err)?;
+        let tok = in_pool(None, || polybpe::formats::hf::from_json(json))?.map_err(PyValueError::new_err)?;
         Ok(Tokenizer::loaded(tok, || Some(json.to_string())))
     }
 

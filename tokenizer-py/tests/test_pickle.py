@@ -70,7 +70,9 @@ def test_multiprocessing_pool(tok, method):
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no {method} on this platform")
     with multiprocessing.get_context(method).Pool(2) as pool:
-        results = pool.map(worker_ids, [tok, tok, tok])
+        # A worker that hangs (a thread pool inherited through fork without its threads) fails
+        # the test instead of stalling it.
+        results = pool.map_async(worker_ids, [tok, tok, tok]).get(timeout=120)
     assert results == [encode_all(tok)] * 3
 
 
