@@ -121,7 +121,7 @@ def test_special_tokens_are_single_ids_when_allowed(vocab_bin, trained, tmp_path
     assert not any(i < 41 for i in plain)
     ids_file = tmp_path / "ids.txt"
     ids_file.write_text(" ".join(map(str, plain)) + "\n")
-    assert run_vocab(vocab_bin, "decode", "--tokenizer", trained, ids_file).stdout == prompt + "\n"
+    assert run_vocab(vocab_bin, "decode", "--tokenizer", trained, ids_file).stdout == prompt
 
 
 def test_specials_never_learned(trained):

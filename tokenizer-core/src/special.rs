@@ -52,6 +52,22 @@ pub const PLEIAS_RAG: [&str; 37] = [
     "<|im_end|>",
 ];
 
+/// The roles `transformers` gives Pleias 1.0's base tokens (`tokenizer_config.json` keys).
+pub const PLEIAS_ROLES: [(&str, &str); 4] =
+    [("bos_token", "<|begin_of_text|>"), ("eos_token", "<|end_of_text|>"), ("pad_token", "[PAD]"), ("unk_token", "[UNK]")];
+
+/// The control tokens of the Pleias RAG prompt ([`crate::prompt::pleias_rag_prompt`] and the
+/// model folder's chat template).
+pub const PLEIAS_RAG_TEMPLATE_TOKENS: [&str; 7] = [
+    "<|query_start|>",
+    "<|query_end|>",
+    "<|source_start|>",
+    "<|source_id_start|>",
+    "<|source_id_end|>",
+    "<|source_end|>",
+    "<|source_analysis_start|>",
+];
+
 /// The text of reserved placeholder `n` (0-based): `<|reserved_n|>`.
 pub fn reserved_token(n: usize) -> String {
     format!("<|reserved_{n}|>")

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ahash::{AHashMap, AHashSet};
 use numpy::{IntoPyArray, PyArray1};
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
 use polybpe::{bytelevel, Disallowed, TokenId};
@@ -24,12 +24,23 @@ pub struct Tokenizer {
     /// returns (like CPython's small-int cache): a batch of millions of ids then costs a
     /// reference count each instead of an allocation each.
     ints: GILOnceCell<Box<[PyObject]>>,
+    /// The tokenizer.json text it was loaded from, kept only when polybpe cannot write the
+    /// tokenizer back (SentencePiece-style files, pre-tokenizer chains): its pickled form.
+    source: Option<Arc<str>>,
 }
 
 impl Tokenizer {
     /// Wraps a core tokenizer.
     pub fn new(inner: polybpe::Tokenizer) -> Self {
-        Tokenizer { inner: Arc::new(inner), ints: GILOnceCell::new() }
+        Tokenizer { inner: Arc::new(inner), ints: GILOnceCell::new(), source: None }
+    }
+
+    /// Wraps a tokenizer loaded from tokenizer.json `text`, keeping the text if polybpe could
+    /// not write it back (see [`Tokenizer::source`]).
+    fn loaded(inner: polybpe::Tokenizer, text: impl FnOnce() -> Option<String>) -> Self {
+        let writable = !inner.model().is_char_level() && inner.pre_tokenizer().pattern().is_some();
+        let source = if writable { None } else { text().map(Arc::from) };
+        Tokenizer { source, ..Tokenizer::new(inner) }
     }
 }
 
@@ -71,30 +82,35 @@ struct Policy {
     check_disallowed: bool,
 }
 
-/// A rayon pool per requested thread count, built once.
-fn pool(threads: Option<usize>) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<AHashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let Some(n) = threads else { return Ok(None) };
-    if n == 0 {
-        return Err(PyValueError::new_err("num_threads must be at least 1"));
-    }
+/// A rayon pool per process and requested thread count (0: rayon's default), built once.
+///
+/// Parallel work never runs on rayon's global pool: a process forked after that pool started
+/// (`multiprocessing` and `datasets.map(num_proc=…)` fork on Linux) inherits the pool without
+/// its threads, and its first parallel call (loading a tokenizer is one) would wait forever.
+/// A child gets its own pools; the parent's stay unused in its copy of the map.
+fn pool(threads: Option<usize>) -> PyResult<Arc<rayon::ThreadPool>> {
+    type Pools = AHashMap<(u32, usize), Arc<rayon::ThreadPool>>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let n = match threads {
+        Some(0) => return Err(PyValueError::new_err("num_threads must be at least 1")),
+        Some(n) => n,
+        None => 0,
+    };
+    let key = (std::process::id(), n);
     let mut pools = POOLS.get_or_init(Default::default).lock().map_err(|_| PyValueError::new_err("thread pool lock poisoned"))?;
-    if let Some(p) = pools.get(&n) {
-        return Ok(Some(p.clone()));
+    if let Some(p) = pools.get(&key) {
+        return Ok(p.clone());
     }
     let p = Arc::new(
         rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?,
     );
-    pools.insert(n, p.clone());
-    Ok(Some(p))
+    pools.insert(key, p.clone());
+    Ok(p)
 }
 
-/// Runs `f` on the pool for `threads` (or the global one).
+/// Runs `f` on this process's pool for `threads`.
 fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    Ok(match pool(threads)? {
-        Some(p) => p.install(f),
-        None => f(),
-    })
+    Ok(pool(threads)?.install(f))
 }
 
 impl Tokenizer {
@@ -181,6 +197,58 @@ impl Tokenizer {
     }
 }
 
+/// One token id from Python: an int in the id range, else `ValueError` (not the
+/// `OverflowError` a plain conversion raises for -1), or `TypeError` for a non-int.
+fn token_id(value: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<TokenId> {
+    let not_an_id = |shown: String| PyValueError::new_err(format!("{} = {shown} is not a token id (ids are 0 to 2**32 - 1)", what()));
+    match value.extract::<i64>() {
+        Ok(n) => TokenId::try_from(n).map_err(|_| not_an_id(n.to_string())),
+        // An int too large for 64 bits.
+        Err(_) if value.is_instance_of::<PyInt>() => Err(not_an_id(value.str().map(|s| s.to_string()).unwrap_or_default())),
+        Err(_) => {
+            let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            Err(PyTypeError::new_err(format!("{} must be an int token id, not {type_name}", what())))
+        }
+    }
+}
+
+
+/// A sequence of token ids (list, tuple, numpy array…): converted in one go, and item by item
+/// only to name the bad one when that fails.
+fn token_ids(ids: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<TokenId>> {
+    if ids.is_instance_of::<PyString>() || ids.is_instance_of::<PyBytes>() {
+        return Err(PyTypeError::new_err(format!("{name} must be a sequence of int token ids, not a string")));
+    }
+    if let Ok(ids) = ids.extract::<Vec<TokenId>>() {
+        return Ok(ids);
+    }
+    let items = ids.try_iter().map_err(|_| PyTypeError::new_err(format!("{name} must be a sequence of int token ids")))?;
+    items.enumerate().map(|(i, item)| token_id(&item?, &|| format!("{name}[{i}]"))).collect()
+}
+
+/// The texts of a batch; a bad item is named by its index.
+fn batch_texts(texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedStr>> {
+    if texts.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err("texts must be a list of str, not a str (for one text, use encode)"));
+    }
+    if let Ok(texts) = texts.extract::<Vec<PyBackedStr>>() {
+        return Ok(texts);
+    }
+    let items = texts.try_iter().map_err(|_| PyTypeError::new_err("texts must be a list of str"))?;
+    items
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item?;
+            item.extract::<PyBackedStr>().map_err(|_| {
+                let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
+                let shown: String = if shown.chars().count() > 40 { shown.chars().take(40).chain("…".chars()).collect() } else { shown };
+                let type_name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                PyTypeError::new_err(format!("texts[{i}] is {shown} ({type_name}), not a str"))
+            })
+        })
+        .collect()
+}
+
 /// Failures of an encode call, converted to Python once the GIL is back.
 enum EncodeError {
     Disallowed(String),
@@ -204,8 +272,8 @@ impl Tokenizer {
     /// Loads a HuggingFace tokenizer.json (byte-level BPE).
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let tok = py.allow_threads(|| polybpe::formats::hf::load(&path)).map_err(to_py)?;
-        Ok(Tokenizer::new(tok))
+        let tok = py.allow_threads(|| in_pool(None, || polybpe::formats::hf::load(&path)))?.map_err(to_py)?;
+        Ok(Tokenizer::loaded(tok, || std::fs::read_to_string(&path).ok()))
     }
 
     /// Loads a tiktoken rank file (`base64(token) rank` per line) with a named split pattern
@@ -214,7 +282,7 @@ impl Tokenizer {
     #[staticmethod]
     #[pyo3(signature = (path, pattern="cl100k"))]
     fn from_tiktoken(py: Python<'_>, path: PathBuf, pattern: &str) -> PyResult<Self> {
-        let tok = py.allow_threads(|| polybpe::formats::tiktoken::load(&path, pattern)).map_err(to_py)?;
+        let tok = py.allow_threads(|| in_pool(None, || polybpe::formats::tiktoken::load(&path, pattern)))?.map_err(to_py)?;
         Ok(Tokenizer::new(tok))
     }
 
@@ -226,8 +294,8 @@ impl Tokenizer {
     /// Parses tokenizer.json text.
     #[staticmethod]
     fn from_str(json: &str) -> PyResult<Self> {
-        let tok = polybpe::formats::hf::from_json(json).map_err(PyValueError::new_err)?;
-        Ok(Tokenizer::new(tok))
+        let tok = in_pool(None, || polybpe::formats::hf::from_json(json))?.map_err(PyValueError::new_err)?;
+        Ok(Tokenizer::loaded(tok, || Some(json.to_string())))
     }
 
     /// Writes the tokenizer as a HuggingFace tokenizer.json (atomically).
@@ -240,8 +308,54 @@ impl Tokenizer {
         polybpe::formats::hf::to_json(&self.inner).map_err(to_py)
     }
 
+    /// Writes a model folder `transformers.AutoTokenizer.from_pretrained(directory)` loads:
+    /// tokenizer.json, tokenizer_config.json (bos/eos/pad/unk, `model_max_length`, the Pleias
+    /// RAG chat template, `split_special_tokens`) and special_tokens_map.json. A new folder
+    /// appears whole; in an existing one each file is replaced atomically.
+    #[pyo3(signature = (directory, *, model_max_length=None, split_special_tokens=true))]
+    fn save_pretrained(&self, py: Python<'_>, directory: PathBuf, model_max_length: Option<usize>, split_special_tokens: bool) -> PyResult<()> {
+        let options = polybpe::formats::hf_folder::FolderOptions { model_max_length, split_special_tokens };
+        py.allow_threads(|| polybpe::formats::hf_folder::save(&self.inner, &directory, &options)).map_err(to_py)
+    }
+
+    /// Pickles as the tokenizer.json text without indentation (nothing read back from a path),
+    /// so tokenizers cross to `multiprocessing` and `datasets.map(num_proc=…)` workers.
+    /// Measured: the compact text is 2.4× smaller than `save`'s indented one (37 kB vs 91 kB
+    /// for 1,500 tokens).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let cannot = |e: &dyn std::fmt::Display| PyTypeError::new_err(format!("cannot pickle this tokenizer: {e}"));
+        let (inner, source) = (&slf.get().inner, slf.get().source.clone());
+        let json = py.allow_threads(|| -> Result<String, PyErr> {
+            if let Some(source) = source {
+                return Ok(source.to_string());
+            }
+            let pretty = polybpe::formats::hf::to_json(inner).map_err(|e| cannot(&e))?;
+            let value: serde_json::Value = serde_json::from_str(&pretty).map_err(|e| cannot(&e))?;
+            serde_json::to_string(&value).map_err(|e| cannot(&e))
+        })?;
+        // A Python function of the package: pickle finds it by name (`polybpe._from_pickle`).
+        let from_pickle = py.import("polybpe")?.getattr("_from_pickle")?;
+        PyTuple::new(py, [from_pickle, PyTuple::new(py, [json])?.into_any()])
+    }
+
+    /// Tokenizers are immutable: a copy shares the vocabulary.
+    fn __copy__(&self) -> Self {
+        Tokenizer { inner: self.inner.clone(), ints: GILOnceCell::new(), source: self.source.clone() }
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.__copy__()
+    }
+
     /// Encodes one string to token ids.
-    #[pyo3(signature = (text, *, allowed_special=None, disallowed_special=None))]
+    ///
+    /// Special-token text raises `ValueError` unless `allowed_special` (a set of tokens, or
+    /// "all") lets it become special ids, or `disallowed_special=()` accepts it as ordinary text.
+    #[pyo3(
+        signature = (text, *, allowed_special=None, disallowed_special=None),
+        text_signature = "($self, text, *, allowed_special=(), disallowed_special='all')"
+    )]
     fn encode<'py>(
         &self,
         py: Python<'py>,
@@ -259,16 +373,22 @@ impl Tokenizer {
     /// Returns a list of lists, or with `return_numpy=True` a tuple `(ids, offsets)`: a flat
     /// `uint32` array of all ids and an `int64` array of `len(texts) + 1` offsets, so text `i`
     /// is `ids[offsets[i]:offsets[i + 1]]`.
-    #[pyo3(signature = (texts, *, num_threads=None, return_numpy=false, allowed_special=None, disallowed_special=None))]
+    ///
+    /// Special tokens as in `encode`.
+    #[pyo3(
+        signature = (texts, *, num_threads=None, return_numpy=false, allowed_special=None, disallowed_special=None),
+        text_signature = "($self, texts, *, num_threads=None, return_numpy=False, allowed_special=(), disallowed_special='all')"
+    )]
     fn encode_batch<'py>(
         &self,
         py: Python<'py>,
-        texts: Vec<PyBackedStr>,
+        texts: &Bound<'py, PyAny>,
         num_threads: Option<usize>,
         return_numpy: bool,
         allowed_special: Option<&Bound<'py, PyAny>>,
         disallowed_special: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyObject> {
+        let texts = batch_texts(texts)?;
         let policy = self.policy(allowed_special, disallowed_special)?;
         let encoded: Result<Vec<Vec<TokenId>>, EncodeError> = py.allow_threads(|| {
             in_pool(num_threads, || texts.par_iter().map(|t| self.encode_one(t, &policy)).collect())
@@ -330,20 +450,32 @@ impl Tokenizer {
     }
 
     /// Decodes ids to text (bytes cut inside a character become U+FFFD).
-    fn decode(&self, py: Python<'_>, ids: Vec<TokenId>) -> PyResult<String> {
+    fn decode(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<String> {
+        let ids = token_ids(ids, "ids")?;
         py.allow_threads(|| self.inner.decode(&ids)).map_err(|e| PyKeyError::new_err(e.to_string()))
     }
 
     /// Decodes many id sequences in parallel.
     #[pyo3(signature = (batch, *, num_threads=None))]
-    fn decode_batch(&self, py: Python<'_>, batch: Vec<Vec<TokenId>>, num_threads: Option<usize>) -> PyResult<Vec<String>> {
+    fn decode_batch(&self, py: Python<'_>, batch: &Bound<'_, PyAny>, num_threads: Option<usize>) -> PyResult<Vec<String>> {
+        let batch = match batch.extract::<Vec<Vec<TokenId>>>() {
+            Ok(batch) => batch,
+            Err(_) if batch.is_instance_of::<PyString>() => return Err(PyTypeError::new_err("batch must be a list of id sequences, not a str")),
+            Err(_) => batch
+                .try_iter()
+                .map_err(|_| PyTypeError::new_err("batch must be a list of id sequences"))?
+                .enumerate()
+                .map(|(i, ids)| token_ids(&ids?, &format!("batch[{i}]")))
+                .collect::<PyResult<_>>()?,
+        };
         let out: Result<Vec<String>, polybpe::Error> =
             py.allow_threads(|| in_pool(num_threads, || batch.par_iter().map(|ids| self.inner.decode(ids)).collect()))?;
         out.map_err(|e| PyKeyError::new_err(e.to_string()))
     }
 
     /// The bytes of a token id.
-    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: TokenId) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    fn decode_single_token_bytes<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let id = token_id(id, &|| "id".to_string())?;
         let bytes = self.inner.id_to_bytes(id).ok_or_else(|| PyKeyError::new_err(format!("token id {id} is not in the vocabulary")))?;
         Ok(pyo3::types::PyBytes::new(py, bytes))
     }
@@ -359,11 +491,12 @@ impl Tokenizer {
 
     /// The HF byte-level spelling of a token id (special tokens as their text); `None` if the
     /// id is unused.
-    fn id_to_token(&self, id: TokenId) -> Option<String> {
+    fn id_to_token(&self, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        let id = token_id(id, &|| "id".to_string())?;
         if let Some(t) = self.inner.added_tokens().iter().find(|t| t.id == id) {
-            return Some(t.content.clone());
+            return Ok(Some(t.content.clone()));
         }
-        self.inner.model().token_bytes(id).map(bytelevel::encode_bytes)
+        Ok(self.inner.model().token_bytes(id).map(bytelevel::encode_bytes))
     }
 
     /// One past the largest id.

@@ -4,6 +4,7 @@ handled as documented; the riskiest cases run in a child interpreter that must e
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import polybpe
@@ -285,6 +287,34 @@ def test_interrupted_training_leaves_old_or_new_file(tmp_path: Path):
 def test_bad_ids_and_arguments_are_ordinary_errors(tmp_path: Path):
     tok = polybpe.train(texts=[LINES] * 10, vocab_size=300)
     raises(KeyError, "99999", tok.decode, [1, 2, 99999])
-    raises(OverflowError, None, tok.decode, [-1])
+    # Negative or too large ids are no token ids at all: ValueError naming the item, in every
+    # method that takes ids.
+    raises(ValueError, re.escape("ids[1] = -1"), tok.decode, [5, -1])
+    raises(ValueError, re.escape("ids[0] = 4294967296"), tok.decode, [2**32])
+    raises(ValueError, re.escape("ids[0] = 1267650600228229401496703205376"), tok.decode, [2**100])
+    raises(ValueError, re.escape("batch[1][0] = -1"), tok.decode_batch, [[5], [-1]])
+    raises(ValueError, "id = -1", tok.decode_single_token_bytes, -1)
+    raises(ValueError, "id = -1", tok.id_to_token, -1)
+    raises(TypeError, re.escape("ids[1] must be an int"), tok.decode, [5, "6"])
+    raises(TypeError, "not a string", tok.decode, "123")
+    assert tok.decode(np.array([40, 41], dtype=np.int64)) == tok.decode([40, 41])
+    # A bad item of a batch is named by its index.
+    raises(TypeError, re.escape("texts[1] is None"), tok.encode_batch, ["a", None])
+    raises(TypeError, re.escape("texts[2] is 3 (int)"), tok.encode_batch, ["a", "b", 3])
+    raises(TypeError, "not a str", tok.encode_batch, "one string")
     raises(TypeError, None, tok.encode, b"bytes")
     raises(ValueError, "num_threads", tok.encode_batch, ["a"], num_threads=0)
+
+
+def test_help_shows_the_real_special_token_defaults():
+    for method in [polybpe.Tokenizer.encode, polybpe.Tokenizer.encode_batch]:
+        signature = method.__text_signature__
+        assert "disallowed_special='all'" in signature and "allowed_special=()" in signature, signature
+        assert "disallowed_special=None" not in signature
+    tok = polybpe.train(texts=[LINES] * 10, vocab_size=300)
+    # What the signature shows is what omitting the arguments does.
+    text = "a <|end_of_text|> b"
+    with pytest.raises(ValueError):
+        tok.encode(text)
+    with pytest.raises(ValueError):
+        tok.encode(text, allowed_special=(), disallowed_special="all")

@@ -40,6 +40,9 @@ enum Command {
     MergeCounts(MergeCountsArgs),
     /// Add merges learned on new text to a vocabulary, keeping every existing id and merge.
     Extend(ExtendArgs),
+    /// Write a model folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json)
+    /// that transformers.AutoTokenizer loads.
+    Export(commands::export::ExportArgs),
 }
 
 /// Options of `vocab extend`.
@@ -91,6 +94,10 @@ pub struct TrainArgs {
     /// Output tokenizer.json (default: out/<recipe name>.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write a model folder here (tokenizer.json, tokenizer_config.json,
+    /// special_tokens_map.json; `vocab export` sets its options).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     /// Train from these word-count files (written by `vocab count`, merged) instead of text.
     #[arg(long, value_name = "COUNTS")]
     pub counts: Vec<PathBuf>,
@@ -262,8 +269,17 @@ pub struct DecodeArgs {
     /// tokenizer.json to use.
     #[arg(long, short)]
     pub tokenizer: PathBuf,
-    /// File of whitespace-separated ids, one sequence per line (default: standard input).
+    /// File of whitespace-separated ids (or JSON arrays of ids), one sequence per line
+    /// (default: standard input). The texts are printed separated by newlines, so the output
+    /// of whole-file `encode` decodes to the file byte for byte.
     pub input: Option<PathBuf>,
+    /// End every text with a newline: the inverse of `encode --lines`.
+    #[arg(long)]
+    pub lines: bool,
+    /// Each input line is a JSON array of ids, each output line a JSON string: the inverse of
+    /// `encode --jsonl`.
+    #[arg(long, conflicts_with = "lines")]
+    pub jsonl: bool,
 }
 
 /// Options of `vocab inspect`.
@@ -327,7 +343,26 @@ pub struct MeasureArgs {
     pub quiet: bool,
 }
 
+/// Restores the default action of SIGPIPE, which Rust ignores: when the reader of our output
+/// goes away (`vocab train … | head -1`) the process ends quietly, as Unix tools do, instead of
+/// `println!` panicking on the broken pipe.
+#[cfg(unix)]
+fn end_quietly_on_closed_pipe() {
+    extern "C" {
+        fn signal(signum: std::os::raw::c_int, handler: usize) -> usize;
+    }
+    const SIGPIPE: std::os::raw::c_int = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: called first thing in `main`, before any thread starts; SIG_DFL is always a
+    // valid disposition and SIGPIPE is 13 on Linux and macOS.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => commands::train::run(args),
@@ -339,6 +374,7 @@ fn main() -> ExitCode {
         Command::Count(args) => commands::train::run_count(args),
         Command::MergeCounts(args) => commands::train::run_merge_counts(args),
         Command::Extend(args) => commands::train::run_extend(args),
+        Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,8 +30,10 @@ fn trains_encodes_decodes_and_inspects() {
     let ids = String::from_utf8(enc.stdout).unwrap();
     assert_eq!(ids.lines().count(), 2);
     let ids_path = write(dir.path(), "ids.txt", ids.as_bytes());
-    let dec = vocab(&["decode", "-t", &out, &ids_path]);
+    let dec = vocab(&["decode", "-t", &out, "--lines", &ids_path]);
     assert_eq!(String::from_utf8(dec.stdout).unwrap(), "le chat ſo\nder Hund\n");
+    let dec = vocab(&["decode", "-t", &out, &ids_path]);
+    assert_eq!(String::from_utf8(dec.stdout).unwrap(), "le chat ſo\nder Hund");
 
     let inspect = vocab(&["inspect", &out]);
     let shown = String::from_utf8(inspect.stdout).unwrap();
@@ -266,4 +268,95 @@ fn counted_shards_train_like_the_whole_corpus() {
     let cut = write(dir.path(), "cut.counts", &bytes[..bytes.len() / 2]);
     fails_with(&vocab(&["train", "--counts", &cut, "--out", &path("x.json"), "-q"]), &["cut.counts", "truncated"]);
     assert!(!Path::new(&path("x.json")).exists());
+}
+
+fn trained(dir: &Path) -> String {
+    let corpus = small_corpus(dir);
+    let out = dir.join("tok.json").display().to_string();
+    let run = vocab(&["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "320", "--special-tokens", "pleias-rag", "--quiet"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    out
+}
+
+#[test]
+fn decode_inverts_each_form_of_encode() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = trained(dir.path());
+    // Whole file: byte for byte, with or without a final newline.
+    for text in ["le chat\nder Hund", "le chat\nder Hund\n", "", "\n\n"] {
+        let input = write(dir.path(), "whole.txt", text.as_bytes());
+        let ids = vocab(&["encode", "-t", &tok, &input]);
+        let ids_path = write(dir.path(), "whole.ids", &ids.stdout);
+        let dec = vocab(&["decode", "-t", &tok, &ids_path]);
+        assert!(dec.status.success(), "{}", stderr(&dec));
+        assert_eq!(String::from_utf8(dec.stdout).unwrap(), text);
+    }
+    // JSONL: what encode --jsonl writes, decode reads, as text lines or back as JSONL.
+    let texts = "\"le chat\\nſo\"\n\"<|source_end|> der Hund\"\n";
+    let input = write(dir.path(), "in.jsonl", texts.as_bytes());
+    let ids = vocab(&["encode", "-t", &tok, "--jsonl", &input]);
+    assert!(ids.status.success(), "{}", stderr(&ids));
+    assert!(String::from_utf8_lossy(&ids.stdout).starts_with('['));
+    let ids_path = write(dir.path(), "ids.jsonl", &ids.stdout);
+    let jsonl = vocab(&["decode", "-t", &tok, "--jsonl", &ids_path]);
+    assert_eq!(String::from_utf8(jsonl.stdout).unwrap(), texts);
+    let plain = vocab(&["decode", "-t", &tok, "--lines", &ids_path]);
+    assert_eq!(String::from_utf8(plain.stdout).unwrap(), "le chat\nſo\n<|source_end|> der Hund\n");
+    let bad = write(dir.path(), "bad.jsonl", b"[1, 2\n");
+    fails_with(&vocab(&["decode", "-t", &tok, &bad]), &["bad.jsonl", "line 1", "JSON array"]);
+}
+
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let tok = trained(dir.path());
+    let big = write(dir.path(), "big.txt", "le chat et le chien\n".repeat(20_000).as_bytes());
+    let out = dir.path().join("again.json").display().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["train", "--corpus", &corpus, "--out", &out, "--vocab-size", "320"],
+        vec!["encode", "-t", &tok, "--lines", &big],
+        vec!["inspect", &tok],
+        vec!["fertility", &tok, "--parallel", &corpus, "--ref", "fr"],
+    ];
+    for args in commands {
+        // `vocab … | head -0`: the reader is gone before the first line is written.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vocab")).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let result = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&result.stderr);
+        assert!(!err.contains("panicked") && !err.contains("rror"), "{args:?}: {err}");
+        // Ended by SIGPIPE, as `cat` or `grep` would be: the shell sees 141, nothing is printed.
+        assert_eq!(result.status.signal(), Some(13), "{args:?}: {:?} {err}", result.status);
+    }
+}
+
+#[test]
+fn export_writes_a_model_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = trained(dir.path());
+    let folder = dir.path().join("models/pleias");
+    let run = vocab(&["export", &tok, "--out", folder.to_str().unwrap(), "--model-max-length", "2048"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("tokenizer_config.json")).unwrap()).unwrap();
+    assert_eq!(config["model_max_length"], 2048);
+    assert_eq!(config["eos_token"], "<|end_of_text|>");
+    assert_eq!(config["split_special_tokens"], true);
+    assert!(config["chat_template"].as_str().unwrap().contains("<|source_analysis_start|>"));
+    assert_eq!(std::fs::read(folder.join("tokenizer.json")).unwrap(), std::fs::read(&tok).unwrap());
+    assert!(folder.join("special_tokens_map.json").exists());
+
+    fails_with(&vocab(&["export", &tok]), &["--out"]);
+    fails_with(&vocab(&["export", "missing.json", "--out", folder.to_str().unwrap()]), &["missing.json"]);
+    let in_the_way = write(dir.path(), "file", b"x");
+    fails_with(&vocab(&["export", &tok, "--out", &in_the_way]), &["file", "in the way"]);
+
+    let corpus = small_corpus(dir.path());
+    let trained_folder = dir.path().join("trained");
+    let run = vocab(&["train", "--corpus", &corpus, "--out", &tok, "--out-dir", trained_folder.to_str().unwrap(), "--vocab-size", "320", "--quiet"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(std::fs::read(trained_folder.join("tokenizer.json")).unwrap(), std::fs::read(&tok).unwrap());
+    fails_with(&vocab(&["count", "--corpus", &corpus, "--out-dir", "x"]), &["--out-dir"]);
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result, Tokenizer};
 
 pub mod hf;
+pub mod hf_folder;
 pub mod tiktoken;
 
 /// Loads a tokenizer file by its kind: a tiktoken rank file (`.tiktoken`, or any file when a

@@ -18,6 +18,11 @@ __all__ = ["Tokenizer", "TrainReport", "train", "count", "merge_counts", "resolv
 TokenizerSpec = Union[Tokenizer, str, "os.PathLike[str]"]
 
 
+def _from_pickle(json: str) -> Tokenizer:
+    """Rebuilds a pickled :class:`Tokenizer` from its tokenizer.json text (``Tokenizer.__reduce__``)."""
+    return Tokenizer.from_str(json)
+
+
 def _named(tokenizers: Mapping[str, TokenizerSpec] | Sequence[TokenizerSpec] | TokenizerSpec) -> list[tuple[str, Tokenizer]]:
     """(name, Tokenizer) pairs. Files are ``[NAME=]PATH[@PATTERN]`` as ``vocab compare`` takes
     them (a tokenizer.json, or a tiktoken rank file with its pattern) and are named the same way."""

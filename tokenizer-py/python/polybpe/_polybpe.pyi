@@ -14,10 +14,13 @@ DisallowedSpecial = Literal["all"] | Collection[str] | None
 class Tokenizer:
     """A byte-level BPE tokenizer: polybpe-trained, or loaded from a HuggingFace tokenizer.json.
 
-    Special tokens follow tiktoken's rules: by default (``allowed_special=None``,
+    Special tokens follow tiktoken's rules: by default (``allowed_special=()``,
     ``disallowed_special="all"``) text that contains a special token's text raises
     ``ValueError``; allow the token to encode it as its special id, or pass
     ``disallowed_special=()`` to encode it as ordinary text.
+
+    Tokenizers are immutable and pickle as their tokenizer.json text, so they cross to
+    ``multiprocessing`` and ``datasets.map(num_proc=...)`` workers.
     """
 
     @staticmethod
@@ -37,17 +40,27 @@ class Tokenizer:
         """Writes a HuggingFace tokenizer.json atomically (never half-written)."""
     def to_str(self) -> str:
         """The tokenizer.json text."""
-    def encode(self, text: str, *, allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[int]:
+    def save_pretrained(self, directory: str | PathLike[str], *, model_max_length: int | None = None,
+                        split_special_tokens: bool = True) -> None:
+        """Writes a model folder ``transformers.AutoTokenizer.from_pretrained(directory)`` loads:
+        tokenizer.json, tokenizer_config.json (bos/eos/pad/unk, ``model_max_length``, the Pleias
+        RAG chat template) and special_tokens_map.json. ``split_special_tokens=True`` (the
+        default) makes ``tokenizer(text)`` in transformers keep special-token text as text; a
+        folder for ``apply_chat_template`` needs False (README, "Special tokens in transformers")."""
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+    def __copy__(self) -> Tokenizer: ...
+    def __deepcopy__(self, memo: Any) -> Tokenizer: ...
+    def encode(self, text: str, *, allowed_special: AllowedSpecial = (), disallowed_special: DisallowedSpecial = "all") -> list[int]:
         """Token ids of ``text``. Texts over 1 KB are encoded with the GIL released (for shorter
         ones, releasing it would cost more than the encode). Special-token text raises
         ValueError unless allowed (``allowed_special``) or accepted as ordinary text
         (``disallowed_special=()``)."""
     @overload
     def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[False] = False,
-                     allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all") -> list[list[int]]: ...
+                     allowed_special: AllowedSpecial = (), disallowed_special: DisallowedSpecial = "all") -> list[list[int]]: ...
     @overload
     def encode_batch(self, texts: Sequence[str], *, num_threads: int | None = None, return_numpy: Literal[True],
-                     allowed_special: AllowedSpecial = None, disallowed_special: DisallowedSpecial = "all"
+                     allowed_special: AllowedSpecial = (), disallowed_special: DisallowedSpecial = "all"
                      ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
         """Encodes on all cores (or ``num_threads``) with the GIL released. The id lists share
         one int object per id (cheap for millions of ids). With ``return_numpy=True``: ``(ids, offsets)``, text ``i`` being ``ids[offsets[i]:offsets[i+1]]``."""
@@ -57,11 +70,12 @@ class Tokenizer:
     def count_tokens(self, text: str) -> int:
         """Number of tokens, special-token text counted as ordinary text."""
     def decode(self, ids: Sequence[int]) -> str:
-        """Text of ``ids``; raises KeyError for an unknown id."""
+        """Text of ``ids``; raises KeyError for an id not in the vocabulary, ValueError for one
+        that is no token id at all (negative, or 2**32 and above), naming its index."""
     def decode_batch(self, batch: Sequence[Sequence[int]], *, num_threads: int | None = None) -> list[str]:
         """Decodes many sequences in parallel."""
     def decode_single_token_bytes(self, id: int) -> bytes:
-        """The bytes of one token."""
+        """The bytes of one token (KeyError if unused, ValueError if not a token id)."""
     def token_to_id(self, token: str) -> int | None:
         """Id of a token in HF byte-level spelling (``"Ġthe"``) or a special token's text."""
     def id_to_token(self, id: int) -> str | None:

@@ -105,14 +105,30 @@ pub fn run_decode(args: DecodeArgs) -> Result<(), String> {
     let reader = open_input(args.input.as_deref())?;
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
+    let source = name(args.input.as_deref());
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
-        let ids = line
-            .split_whitespace()
-            .map(|t| t.parse::<TokenId>().map_err(|_| format!("{}: line {}: {t:?} is not a token id", name(args.input.as_deref()), i + 1)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let text = tokenizer.decode(&ids).map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
-        writeln!(out, "{text}").map_err(msg)?;
+        let at = |message: String| format!("{source}: line {}: {message}", i + 1);
+        let line = line.map_err(|e| at(e.to_string()))?;
+        let ids = parse_ids(&line).map_err(at)?;
+        let text = tokenizer.decode(&ids).map_err(|e| at(e.to_string()))?;
+        if args.jsonl {
+            writeln!(out, "{}", serde_json::to_string(&text).map_err(msg)?)
+        } else if args.lines {
+            writeln!(out, "{text}")
+        } else if i == 0 {
+            write!(out, "{text}")
+        } else {
+            write!(out, "\n{text}")
+        }
+        .map_err(msg)?;
     }
     out.flush().map_err(msg)
+}
+
+/// The ids of one line: a JSON array (as `encode --jsonl` writes) or whitespace-separated.
+fn parse_ids(line: &str) -> Result<Vec<TokenId>, String> {
+    if line.trim_start().starts_with('[') {
+        return serde_json::from_str(line).map_err(|e| format!("not a JSON array of token ids: {e}"));
+    }
+    line.split_whitespace().map(|t| t.parse::<TokenId>().map_err(|_| format!("{t:?} is not a token id"))).collect()
 }

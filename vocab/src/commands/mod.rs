@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod encode;
+pub mod export;
 pub mod inspect;
 pub mod train;
 

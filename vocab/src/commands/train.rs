@@ -239,6 +239,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     .map_err(msg)?;
     let (tokenizer, report) = trainer.learn(counted, &bars).map_err(msg)?;
     polybpe::formats::hf::save(&tokenizer, &out).map_err(msg)?;
+    if let Some(dir) = &args.out_dir {
+        super::export::write_folder(&tokenizer, dir, &Default::default())?;
+    }
     drop(bars);
     if !args.run.quiet {
         println!("wrote {} in {:.1} s", out.display(), start.elapsed().as_secs_f64());
