@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyList, PyString};
 use polybpe::compare::{self, CompareInput, LanguageText, Row};
 
 use crate::errors::to_py;
+use crate::pools::in_pool;
 use crate::tokenizer::Tokenizer;
 
 /// Texts given as a directory of `<lang>.txt` files or a mapping `{lang: [lines]}`.
@@ -51,7 +52,7 @@ fn rows_to_py<'py>(py: Python<'py>, rows: &[Row]) -> PyResult<Bound<'py, PyList>
 #[pyfunction]
 pub fn load_spec(py: Python<'_>, spec: PathBuf) -> PyResult<(String, Tokenizer)> {
     let spec = spec.to_string_lossy().into_owned();
-    let (name, tokenizer) = py.allow_threads(|| polybpe::formats::load_spec(&spec)).map_err(to_py)?;
+    let (name, tokenizer) = py.allow_threads(|| in_pool(None, || polybpe::formats::load_spec(&spec)))?.map_err(to_py)?;
     Ok((name, Tokenizer::new(tokenizer)))
 }
 
@@ -77,7 +78,7 @@ pub fn fertility_rows<'py>(
     };
     let shared: Vec<(String, Arc<polybpe::Tokenizer>)> = tokenizers.iter().map(|(n, t)| (n.clone(), t.inner.clone())).collect();
     let named: Vec<(&str, &polybpe::Tokenizer)> = shared.iter().map(|(n, t)| (n.as_str(), &**t)).collect();
-    let rows = py.allow_threads(|| compare::compare(&named, &input, &|| {})).map_err(to_py)?;
+    let rows = py.allow_threads(|| in_pool(None, || compare::compare(&named, &input, &|| {})))?.map_err(to_py)?;
     if let Some(path) = chart {
         polybpe::report::write_chart(&rows, &path, reference).map_err(to_py)?;
     }

@@ -3,6 +3,7 @@
 
 mod compare;
 mod errors;
+mod pools;
 mod tokenizer;
 mod train;
 

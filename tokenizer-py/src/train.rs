@@ -18,6 +18,7 @@ use polybpe::train::settings::{BalanceTable, ParityTable};
 use polybpe::train::{Counted, Counting, Recipe, TrainObserver, TrainPlan, TrainReport as CoreReport, Trainer, WordCounts};
 
 use crate::errors::to_py;
+use crate::pools::in_pool;
 use crate::tokenizer::Tokenizer;
 
 /// Language of texts given without one.
@@ -61,16 +62,16 @@ pub fn train(
     let progress = Progress::new(call.quiet);
     let counted = match (files, texts, counts) {
         (Some(_), None, None) => {
-            call.run(py, || trainer.counting().count_files(&plan.inputs, &plan.corpus, &progress)).map_err(to_py)?
+            call.run(py, || trainer.counting().count_files(&plan.inputs, &plan.corpus, &progress))?.map_err(to_py)?
         }
         (None, Some(texts), None) => count_texts(py, texts, trainer.counting(), &call, &progress)?,
         (None, None, Some(parts)) => {
             let parts = parts.iter().enumerate().map(|(i, part)| read_counts(i, part)).collect::<PyResult<Vec<_>>>()?;
-            call.run(py, || trainer.counting().merge_count_files(parts, &progress)).map_err(to_py)?
+            call.run(py, || trainer.counting().merge_count_files(parts, &progress))?.map_err(to_py)?
         }
         _ => return Err(PyTypeError::new_err("give exactly one of `files`, `texts` or `counts`")),
     };
-    let (tokenizer, core_report) = call.run(py, || trainer.learn(counted, &progress)).map_err(to_py)?;
+    let (tokenizer, core_report) = call.run(py, || trainer.learn(counted, &progress))?.map_err(to_py)?;
     progress.done();
     if !call.quiet {
         eprint!("{core_report}");
@@ -102,7 +103,7 @@ pub fn count<'py>(
     let counting = Counting::new(plan.settings.count).map_err(to_py)?;
     let progress = Progress::new(call.quiet);
     let counted = match (files, texts) {
-        (Some(_), None) => call.run(py, || counting.count_files(&plan.inputs, &plan.corpus, &progress)).map_err(to_py)?,
+        (Some(_), None) => call.run(py, || counting.count_files(&plan.inputs, &plan.corpus, &progress))?.map_err(to_py)?,
         (None, Some(texts)) => count_texts(py, texts, &counting, &call, &progress)?,
         _ => return Err(PyTypeError::new_err("give exactly one of `files` or `texts`")),
     };
@@ -145,7 +146,8 @@ pub fn merge_counts<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyAny>>) -> PyRe
 /// One call's keyword arguments: the settings layer and how to run.
 struct Call {
     recipe: Recipe,
-    pool: Option<rayon::ThreadPool>,
+    /// `num_threads` (None: all cores).
+    threads: Option<usize>,
     batch_size: usize,
     quiet: bool,
 }
@@ -157,7 +159,7 @@ impl Call {
         let mut recipe_path: Option<PathBuf> = None;
         let mut layer = Recipe::default();
         let (mut no_balance, mut no_parity) = (false, false);
-        let mut call = Call { recipe: Recipe::default(), pool: None, batch_size: 8192, quiet: false };
+        let mut call = Call { recipe: Recipe::default(), threads: None, batch_size: 8192, quiet: false };
         for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
             let key: String = key.extract()?;
             if !allowed.iter().any(|group| group.contains(&key.as_str())) {
@@ -168,7 +170,7 @@ impl Call {
             }
             match key.as_str() {
                 "recipe" => recipe_path = Some(arg(&key, &value)?),
-                "num_threads" => call.pool = Some(thread_pool(arg(&key, &value)?)?),
+                "num_threads" => call.threads = Some(arg(&key, &value)?),
                 "batch_size" => call.batch_size = arg::<usize>(&key, &value)?.max(1),
                 "quiet" => call.quiet = arg(&key, &value)?,
                 "no_balance" => no_balance = arg(&key, &value)?,
@@ -197,12 +199,10 @@ impl Call {
         self.recipe.resolve(files.unwrap_or_default()).map_err(to_py)
     }
 
-    /// Runs `f` with the GIL released, on the call's thread pool (`num_threads`) or the global one.
-    fn run<R: Send>(&self, py: Python<'_>, f: impl FnOnce() -> R + Send) -> R {
-        py.allow_threads(|| match &self.pool {
-            Some(pool) => pool.install(f),
-            None => f(),
-        })
+    /// Runs `f` with the GIL released, on this process's pool for `num_threads` (never
+    /// rayon's global pool, which a forked child would inherit without its threads).
+    fn run<R: Send>(&self, py: Python<'_>, f: impl FnOnce() -> R + Send) -> PyResult<R> {
+        py.allow_threads(|| in_pool(self.threads, f))
     }
 }
 
@@ -274,13 +274,6 @@ fn read_counts(i: usize, part: &Bound<'_, PyAny>) -> PyResult<(PathBuf, WordCoun
     Ok((path, counts, settings))
 }
 
-fn thread_pool(threads: usize) -> PyResult<rayon::ThreadPool> {
-    if threads == 0 {
-        return Err(PyValueError::new_err("num_threads must be at least 1"));
-    }
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PyValueError::new_err(e.to_string()))
-}
-
 /// Counts an iterable of `str` / `(lang, str)` in batches, with the GIL released per batch.
 fn count_texts(py: Python<'_>, texts: &Bound<'_, PyAny>, counting: &Counting, call: &Call, progress: &Progress) -> PyResult<Counted> {
     if texts.is_instance_of::<PyString>() || texts.is_instance_of::<PyBytes>() {
@@ -303,11 +296,11 @@ fn count_texts(py: Python<'_>, texts: &Bound<'_, PyAny>, counting: &Counting, ca
         batch.push(doc);
         if batch.len() >= call.batch_size {
             let docs = std::mem::take(&mut batch);
-            call.run(py, || counter.add_batch(&docs)).map_err(to_py)?;
+            call.run(py, || counter.add_batch(&docs))?.map_err(to_py)?;
             progress.reading(ReadProgress { bytes_done: stats.bytes, bytes_total: 0, documents: stats.documents });
         }
     }
-    call.run(py, || counter.add_batch(&batch)).map_err(to_py)?;
+    call.run(py, || counter.add_batch(&batch))?.map_err(to_py)?;
     counting.finish(counter, stats, started, progress).map_err(to_py)
 }
 
