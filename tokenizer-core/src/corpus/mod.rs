@@ -44,6 +44,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use batch::Sink;
 pub use paths::language_for_file;
+use paths::{check_lang_map, collect_path, no_files_message};
 
 /// Field / column holding the text when [`CorpusOptions::text_field`] is empty.
 pub const DEFAULT_TEXT_FIELD: &str = "text";
@@ -182,16 +183,17 @@ impl Corpus {
     /// files and skipping hidden entries (name starting with `.`), its files sorted byte-wise by
     /// path (the order of `find DIR | LC_ALL=C sort`). Paths are kept in the order given.
     ///
-    /// A missing path is [`Error::Io`] naming it; no files at all is [`Error::EmptyCorpus`].
+    /// A missing path is [`Error::Io`] naming it; no files at all is [`Error::EmptyCorpus`]; a
+    /// Parquet file in a build without the `parquet` feature is [`Error::Parquet`] naming it.
     pub fn open(paths: &[PathBuf], options: CorpusOptions) -> Result<Corpus> {
         let mut files = Vec::new();
         for path in paths {
-            paths::collect_path(path, &mut files)?;
+            collect_path(path, &mut files)?;
         }
         if files.is_empty() {
-            return Err(Error::EmptyCorpus(paths::no_files_message(paths)));
+            return Err(Error::EmptyCorpus(no_files_message(paths)));
         }
-        paths::check_lang_map(&files, &options)?;
+        check_lang_map(&files, &options)?;
         #[cfg(not(feature = "parquet"))]
         if let Some(file) = files.iter().find(|f| f.kind == InputKind::Parquet) {
             return Err(parquet_unsupported(&file.path));
