@@ -263,6 +263,7 @@ impl<'a> StrColumn<'a> {
 #[cfg(test)]
 mod tests {
     use std::fs;
+    use std::path::PathBuf;
 
     use arrow_array::types::Int32Type;
     use arrow_array::{ArrayRef, DictionaryArray, Int64Array};
@@ -272,6 +273,13 @@ mod tests {
 
     use super::super::test_support::*;
     use super::*;
+
+    fn shared_dir() -> PathBuf {
+        match std::env::var_os("POLYBPE_SHARED") {
+            Some(dir) => PathBuf::from(dir),
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        }
+    }
 
     fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>, row_group_rows: usize) {
         let fields: Vec<Field> = columns

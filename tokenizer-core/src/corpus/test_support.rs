@@ -100,10 +100,3 @@ pub(crate) fn assert_progress_is_monotonic(run: &Run, total: u64) {
         (total, total, run.stats.documents)
     );
 }
-
-pub(crate) fn shared_dir() -> PathBuf {
-    match std::env::var_os("POLYBPE_SHARED") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    }
-}
