@@ -266,9 +266,6 @@ impl Corpus {
     }
 }
 
-/// Language of a file whose records carry none: `lang_map` by the path as given, then by file
-/// name, then by stem, then by the directories that hold it (innermost first, as given: a
-
 /// A Parquet input to a build without the `parquet` feature: refused when the corpus is opened,
 /// before anything is read.
 #[cfg(not(feature = "parquet"))]

@@ -73,7 +73,8 @@ pub(super) fn no_files_message(paths: &[PathBuf]) -> String {
     )
 }
 
-
+/// Language of a file whose records carry none: `lang_map` by the path as given, then by file
+/// name, then by stem, then by the directories that hold it (innermost first, as given: a
 /// recipe input that is a directory labels every file under it); else the stem itself
 /// (`fr.txt` → `fr`, `de_part1.jsonl` → `de_part1`).
 pub fn language_for_file(path: &Path, options: &CorpusOptions) -> String {
@@ -118,7 +119,6 @@ pub(super) fn check_lang_map(files: &[InputFile], options: &CorpusOptions) -> Re
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -216,7 +216,6 @@ mod tests {
             Err(Error::EmptyCorpus(_))
         ));
     }
-
 
     #[test]
     fn language_from_stem_and_lang_map() {
