@@ -1,8 +1,6 @@
 //! Comparing tokenizers across languages: one [`Row`] per tokenizer × language, computed in
 //! parallel, with the definitions of [`crate::metrics`].
 
-use std::path::Path;
-
 use ahash::AHashSet;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -11,46 +9,8 @@ use crate::bpe::TokenId;
 use crate::metrics::{self, LanguageStats};
 use crate::{Error, Result, Tokenizer};
 
-/// Lines of one language.
-#[derive(Clone, Debug)]
-pub struct LanguageText {
-    pub lang: String,
-    pub lines: Vec<String>,
-}
-
-/// Reads `<lang>.txt` files of `dir` (sorted by language), keeping only `langs` when given.
-/// Every line is kept, empty ones too, so parallel files stay aligned.
-pub fn read_language_dir(dir: &Path, langs: Option<&[String]>) -> Result<Vec<LanguageText>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut texts = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.extension().is_none_or(|e| e != "txt") {
-            continue;
-        }
-        let Some(lang) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else { continue };
-        if langs.is_some_and(|keep| !keep.contains(&lang)) {
-            continue;
-        }
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-            Error::InvalidUtf8 { path: path.clone(), offset: offset as u64, line }
-        })?;
-        texts.push(LanguageText { lang, lines: text.lines().map(str::to_owned).collect() });
-    }
-    texts.sort_by(|a, b| a.lang.cmp(&b.lang));
-    if let Some(keep) = langs {
-        if let Some(missing) = keep.iter().find(|l| !texts.iter().any(|t| &&t.lang == l)) {
-            return Err(Error::config(format!("{}: no {missing}.txt", dir.display())));
-        }
-    }
-    if texts.is_empty() {
-        return Err(Error::config(format!("{}: no <lang>.txt files", dir.display())));
-    }
-    Ok(texts)
-}
+/// The line-aligned `<lang>.txt` files `compare` measures on are read by the corpus module.
+pub use crate::corpus::parallel::{read_language_dir, LanguageText};
 
 /// The texts to measure on.
 #[derive(Clone, Debug, Default)]

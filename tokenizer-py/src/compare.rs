@@ -8,7 +8,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use polybpe::compare::{self, CompareInput, LanguageText, Row};
+use polybpe::compare::{self, CompareInput, Row};
+use polybpe::corpus::parallel::{read_language_dir, LanguageText};
 
 use crate::errors::to_py;
 use crate::pools::in_pool;
@@ -37,7 +38,7 @@ fn language_texts(value: Option<&Bound<'_, PyAny>>, langs: Option<&[String]>, wh
     let dir: PathBuf = value
         .extract()
         .map_err(|_| PyTypeError::new_err(format!("{what} must be a directory of <lang>.txt files or a dict {{lang: [lines]}}")))?;
-    compare::read_language_dir(&dir, langs).map_err(to_py)
+    read_language_dir(&dir, langs).map_err(to_py)
 }
 
 /// Rows as Python dicts (None for undefined ratios).

@@ -1,8 +1,9 @@
 //! `vocab encode` and `vocab decode`.
 
 use std::io::{BufRead, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use polybpe::corpus::text::{decode_text, LineReader};
 use polybpe::{bytelevel, AllowedSpecial, TokenId, Tokenizer};
 
 use super::msg;
@@ -12,22 +13,31 @@ fn load(path: &Path) -> Result<Tokenizer, String> {
     polybpe::formats::hf::load(path).map_err(msg)
 }
 
-fn open_input(input: Option<&Path>) -> Result<Box<dyn BufRead>, String> {
+/// The input and its name in errors: the file, or `<stdin>`.
+fn open_input(input: Option<&Path>) -> Result<(Box<dyn BufRead>, PathBuf), String> {
     Ok(match input {
-        None => Box::new(std::io::stdin().lock()),
-        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?)),
+        None => (Box::new(std::io::stdin().lock()), PathBuf::from("<stdin>")),
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            (Box::new(std::io::BufReader::new(file)), path.to_path_buf())
+        }
     })
 }
 
-/// A UTF-8 byte order mark marks the file's encoding, not its text: it is dropped at the start
-/// of the input, as the corpus reader drops it when training.
-/// Returns how many bytes were dropped, for error offsets.
-fn strip_bom(bytes: &mut Vec<u8>) -> usize {
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-        3
-    } else {
-        0
+/// Input lines, split as training splits them (`polybpe::corpus::text`: BOM dropped at the
+/// start, `\n` or `\r\n` ends).
+fn input_lines(input: Option<&Path>) -> Result<LineReader<Box<dyn BufRead>>, String> {
+    let (reader, source) = open_input(input)?;
+    Ok(LineReader::new(reader, source))
+}
+
+/// A reading error as shown to the user: invalid UTF-8 has no `--skip-invalid` here.
+fn input_error(error: polybpe::Error) -> String {
+    match error {
+        polybpe::Error::InvalidUtf8 { path, offset, line } => {
+            format!("{}: invalid UTF-8 at byte offset {offset} (line {line})", path.display())
+        }
+        other => other.to_string(),
     }
 }
 
@@ -38,7 +48,6 @@ fn name(input: Option<&Path>) -> String {
 pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
     let tokenizer = load(&args.tokenizer)?;
     let allowed = if args.allow_special { AllowedSpecial::All } else { AllowedSpecial::None };
-    let mut reader = open_input(args.input.as_deref())?;
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
     let write_ids = |ids: &[TokenId], out: &mut dyn Write| -> Result<(), String> {
@@ -53,47 +62,24 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
         writeln!(out, "{line}").map_err(msg)
     };
     if args.jsonl {
-        for (i, line) in reader.lines().enumerate() {
-            let mut line = line.map_err(|e| format!("{}: line {}: {e}", name(args.input.as_deref()), i + 1))?;
-            if i == 0 {
-                if let Some(rest) = line.strip_prefix('\u{FEFF}') {
-                    line = rest.to_string();
-                }
-            }
-            let text: String = serde_json::from_str(&line)
-                .map_err(|e| format!("{}: line {}: not a JSON string: {e}", name(args.input.as_deref()), i + 1))?;
+        let mut lines = input_lines(args.input.as_deref())?;
+        while let Some(line) = lines.next_line().map_err(input_error)? {
+            let text: String = serde_json::from_str(line.text().map_err(input_error)?)
+                .map_err(|e| format!("{}: line {}: not a JSON string: {e}", name(args.input.as_deref()), line.number))?;
             let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
             writeln!(out, "{}", serde_json::to_string(&ids).map_err(msg)?).map_err(msg)?;
         }
     } else if args.lines {
-        let mut buf = Vec::new();
-        let mut line_no = 0u64;
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf).map_err(|e| format!("{}: {e}", name(args.input.as_deref())))? == 0 {
-                break;
-            }
-            line_no += 1;
-            let bom = if line_no == 1 { strip_bom(&mut buf) } else { 0 };
-            if buf.last() == Some(&b'\n') {
-                buf.pop();
-                if buf.last() == Some(&b'\r') {
-                    buf.pop();
-                }
-            }
-            let text = std::str::from_utf8(&buf).map_err(|e| {
-                format!("{}: line {line_no}: invalid UTF-8 at byte {} of the line", name(args.input.as_deref()), bom + e.valid_up_to())
-            })?;
-            let ids = tokenizer.encode(text, allowed).map_err(msg)?;
+        let mut lines = input_lines(args.input.as_deref())?;
+        while let Some(line) = lines.next_line().map_err(input_error)? {
+            let ids = tokenizer.encode(line.text().map_err(input_error)?, allowed).map_err(msg)?;
             write_ids(&ids, &mut out)?;
         }
     } else {
+        let (mut reader, source) = open_input(args.input.as_deref())?;
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", name(args.input.as_deref())))?;
-        let bom = strip_bom(&mut bytes);
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!("{}: invalid UTF-8 at byte offset {}", name(args.input.as_deref()), bom + e.utf8_error().valid_up_to())
-        })?;
+        reader.read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", source.display()))?;
+        let text = decode_text(bytes, &source).map_err(input_error)?;
         let ids = tokenizer.encode(&text, allowed).map_err(msg)?;
         write_ids(&ids, &mut out)?;
     }
@@ -102,14 +88,15 @@ pub fn run_encode(args: EncodeArgs) -> Result<(), String> {
 
 pub fn run_decode(args: DecodeArgs) -> Result<(), String> {
     let tokenizer = load(&args.tokenizer)?;
-    let reader = open_input(args.input.as_deref())?;
+    let mut lines = input_lines(args.input.as_deref())?;
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
     let source = name(args.input.as_deref());
-    for (i, line) in reader.lines().enumerate() {
+    while let Some(line) = lines.next_line().map_err(input_error)? {
+        let i = line.number as usize - 1;
         let at = |message: String| format!("{source}: line {}: {message}", i + 1);
-        let line = line.map_err(|e| at(e.to_string()))?;
-        let ids = parse_ids(&line).map_err(at)?;
+        let line = line.text().map_err(input_error)?;
+        let ids = parse_ids(line).map_err(at)?;
         let text = tokenizer.decode(&ids).map_err(|e| at(e.to_string()))?;
         if args.jsonl {
             writeln!(out, "{}", serde_json::to_string(&text).map_err(msg)?)

@@ -56,7 +56,7 @@ pub fn dev_counts(settings: &TrainSettings) -> Result<Option<WordCounts>> {
 /// Counts a dev set: every `<lang>.txt` of `dir` (the lines of `lines`, all by default), split
 /// and normalized as the training text is. Each line is a document.
 pub fn count_dev(dir: &Path, lines: Option<LineRange>, settings: &CountSettings) -> Result<WordCounts> {
-    let texts = crate::compare::read_language_dir(dir, None)?;
+    let texts = crate::corpus::parallel::read_language_dir(dir, None)?;
     // Dev text is never pruned: its every word counts toward the costs.
     let mut counter = settings.word_counter()?.with_max_words(None);
     for text in &texts {

@@ -1,0 +1,195 @@
+//! Grouping documents into batches, with the counters and progress of one read.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::{CorpusStats, Document, ReadProgress};
+use crate::error::Result;
+
+/// Collects documents into batches and keeps the counters of one `for_each_batch` call.
+pub(super) struct Sink<'a> {
+    batch_bytes: usize,
+    batch: Vec<Document>,
+    batch_text: usize,
+    stats: CorpusStats,
+    bytes_total: u64,
+    finished_files_bytes: u64,
+    file_size: u64,
+    file_pos: u64,
+    last_reported: Option<u64>,
+    langs: HashSet<Arc<str>>,
+    on_progress: &'a mut dyn FnMut(ReadProgress),
+    on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
+}
+
+impl<'a> Sink<'a> {
+    pub(super) fn new(
+        batch_bytes: usize,
+        bytes_total: u64,
+        on_progress: &'a mut dyn FnMut(ReadProgress),
+        on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
+    ) -> Self {
+        Sink {
+            batch_bytes,
+            batch: Vec::new(),
+            batch_text: 0,
+            stats: CorpusStats::default(),
+            bytes_total,
+            finished_files_bytes: 0,
+            file_size: 0,
+            file_pos: 0,
+            last_reported: None,
+            langs: HashSet::new(),
+            on_progress,
+            on_batch,
+        }
+    }
+
+    pub(super) fn start_file(&mut self, size: u64) {
+        self.stats.files += 1;
+        self.file_size = size;
+        self.file_pos = 0;
+    }
+
+    pub(super) fn finish_file(&mut self) {
+        self.finished_files_bytes += self.file_size;
+        self.file_size = 0;
+        self.file_pos = 0;
+    }
+
+    /// Size of the current file, the scale of its position.
+    #[cfg(feature = "parquet")]
+    pub(super) fn file_size(&self) -> u64 {
+        self.file_size
+    }
+
+    /// Records how far into the current file the next document ends.
+    pub(super) fn set_position(&mut self, pos: u64) {
+        self.file_pos = pos.min(self.file_size);
+    }
+
+    /// One shared tag per distinct language, so documents do not each allocate one.
+    pub(super) fn intern_lang(&mut self, lang: &str) -> Arc<str> {
+        if let Some(tag) = self.langs.get(lang) {
+            return tag.clone();
+        }
+        let tag: Arc<str> = Arc::from(lang);
+        self.langs.insert(tag.clone());
+        tag
+    }
+
+    pub(super) fn skip_empty(&mut self) {
+        self.stats.skipped_empty += 1;
+    }
+
+    pub(super) fn skip_invalid(&mut self) {
+        self.stats.skipped_invalid += 1;
+    }
+
+    /// Adds a document (an empty text is counted as skipped) and emits the batch once full.
+    pub(super) fn push(&mut self, lang: Arc<str>, text: String) -> Result<()> {
+        if text.is_empty() {
+            self.skip_empty();
+            return Ok(());
+        }
+        self.stats.documents += 1;
+        self.stats.bytes += text.len() as u64;
+        self.batch_text += text.len();
+        self.batch.push(Document { lang, text });
+        if self.batch_text >= self.batch_bytes {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let capacity = self.batch.len();
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
+        self.batch_text = 0;
+        (self.on_batch)(batch)?;
+        self.report();
+        Ok(())
+    }
+
+    fn report(&mut self) {
+        let progress = ReadProgress {
+            bytes_done: (self.finished_files_bytes + self.file_pos).min(self.bytes_total),
+            bytes_total: self.bytes_total,
+            documents: self.stats.documents,
+        };
+        self.last_reported = Some(progress.bytes_done);
+        (self.on_progress)(progress);
+    }
+
+    pub(super) fn finish(mut self) -> Result<CorpusStats> {
+        self.flush()?;
+        if self.last_reported != Some(self.bytes_total) {
+            self.report();
+        }
+        Ok(self.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::{Corpus, CorpusOptions};
+    use crate::error::Error;
+
+    #[test]
+    fn batches_keep_order_and_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.txt", b"aaa1\naaa2\naaa3\naaa4\naaa5\n");
+        let b = write(dir.path(), "b.txt", b"bbb1\nbbb2\n");
+        let paths = [a, b];
+        let sizes = |run: &Run| run.batches.iter().map(Vec::len).collect::<Vec<_>>();
+
+        let ten = run(&paths, CorpusOptions::default(), 10).unwrap();
+        assert_eq!(sizes(&ten), vec![3, 3, 1]);
+        let texts: Vec<String> = ten.docs().into_iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            texts,
+            ["aaa1", "aaa2", "aaa3", "aaa4", "aaa5", "bbb1", "bbb2"]
+        );
+        assert_eq!(ten.progress.len(), 3);
+        assert_eq!(ten.progress[0].bytes_done, 15);
+        assert_eq!(ten.progress[1].bytes_done, 25 + 5);
+        assert_progress_is_monotonic(&ten, 35);
+
+        assert_eq!(
+            sizes(&run(&paths, CorpusOptions::default(), 0).unwrap()),
+            vec![1; 7]
+        );
+        assert_eq!(
+            sizes(&run(&paths, CorpusOptions::default(), usize::MAX).unwrap()),
+            vec![7]
+        );
+    }
+
+    #[test]
+    fn batch_error_stops_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "a.txt", b"one\ntwo\nthree\n");
+        let corpus = Corpus::open(&[path], CorpusOptions::default()).unwrap();
+        let mut calls = 0;
+        let result = corpus.for_each_batch(1, &mut |_| {}, &mut |_| {
+            calls += 1;
+            Err(Error::config("stop here"))
+        });
+        assert!(matches!(result, Err(Error::Config(ref m)) if m == "stop here"));
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn input_without_documents_still_reports_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "a.txt", b"\n\r\n\n");
+        let run = read(&path, CorpusOptions::default()).unwrap();
+        assert!(run.batches.is_empty());
+        assert_eq!(run.stats.skipped_empty, 3);
+        assert_progress_is_monotonic(&run, 4);
+    }
+}

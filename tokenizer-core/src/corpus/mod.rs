@@ -1,0 +1,298 @@
+//! Streaming readers of training documents (plain text, JSONL, Parquet), each with a language tag.
+//!
+//! Training needs every document once, in a fixed order, without holding the corpus in memory:
+//! [`Corpus::for_each_batch`] reads the input files one after the other and hands documents to
+//! the caller in batches of about `batch_bytes` of text, so counting can run in parallel on a
+//! batch while memory stays bounded by the batch size.
+//!
+//! Input formats, chosen by file extension, one module each:
+//! - plain text ([`text`]: `.txt`, `.text`, and any explicitly named file with another
+//!   extension): one document per line (terminator `\n` or `\r\n` removed, a leading UTF-8 BOM
+//!   removed, empty lines skipped), or one document per file with [`CorpusOptions::doc_per_file`];
+//! - JSONL (`jsonl`: `.jsonl`, `.ndjson`): one JSON object per line with a text field and an
+//!   optional language field;
+//! - Parquet (`parquet`: `.parquet`): a string text column and an optional string language
+//!   column, read 1024 rows at a time with only those two columns decoded. Behind the `parquet`
+//!   cargo feature (on by default), so that a user who only encodes does not build Arrow; without
+//!   it a Parquet input is an error naming the file and the feature.
+//!
+//! [`text::LineReader`] is the one reader of text lines: training text, JSONL, the line-aligned
+//! dev and parallel sets ([`parallel`]) and the CLI's encode and decode input all split lines,
+//! drop the BOM and report invalid UTF-8 the same way. `paths` resolves the inputs and their
+//! languages; `batch` groups documents and reports progress.
+//!
+//! A document without a language of its own takes the language of its file
+//! ([`language_for_file`]): an entry of [`CorpusOptions::lang_map`], else the file stem
+//! (`fr.txt` → `fr`).
+//!
+//! Bad input never panics: every error names the file and the line, row or field at fault.
+
+mod batch;
+mod jsonl;
+pub mod parallel;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod paths;
+pub mod text;
+#[cfg(test)]
+mod test_support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use batch::Sink;
+pub use paths::language_for_file;
+use paths::{check_lang_map, collect_path, no_files_message};
+
+/// Field / column holding the text when [`CorpusOptions::text_field`] is empty.
+pub const DEFAULT_TEXT_FIELD: &str = "text";
+/// Field / column holding the language when [`CorpusOptions::lang_field`] is empty.
+pub const DEFAULT_LANG_FIELD: &str = "language";
+
+/// One training document and its language tag.
+///
+/// The tag is shared (`Arc<str>`) because a corpus has few languages and millions of documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// Language code, e.g. `fr`, used by per-language counting and balancing.
+    pub lang: Arc<str>,
+    /// The document's text, never empty.
+    pub text: String,
+}
+
+/// How inputs are read.
+#[derive(Clone, Debug, Default)]
+pub struct CorpusOptions {
+    /// Treat each plain-text file as one document instead of one document per line (for corpora
+    /// of whole source files or articles where line breaks are part of the text).
+    pub doc_per_file: bool,
+    /// Skip (and count) lines / records / files with invalid UTF-8 instead of failing, for large
+    /// scraped corpora where a few broken lines should not stop training.
+    pub skip_invalid: bool,
+    /// Explicit language for files: keys are file stems (`fr`), file names (`fr.txt`) or full
+    /// paths as given; values are language codes. Consulted when a record has no language field.
+    pub lang_map: BTreeMap<String, String>,
+    /// JSONL field / Parquet column holding the text; `text` when empty.
+    pub text_field: String,
+    /// JSONL field / Parquet column holding the language; `language` when empty.
+    pub lang_field: String,
+}
+
+impl CorpusOptions {
+    /// The text field name in effect (the default applied), for readers and error messages.
+    pub fn text_field_name(&self) -> &str {
+        non_empty_or(&self.text_field, DEFAULT_TEXT_FIELD)
+    }
+
+    /// The language field name in effect (the default applied), for readers and error messages.
+    pub fn lang_field_name(&self) -> &str {
+        non_empty_or(&self.lang_field, DEFAULT_LANG_FIELD)
+    }
+}
+
+fn non_empty_or<'a>(value: &'a str, default: &'a str) -> &'a str {
+    if value.is_empty() {
+        default
+    } else {
+        value
+    }
+}
+
+/// Counters reported at the end of reading, so callers can tell users what was used and dropped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CorpusStats {
+    /// Input files read.
+    pub files: u64,
+    /// Documents handed to the caller.
+    pub documents: u64,
+    /// UTF-8 bytes of text in those documents.
+    pub bytes: u64,
+    /// Lines, records or files dropped because of invalid UTF-8 (only with `skip_invalid`).
+    pub skipped_invalid: u64,
+    /// Empty lines, blank JSONL lines, and null or empty texts dropped.
+    pub skipped_empty: u64,
+}
+
+/// Progress of a read, for progress bars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadProgress {
+    /// Bytes of input consumed: finished files plus the position in the current one (for
+    /// Parquet, the share of rows read times the file size).
+    pub bytes_done: u64,
+    /// Sum of the input file sizes when the corpus was opened.
+    pub bytes_total: u64,
+    /// Documents handed to the caller so far.
+    pub documents: u64,
+}
+
+/// Input format of a file, decided by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputKind {
+    /// Plain UTF-8 text: one document per line, or per file with `doc_per_file`.
+    Text,
+    /// One JSON object per line (`.jsonl`, `.ndjson`).
+    Jsonl,
+    /// Apache Parquet (`.parquet`).
+    Parquet,
+}
+
+impl InputKind {
+    /// Kind of a file by extension (case-insensitive): `.jsonl`/`.ndjson` → Jsonl, `.parquet` →
+    /// Parquet, anything else → Text, so that a file named explicitly is always readable.
+    pub fn from_path(path: &Path) -> InputKind {
+        match lower_extension(path).as_deref() {
+            Some("jsonl" | "ndjson") => InputKind::Jsonl,
+            Some("parquet") => InputKind::Parquet,
+            _ => InputKind::Text,
+        }
+    }
+}
+
+fn lower_extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// One resolved input file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// Path as given, or joined under the directory that was given.
+    pub path: PathBuf,
+    /// Format used to read it.
+    pub kind: InputKind,
+    /// Size in bytes when the corpus was opened (the unit of progress).
+    pub size: u64,
+}
+
+/// The list of input files, resolved and sorted, with the options to read them.
+///
+/// Opening resolves every path up front so that a missing file fails before hours of training,
+/// and so that progress has a known total.
+#[derive(Clone, Debug)]
+pub struct Corpus {
+    files: Vec<InputFile>,
+    options: CorpusOptions,
+    total_bytes: u64,
+}
+
+impl Corpus {
+    /// Resolves `paths`: a file is taken as is (kind by extension, see [`InputKind::from_path`]);
+    /// a directory is walked recursively, taking only `.txt`/`.text`/`.jsonl`/`.ndjson`/`.parquet`
+    /// files and skipping hidden entries (name starting with `.`), its files sorted byte-wise by
+    /// path (the order of `find DIR | LC_ALL=C sort`). Paths are kept in the order given.
+    ///
+    /// A missing path is [`Error::Io`] naming it; no files at all is [`Error::EmptyCorpus`]; a
+    /// Parquet file in a build without the `parquet` feature is [`Error::Parquet`] naming it.
+    pub fn open(paths: &[PathBuf], options: CorpusOptions) -> Result<Corpus> {
+        let mut files = Vec::new();
+        for path in paths {
+            collect_path(path, &mut files)?;
+        }
+        if files.is_empty() {
+            return Err(Error::EmptyCorpus(no_files_message(paths)));
+        }
+        check_lang_map(&files, &options)?;
+        #[cfg(not(feature = "parquet"))]
+        if let Some(file) = files.iter().find(|f| f.kind == InputKind::Parquet) {
+            return Err(parquet_unsupported(&file.path));
+        }
+        let total_bytes = files.iter().map(|f| f.size).sum();
+        Ok(Corpus {
+            files,
+            options,
+            total_bytes,
+        })
+    }
+
+    /// The input files in reading order, with their kinds.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, InputKind)> + '_ {
+        self.files.iter().map(|f| (f.path.as_path(), f.kind))
+    }
+
+    /// The input files in reading order, with kinds and sizes.
+    pub fn inputs(&self) -> &[InputFile] {
+        &self.files
+    }
+
+    /// The options the corpus was opened with.
+    pub fn options(&self) -> &CorpusOptions {
+        &self.options
+    }
+
+    /// Sum of the input file sizes, the total of [`ReadProgress::bytes_total`].
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    /// Streams documents in batches of roughly `batch_bytes` of text (at least one document per
+    /// batch), in a deterministic order: files in order, records in order.
+    ///
+    /// A batch is handed to `on_batch` as soon as its text reaches `batch_bytes`, and the rest at
+    /// the end. `on_progress` is called after each batch, and once more at the end if the last
+    /// report did not cover the whole input. Reading stops at the first error, from the input or
+    /// returned by `on_batch`. An input without any document is not an error here: the caller
+    /// sees `documents == 0` in the returned stats.
+    pub fn for_each_batch(
+        &self,
+        batch_bytes: usize,
+        on_progress: &mut dyn FnMut(ReadProgress),
+        on_batch: &mut dyn FnMut(Vec<Document>) -> Result<()>,
+    ) -> Result<CorpusStats> {
+        let mut sink = Sink::new(batch_bytes, self.total_bytes, on_progress, on_batch);
+        for file in &self.files {
+            sink.start_file(file.size);
+            self.read_file(file, &mut sink)?;
+            sink.finish_file();
+        }
+        sink.finish()
+    }
+
+    fn read_file(&self, file: &InputFile, sink: &mut Sink<'_>) -> Result<()> {
+        let lang: Arc<str> = sink.intern_lang(&language_for_file(&file.path, &self.options));
+        let path = file.path.as_path();
+        match file.kind {
+            InputKind::Text if self.options.doc_per_file => {
+                text::read_text_file(path, lang, self.options.skip_invalid, sink)
+            }
+            InputKind::Text => text::read_text_lines(path, lang, self.options.skip_invalid, sink),
+            InputKind::Jsonl => jsonl::read_jsonl(path, lang, &self.options, sink),
+            #[cfg(feature = "parquet")]
+            InputKind::Parquet => parquet::read_parquet(path, lang, &self.options, sink),
+            #[cfg(not(feature = "parquet"))]
+            InputKind::Parquet => Err(parquet_unsupported(path)),
+        }
+    }
+}
+
+/// A Parquet input to a build without the `parquet` feature: refused when the corpus is opened,
+/// before anything is read.
+#[cfg(not(feature = "parquet"))]
+fn parquet_unsupported(path: &Path) -> Error {
+    Error::Parquet {
+        path: path.to_path_buf(),
+        message: "polybpe was built without its `parquet` cargo feature (on by default)".to_owned(),
+    }
+}
+
+#[cfg(all(test, not(feature = "parquet")))]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn parquet_input_without_the_feature_names_file_and_feature() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = write(dir.path(), "fr.txt", b"bonjour\n");
+        let shard = write(dir.path(), "shard.parquet", b"PAR1 any bytes: never read");
+        let err = Corpus::open(&[text.clone(), shard.clone()], CorpusOptions::default()).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: cannot read Parquet: polybpe was built without its `parquet` cargo feature (on by default)", shard.display())
+        );
+        // A directory holding a Parquet file is refused the same way, not read without it.
+        assert!(matches!(Corpus::open(&[dir.path().to_path_buf()], CorpusOptions::default()), Err(Error::Parquet { path, .. }) if path == shard));
+        assert_eq!(read(&text, CorpusOptions::default()).unwrap().docs(), pairs(&[("fr", "bonjour")]));
+    }
+}
