@@ -29,6 +29,8 @@ enum Command {
     Decode(DecodeArgs),
     /// Show sizes, special tokens, longest tokens and tokens per script.
     Inspect(InspectArgs),
+    /// Write a tokenizer.json in another runtime's format (--gguf: llama.cpp).
+    Export(ExportArgs),
     /// Compare tokenizers per language: fertility, compression, continued words, parity.
     Compare(CompareArgs),
     /// Fertility of one tokenizer per language (`compare` with a single tokenizer).
@@ -104,7 +106,7 @@ pub struct TrainArgs {
     /// Number of <|reserved_N|> placeholder tokens after the preset.
     #[arg(long)]
     pub reserved: Option<usize>,
-    /// Split pattern: default, gpt2, cl100k, o200k, or a regex.
+    /// Split pattern: default, qwen35, qwen2, llama3 (= cl100k), gpt4o (= o200k), gpt2, or a regex.
     #[arg(long)]
     pub pattern: Option<String>,
     /// Unicode normalization: nfc (default), none or nfkc (folds ſ and ligatures).
@@ -225,6 +227,16 @@ pub struct InspectArgs {
     pub top: usize,
 }
 
+/// Options of `vocab export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// tokenizer.json to export.
+    pub tokenizer: PathBuf,
+    /// Write a vocabulary-only GGUF file (the tokenizer.ggml.* keys llama.cpp reads).
+    #[arg(long, value_name = "FILE")]
+    pub gguf: Option<PathBuf>,
+}
+
 /// Options of `vocab compare`.
 #[derive(Args)]
 pub struct CompareArgs {
@@ -283,6 +295,7 @@ fn main() -> ExitCode {
         Command::Encode(args) => commands::encode::run_encode(args),
         Command::Decode(args) => commands::encode::run_decode(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Compare(args) => commands::compare::run(args.tokenizers, args.common),
         Command::Fertility(args) => commands::compare::run(vec![args.tokenizer], args.common),
         Command::Count(args) => commands::train::run_count(args),

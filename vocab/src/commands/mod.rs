@@ -2,6 +2,8 @@
 
 pub mod compare;
 pub mod encode;
+pub mod export;
+pub mod export_gguf;
 pub mod inspect;
 pub mod train;
 
