@@ -12,6 +12,9 @@ if [ ! -d "$SHARED/corpus/train" ] || [ ! -d "$SHARED/corpus/parallel" ]; then
   echo "llama.cpp tests skipped: no corpus at $SHARED (set POLYBPE_SHARED)"
   exit 0
 fi
+if ! .venv/bin/python -c "import gguf, cmake, ninja" 2>/dev/null; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+fi
 start=$(date +%s)
 LLAMA_CPP_DIR=$(tests/llama_cpp/build.sh)
 echo "llama.cpp library ready in $(( $(date +%s) - start )) s: $LLAMA_CPP_DIR"
