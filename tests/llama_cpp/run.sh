@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # polybpe vocabularies in llama.cpp itself (tests/llama_cpp/test_llama_cpp.py): builds llama.cpp's
-# `llama` library from PyPI's llama-cpp-python sdist (cached, see build.sh; about 75 s cold on
-# 2 cores, nothing on later runs), compiles the line-by-line `tokenize` driver, and runs the
+# `llama` library from PyPI's llama-cpp-python sdist (cached, see build.sh; cold: 246 s of CPU, 3m46s user
+# + 21 s sys, so about 2 min on 2 idle cores; cached: 0 s), compiles the line-by-line `tokenize` driver, and runs the
 # tests with the `vocab` binary (POLYBPE_VOCAB_BIN, default target/debug/vocab). Skips without
 # ../shared (POLYBPE_SHARED).
 set -euo pipefail
