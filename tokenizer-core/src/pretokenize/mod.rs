@@ -614,7 +614,8 @@ mod tests {
     #[test]
     fn qwen_patterns_spell_digits_singly_and_qwen35_keeps_marks_in_words() {
         assert_eq!(pieces(Pattern::Qwen2, "In 1789 l'homme"), ["In", " ", "1", "7", "8", "9", " l", "'homme"]);
-        assert_eq!(pieces(Pattern::Qwen2, "Mu\u{364}ller"), ["Mu", "\u{364}", "ller"]);
+        // Without `\p{M}` in words, the mark starts the next piece as its optional non-letter.
+        assert_eq!(pieces(Pattern::Qwen2, "Mu\u{364}ller"), ["Mu", "\u{364}ller"]);
         assert_eq!(pieces(Pattern::Qwen35, "Mu\u{364}ller l'homme 42"), ["Mu\u{364}ller", " l", "'homme", " ", "4", "2"]);
     }
 
