@@ -13,3 +13,5 @@ cargo build --quiet -p vocab
 export POLYBPE_VOCAB_BIN="$ROOT/target/debug/vocab"
 .venv/bin/python -m pytest tests/python -q
 .venv/bin/python -m pytest tokenizer-py/tests -q
+# llama.cpp itself, built from PyPI (cached; skipped without ../shared).
+tests/llama_cpp/run.sh

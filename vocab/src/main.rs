@@ -41,7 +41,7 @@ enum Command {
     /// Add merges learned on new text to a vocabulary, keeping every existing id and merge.
     Extend(ExtendArgs),
     /// Write a model folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json)
-    /// that transformers.AutoTokenizer loads.
+    /// that transformers.AutoTokenizer loads, and/or a vocabulary-only GGUF for llama.cpp.
     Export(commands::export::ExportArgs),
 }
 
@@ -158,7 +158,7 @@ pub struct CountingArgs {
     /// Number of <|reserved_N|> placeholder tokens after the preset.
     #[arg(long)]
     pub reserved: Option<usize>,
-    /// Split pattern: default, gpt2, cl100k, o200k, or a regex.
+    /// Split pattern: default, qwen35, qwen2, llama3 (= cl100k), gpt4o (= o200k), gpt2, or a regex.
     #[arg(long)]
     pub pattern: Option<String>,
     /// Unicode normalization: nfc (default), none or nfkc (folds ſ and ligatures).
@@ -369,12 +369,12 @@ fn main() -> ExitCode {
         Command::Encode(args) => commands::encode::run_encode(args),
         Command::Decode(args) => commands::encode::run_decode(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Compare(args) => commands::compare::run(args.tokenizers, args.common),
         Command::Fertility(args) => commands::compare::run(vec![args.tokenizer], args.common),
         Command::Count(args) => commands::train::run_count(args),
         Command::MergeCounts(args) => commands::train::run_merge_counts(args),
         Command::Extend(args) => commands::train::run_extend(args),
-        Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

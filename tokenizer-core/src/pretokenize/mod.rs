@@ -30,6 +30,13 @@ pub const O200K_PATTERN: &str = concat!(
     r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 );
 
+/// Qwen2's pattern: cl100k's with single digits (`\p{N}` instead of `\p{N}{1,3}`).
+pub const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// Qwen 3.5's pattern: Qwen2's with combining marks inside words (`[\p{L}\p{M}]+`, and out of
+/// the punctuation runs). polybpe's default differs from it only by its elision rule.
+pub const QWEN35_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
 /// polybpe's default pattern, made for European languages, historical text and code.
 ///
 /// Branches, tried in order at each position:
@@ -73,28 +80,38 @@ pub enum Pattern {
     Cl100k,
     /// [`O200K_PATTERN`].
     O200k,
+    /// [`QWEN2_PATTERN`].
+    Qwen2,
+    /// [`QWEN35_PATTERN`].
+    Qwen35,
     /// Any regex fancy-regex (and, for export, Oniguruma) accepts.
     Custom(String),
 }
 
 impl Pattern {
-    /// Parses `default`, `gpt2`, `cl100k`, `o200k`, or takes the text as a regex.
+    /// Every built-in pattern.
+    pub const BUILTIN: [Pattern; 6] =
+        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k, Pattern::Qwen2, Pattern::Qwen35];
+
+    /// Parses a built-in name, or takes the text as a regex.
+    ///
+    /// `llama3` and `gpt4o` are other names of `cl100k` and `o200k`: Llama 3's and GPT-4o's
+    /// tokenizer.json files spell their regexes exactly as those two are spelt here.
     pub fn parse(text: &str) -> Self {
         match text {
             "default" | "polybpe" => Pattern::Default,
             "gpt2" => Pattern::Gpt2,
-            "cl100k" => Pattern::Cl100k,
-            "o200k" => Pattern::O200k,
+            "cl100k" | "llama3" => Pattern::Cl100k,
+            "o200k" | "gpt4o" => Pattern::O200k,
+            "qwen2" => Pattern::Qwen2,
+            "qwen35" => Pattern::Qwen35,
             regex => Pattern::from_regex(regex),
         }
     }
 
     /// Recognizes the regex of a built-in pattern, so imported files get the same name back.
     pub fn from_regex(regex: &str) -> Self {
-        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k]
-            .into_iter()
-            .find(|p| p.regex() == regex)
-            .unwrap_or_else(|| Pattern::Custom(regex.to_string()))
+        Pattern::BUILTIN.into_iter().find(|p| p.regex() == regex).unwrap_or_else(|| Pattern::Custom(regex.to_string()))
     }
 
     /// The regex source.
@@ -104,6 +121,8 @@ impl Pattern {
             Pattern::Gpt2 => GPT2_PATTERN,
             Pattern::Cl100k => CL100K_PATTERN,
             Pattern::O200k => O200K_PATTERN,
+            Pattern::Qwen2 => QWEN2_PATTERN,
+            Pattern::Qwen35 => QWEN35_PATTERN,
             Pattern::Custom(regex) => regex,
         }
     }
@@ -115,7 +134,36 @@ impl Pattern {
             Pattern::Gpt2 => "gpt2",
             Pattern::Cl100k => "cl100k",
             Pattern::O200k => "o200k",
+            Pattern::Qwen2 => "qwen2",
+            Pattern::Qwen35 => "qwen35",
             Pattern::Custom(_) => "custom",
+        }
+    }
+
+    /// The `tokenizer.ggml.pre` name under which llama.cpp splits text with this pattern, if it
+    /// has one.
+    ///
+    /// llama.cpp does not run a tokenizer's regex: it knows a fixed list of pre-tokenizers,
+    /// written by hand in `src/llama-vocab.cpp` and `src/unicode.cpp`. `gpt-2`, `llama-bpe`,
+    /// `qwen2` and `qwen35` have hand-written splitters that follow these regexes (tested against
+    /// llama.cpp in `tests/llama_cpp`); `gpt-4o` runs an adapted regex through `std::regex`.
+    pub fn llama_cpp_pre(&self) -> Option<&'static str> {
+        match self {
+            Pattern::Gpt2 => Some("gpt-2"),
+            Pattern::Cl100k => Some("llama-bpe"),
+            Pattern::O200k => Some("gpt-4o"),
+            Pattern::Qwen2 => Some("qwen2"),
+            Pattern::Qwen35 => Some("qwen35"),
+            Pattern::Default | Pattern::Custom(_) => None,
+        }
+    }
+
+    /// The closest pattern llama.cpp runs, to suggest when this one has no llama.cpp name:
+    /// `qwen35` for polybpe's default (the same splits except for elided articles such as `l'`).
+    pub fn nearest_llama_cpp(&self) -> Pattern {
+        match self {
+            p if p.llama_cpp_pre().is_some() => p.clone(),
+            _ => Pattern::Qwen35,
         }
     }
 }
@@ -564,9 +612,28 @@ mod tests {
     }
 
     #[test]
+    fn qwen_patterns_spell_digits_singly_and_qwen35_keeps_marks_in_words() {
+        assert_eq!(pieces(Pattern::Qwen2, "In 1789 l'homme"), ["In", " ", "1", "7", "8", "9", " l", "'homme"]);
+        // Without `\p{M}` in words, the mark starts the next piece as its optional non-letter.
+        assert_eq!(pieces(Pattern::Qwen2, "Mu\u{364}ller"), ["Mu", "\u{364}ller"]);
+        assert_eq!(pieces(Pattern::Qwen35, "Mu\u{364}ller l'homme 42"), ["Mu\u{364}ller", " l", "'homme", " ", "4", "2"]);
+    }
+
+    #[test]
+    fn pattern_names_and_llama_cpp_pre_tokenizers() {
+        assert_eq!(Pattern::parse("llama3"), Pattern::Cl100k);
+        assert_eq!(Pattern::parse("gpt4o"), Pattern::O200k);
+        assert_eq!(Pattern::Cl100k.llama_cpp_pre(), Some("llama-bpe"));
+        assert_eq!(Pattern::Qwen35.llama_cpp_pre(), Some("qwen35"));
+        assert_eq!(Pattern::Default.llama_cpp_pre(), None);
+        assert_eq!(Pattern::Default.nearest_llama_cpp(), Pattern::Qwen35);
+        assert_eq!(Pattern::Qwen2.nearest_llama_cpp(), Pattern::Qwen2);
+    }
+
+    #[test]
     fn pieces_cover_the_text() {
         let text = "Le château d'Ørsted, 1789 — ſouvent!\r\n\tdef f(x):  return x ** 2 🎉";
-        for p in [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k] {
+        for p in Pattern::BUILTIN {
             assert_eq!(pieces(p, text).concat(), text);
         }
     }
@@ -645,7 +712,7 @@ mod tests {
 
     #[test]
     fn pattern_names_round_trip() {
-        for p in [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k] {
+        for p in Pattern::BUILTIN {
             assert_eq!(Pattern::parse(p.name()), p);
             assert_eq!(Pattern::from_regex(p.regex()), p);
         }

@@ -1,4 +1,5 @@
-//! `vocab export`: a trained vocabulary in the form a model ships with.
+//! `vocab export`: a trained vocabulary in the forms a model ships with: a transformers model
+//! folder (`--out`) and a vocabulary-only GGUF for llama.cpp (`--gguf`).
 
 use std::path::PathBuf;
 
@@ -17,6 +18,9 @@ pub struct ExportArgs {
     /// for transformers.AutoTokenizer.from_pretrained(DIR).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write a vocabulary-only GGUF file (the tokenizer.ggml.* keys llama.cpp reads).
+    #[arg(long, value_name = "FILE")]
+    pub gguf: Option<PathBuf>,
     #[command(flatten)]
     pub folder: FolderArgs,
 }
@@ -48,11 +52,16 @@ pub fn write_folder(tokenizer: &polybpe::Tokenizer, dir: &std::path::Path, folde
 }
 
 pub fn run(args: ExportArgs) -> Result<(), String> {
-    let Some(out) = &args.out else {
-        return Err("nothing to write: pass --out DIR for a model folder".into());
-    };
-    let tokenizer = polybpe::formats::hf::load(&args.tokenizer).map_err(msg)?;
-    write_folder(&tokenizer, out, &args.folder)?;
-    println!("wrote {} ({})", out.display(), hf_folder::FILES.join(", "));
+    if args.out.is_none() && args.gguf.is_none() {
+        return Err("nothing to write: pass --out DIR for a model folder, --gguf FILE for llama.cpp, or both".into());
+    }
+    if let Some(gguf) = &args.gguf {
+        super::export_gguf::run(&args.tokenizer, gguf)?;
+    }
+    if let Some(out) = &args.out {
+        let tokenizer = polybpe::formats::hf::load(&args.tokenizer).map_err(msg)?;
+        write_folder(&tokenizer, out, &args.folder)?;
+        println!("wrote {} ({})", out.display(), hf_folder::FILES.join(", "));
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `vocab inspect`: a vocabulary at a glance.
 
 use polybpe::bytelevel;
-use polybpe::inspect::VocabStats;
+use polybpe::inspect::{LlamaCppCheck, VocabStats};
 
 use super::msg;
 use crate::InspectArgs;
@@ -22,6 +22,7 @@ pub fn run(args: InspectArgs) -> Result<(), String> {
         tokenizer.normalization().name(),
         tokenizer.pre_tokenizer().pattern().map_or("(HF pre-tokenizer chain)", |p| p.name())
     );
+    print_llama_cpp(&tokenizer)?;
     let missing = tokenizer.model().missing_bytes();
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().map(|b| format!("0x{b:02X}")).collect();
@@ -49,6 +50,24 @@ pub fn run(args: InspectArgs) -> Result<(), String> {
             Err(_) => bytelevel::encode_bytes(bytes),
         };
         println!("  {id:>6}  {:>3} bytes  {shown}", bytes.len());
+    }
+    Ok(())
+}
+
+/// Whether llama.cpp runs the tokenizer, and what converting a model with it needs.
+fn print_llama_cpp(tokenizer: &polybpe::Tokenizer) -> Result<(), String> {
+    let check = LlamaCppCheck::of(tokenizer).map_err(msg)?;
+    match &check.pre {
+        Ok(pre) => {
+            println!("llama.cpp: runs this tokenizer as pre-tokenizer `{pre}` (export with `vocab export TOKENIZER --gguf FILE`)");
+            println!("  chkhsh {}: convert_hf_to_gguf.py needs these lines in get_vocab_base_pre (conversion/base.py in newer llama.cpp):", check.chkhsh);
+            println!("        if chkhsh == \"{}\":", check.chkhsh);
+            println!("            res = \"{pre}\"");
+            if tokenizer.normalization() != polybpe::Normalization::None {
+                println!("  note: llama.cpp applies no normalizer: give it {} text", tokenizer.normalization().name().to_uppercase());
+            }
+        }
+        Err(why) => println!("llama.cpp: cannot run this tokenizer: {why}\n  chkhsh {}", check.chkhsh),
     }
     Ok(())
 }

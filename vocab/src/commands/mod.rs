@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod encode;
 pub mod export;
+pub mod export_gguf;
 pub mod inspect;
 pub mod train;
 
