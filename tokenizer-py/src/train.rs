@@ -393,6 +393,7 @@ pub struct TrainReport {
     distinct_words: usize,
     skipped_invalid: u64,
     skipped_empty: u64,
+    skipped_null: u64,
     /// One dict per language: lang, documents, bytes, words, share, tokens, bytes_per_token,
     /// tokens_per_word.
     languages: Py<PyList>,
@@ -455,6 +456,7 @@ impl TrainReport {
             distinct_words: r.distinct_words,
             skipped_invalid: r.corpus.skipped_invalid,
             skipped_empty: r.corpus.skipped_empty,
+            skipped_null: r.corpus.skipped_null,
             languages: languages.unbind(),
             balance,
             warnings: r.warnings.clone(),

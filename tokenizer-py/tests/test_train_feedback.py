@@ -88,3 +88,14 @@ def test_reweight_every_changes_soft_parity(tmp_path):
     often = polybpe.train(reweight_every=1, **common).to_str()
     rarely = polybpe.train(reweight_every=50, **common).to_str()
     assert often != rarely
+
+
+def test_null_texts_are_counted_and_reported(tmp_path):
+    corpus = tmp_path / "docs.jsonl"
+    rows = ['{"text": "le chat et le chien", "language": "fr"}'] * 20 + ['{"text": null, "language": "fr"}'] * 3
+    corpus.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _, report = polybpe.train(files=[corpus], vocab_size=300, special_tokens="none", quiet=True, report=True)
+    assert report.skipped_null == 3
+    assert report.documents == 20
+    assert any("null text" in w for w in report.warnings), report.warnings
+    assert "3 records with null text skipped" in str(report)

@@ -82,6 +82,12 @@ impl<'a> Sink<'a> {
         self.stats.skipped_empty += 1;
     }
 
+    /// A record whose text is null (JSONL `null`, a Parquet null): skipped, and counted apart
+    /// so a user can tell an empty column from empty texts.
+    pub(super) fn skip_null(&mut self) {
+        self.stats.skipped_null += 1;
+    }
+
     pub(super) fn skip_invalid(&mut self) {
         self.stats.skipped_invalid += 1;
     }

@@ -12,7 +12,8 @@ use super::text::{decode_line, LineReader};
 use super::CorpusOptions;
 use crate::error::{Error, Result};
 
-/// One document per JSON object line; blank lines and null or empty texts are skipped (counted).
+/// One document per JSON object line; blank lines and empty texts are skipped (counted), null
+/// texts too (counted apart).
 pub(super) fn read_jsonl(
     path: &Path,
     fallback: Arc<str>,
@@ -44,7 +45,7 @@ pub(super) fn read_jsonl(
         };
         match record.text {
             Some(text) => sink.push(lang, text)?,
-            None => sink.skip_empty(),
+            None => sink.skip_null(),
         }
     }
     Ok(())
@@ -251,7 +252,7 @@ mod tests {
             ("en", "crlf é\n"),
         ];
         assert_eq!(run.docs(), pairs(&expected));
-        assert_eq!((run.stats.documents, run.stats.skipped_empty), (6, 4));
+        assert_eq!((run.stats.documents, run.stats.skipped_empty, run.stats.skipped_null), (6, 3, 1));
     }
 
     #[test]

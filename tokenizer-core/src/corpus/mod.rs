@@ -111,8 +111,10 @@ pub struct CorpusStats {
     pub bytes: u64,
     /// Lines, records or files dropped because of invalid UTF-8 (only with `skip_invalid`).
     pub skipped_invalid: u64,
-    /// Empty lines, blank JSONL lines, and null or empty texts dropped.
+    /// Empty lines, blank JSONL lines, and empty texts dropped.
     pub skipped_empty: u64,
+    /// JSONL records and Parquet rows whose text is null, dropped.
+    pub skipped_null: u64,
 }
 
 /// Progress of a read, for progress bars.

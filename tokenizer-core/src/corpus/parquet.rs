@@ -155,7 +155,7 @@ impl ParquetRows<'_> {
         for row in 0..self.batch.num_rows() {
             sink.set_position(self.position(row, sink.file_size()));
             let Some(value) = text.get(row) else {
-                sink.skip_empty();
+                sink.skip_null();
                 continue;
             };
             let tag = match lang.as_ref().and_then(|c| c.get(row)).map(str::trim) {
@@ -344,7 +344,7 @@ mod tests {
             ("it", "Ciao"),
         ];
         assert_eq!(run.docs(), pairs(&expected));
-        assert_eq!((run.stats.documents, run.stats.skipped_empty), (4, 2));
+        assert_eq!((run.stats.documents, run.stats.skipped_empty, run.stats.skipped_null), (4, 1, 1));
     }
 
     #[test]

@@ -276,6 +276,7 @@ mod tests {
             bytes,
             skipped_invalid: 0,
             skipped_empty: 2,
+            skipped_null: 0,
         };
         assert_eq!(run.stats, stats);
     }

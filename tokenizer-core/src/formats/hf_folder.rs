@@ -147,18 +147,13 @@ fn staging_path(dir: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::special::{special_token_list, SpecialPreset};
-    use crate::train::{train_from_counts, Silent, TrainConfig, WordCounter};
+    use crate::train::{train_from_counts, CountSettings, MergeSettings, Silent, TrainSettings, WordCounter};
     use crate::{Normalization, Pattern, PreTokenizer};
 
     fn tokenizer(preset: SpecialPreset) -> Tokenizer {
         let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
         counter.add_document("fr", "Qui a écrit le texte ? Le texte source dit que").unwrap();
-        let config = TrainConfig {
-            vocab_size: 320,
-            special_tokens: special_token_list(preset, &[], 0).unwrap(),
-            min_frequency: 1,
-            ..Default::default()
-        };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(preset, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 320, min_frequency: 1, ..Default::default() }, ..Default::default() };
         train_from_counts(&counter.finish(), &config, &Silent).unwrap().0
     }
 

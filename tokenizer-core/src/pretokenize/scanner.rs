@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 
 use regex_syntax::hir::{Class, HirKind};
 
-use super::{CL100K_PATTERN, DEFAULT_PATTERN, GPT2_PATTERN, O200K_PATTERN};
+use super::{CL100K_PATTERN, DEFAULT_PATTERN, GPT2_PATTERN, O200K_PATTERN, QWEN2_PATTERN, QWEN35_PATTERN};
 
 /// Which built-in pattern a scanner implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42,12 +42,22 @@ pub enum BuiltinScanner {
     Gpt2,
     /// [`O200K_PATTERN`].
     O200k,
+    /// [`QWEN2_PATTERN`].
+    Qwen2,
+    /// [`QWEN35_PATTERN`].
+    Qwen35,
 }
 
 impl BuiltinScanner {
     /// All scanners.
-    pub const ALL: [BuiltinScanner; 4] =
-        [BuiltinScanner::Default, BuiltinScanner::Cl100k, BuiltinScanner::Gpt2, BuiltinScanner::O200k];
+    pub const ALL: [BuiltinScanner; 6] = [
+        BuiltinScanner::Default,
+        BuiltinScanner::Cl100k,
+        BuiltinScanner::Gpt2,
+        BuiltinScanner::O200k,
+        BuiltinScanner::Qwen2,
+        BuiltinScanner::Qwen35,
+    ];
 
     /// The scanner for `regex` when it is, character for character, one of the built-in patterns.
     pub fn for_regex(regex: &str) -> Option<Self> {
@@ -61,6 +71,8 @@ impl BuiltinScanner {
             BuiltinScanner::Cl100k => CL100K_PATTERN,
             BuiltinScanner::Gpt2 => GPT2_PATTERN,
             BuiltinScanner::O200k => O200K_PATTERN,
+            BuiltinScanner::Qwen2 => QWEN2_PATTERN,
+            BuiltinScanner::Qwen35 => QWEN35_PATTERN,
         }
     }
 
@@ -75,6 +87,8 @@ impl BuiltinScanner {
             BuiltinScanner::Cl100k => scan.run_pieces(offset, out, Scan::cl100k_piece),
             BuiltinScanner::Gpt2 => scan.run_pieces(offset, out, Scan::gpt2_piece),
             BuiltinScanner::O200k => scan.run_pieces(offset, out, Scan::o200k_piece),
+            BuiltinScanner::Qwen2 => scan.run_pieces(offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END)),
+            BuiltinScanner::Qwen35 => scan.run_pieces(offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END)),
         }
     }
 }
@@ -436,6 +450,47 @@ impl Scan<'_> {
         self.whitespace(i, true)
     }
 
+    /// The end of the run of characters having none of `flags`, from `i`.
+    #[inline(always)]
+    fn run_not(&self, mut i: usize, flags: u8) -> usize {
+        loop {
+            let (c, len) = self.at(i);
+            if c & flags != 0 {
+                return i;
+            }
+            i += len;
+        }
+    }
+
+    /// [`QWEN2_PATTERN`] (`word` = `\p{L}`, `not_other` = `\s\p{L}\p{N}`) and
+    /// [`QWEN35_PATTERN`] (`word` = `[\p{L}\p{M}]`, `not_other` = `\s\p{L}\p{M}\p{N}`):
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?WORD+|\p{N}| ?[^NOT_OTHER]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+    #[inline(always)]
+    fn qwen_piece(&self, i: usize, word: u8, not_other: u8) -> usize {
+        let x = self.b[i];
+        if x == b'\'' {
+            if let Some(end) = self.contraction_ci(i) {
+                return end;
+            }
+        }
+        let (c, len) = self.at(i);
+        // A mark (qwen35) is both a possible leading character and a word character; either
+        // way the run ends at the same place.
+        if c & word != 0 || (is_prefix(c) && self.class(i + len) & word != 0) {
+            return self.run(i + len, word);
+        }
+        if c & N != 0 {
+            return i + len;
+        }
+        if x == b' ' && self.class(i + 1) & not_other == 0 {
+            return self.run(self.run_not(i + 1, not_other), NL);
+        }
+        if c & not_other == 0 {
+            return self.run(self.run_not(i + len, not_other), NL);
+        }
+        self.whitespace(i, true)
+    }
+
     /// [`DEFAULT_PATTERN`].
     fn default_piece(&self, i: usize) -> usize {
         let (c, len) = self.at(i);
@@ -693,6 +748,16 @@ mod tests {
     #[test]
     fn prop_gpt2_equals_regex() {
         prop_check(BuiltinScanner::Gpt2);
+    }
+
+    #[test]
+    fn prop_qwen2_equals_regex() {
+        prop_check(BuiltinScanner::Qwen2);
+    }
+
+    #[test]
+    fn prop_qwen35_equals_regex() {
+        prop_check(BuiltinScanner::Qwen35);
     }
 
     #[test]

@@ -138,12 +138,15 @@ fn finish(counter: WordCounter, corpus: CorpusStats, started: Instant, what: &st
     if corpus.skipped_invalid > 0 {
         warn(format!("{} lines or records with invalid UTF-8 were skipped", corpus.skipped_invalid));
     }
+    if corpus.skipped_null > 0 {
+        warn(format!("{} records had a null text and were skipped", corpus.skipped_null));
+    }
     if counts.words.is_empty() {
         return Err(Error::EmptyCorpus(format!(
             "no text found in {what} ({} files, {} documents, {} empty or skipped)",
             corpus.files,
             corpus.documents,
-            corpus.skipped_empty + corpus.skipped_invalid
+            corpus.skipped_empty + corpus.skipped_invalid + corpus.skipped_null
         )));
     }
     observer.counting_done(counts.words.len());
@@ -284,6 +287,9 @@ impl fmt::Display for TrainReport {
         let mut skipped = Vec::new();
         if self.corpus.skipped_invalid > 0 {
             skipped.push(format!("{} invalid lines skipped", self.corpus.skipped_invalid));
+        }
+        if self.corpus.skipped_null > 0 {
+            skipped.push(format!("{} records with null text skipped", self.corpus.skipped_null));
         }
         writeln!(
             f,

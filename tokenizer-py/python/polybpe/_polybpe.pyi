@@ -281,6 +281,7 @@ class TrainReport:
     distinct_words: int
     skipped_invalid: int
     skipped_empty: int
+    skipped_null: int
     languages: list[dict[str, Any]]
     """One dict per language: lang, documents, bytes, words, share, tokens, bytes_per_token,
     tokens_per_word."""
