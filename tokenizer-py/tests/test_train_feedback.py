@@ -11,9 +11,9 @@ CORPUS = [("fr", "le chat et le chien dorment dans la maison"), ("de", "die Katz
 
 
 def test_report_holds_what_the_cli_prints(capfd):
-    tok, report = polybpe.train(texts=CORPUS, vocab_size=340, special_tokens="none", report=True)
+    tok, report = polybpe.train(texts=CORPUS, vocab_size=300, special_tokens="none", report=True)
     assert isinstance(report, polybpe.TrainReport)
-    assert report.vocab_size == tok.vocab_size == 340
+    assert report.vocab_size == tok.vocab_size == 300
     assert report.documents == len(CORPUS)
     assert [row["lang"] for row in report.languages] == ["fr", "de"]
     assert sum(row["tokens"] for row in report.languages) == sum(len(tok.encode(t, disallowed_special=())) for _, t in CORPUS)
@@ -63,12 +63,12 @@ def test_a_bad_text_names_its_index():
 
 def test_recipe_file_with_keyword_overrides(tmp_path):
     recipe = tmp_path / "r.toml"
-    recipe.write_text('vocab_size = 330\nspecial_tokens = "none"\npattern = "gpt2"\n', encoding="utf-8")
+    recipe.write_text('vocab_size = 300\nspecial_tokens = "none"\npattern = "gpt2"\n', encoding="utf-8")
     tok = polybpe.train(texts=CORPUS, recipe=recipe, quiet=True)
-    assert tok.to_str() == polybpe.train(texts=CORPUS, vocab_size=330, special_tokens="none", pattern="gpt2", quiet=True).to_str()
-    tok = polybpe.train(texts=CORPUS, recipe=recipe, vocab_size=310, quiet=True)
-    assert tok.vocab_size == 310
-    settings = json.loads(polybpe.resolve_settings(recipe=recipe, vocab_size=310))
+    assert tok.to_str() == polybpe.train(texts=CORPUS, vocab_size=300, special_tokens="none", pattern="gpt2", quiet=True).to_str()
+    tok = polybpe.train(texts=CORPUS, recipe=recipe, vocab_size=290, quiet=True)
+    assert tok.vocab_size == 290
+    settings = json.loads(polybpe.resolve_settings(recipe=recipe, vocab_size=290))
     assert settings["settings"]["count"]["pattern"] == "gpt2"
 
 
@@ -76,7 +76,7 @@ def test_count_takes_no_merge_settings():
     with pytest.raises(TypeError, match="vocab_size"):
         polybpe.count(texts=CORPUS, vocab_size=1000)
     data = polybpe.count(texts=CORPUS, special_tokens="none", quiet=True)
-    assert polybpe.train(counts=[data], vocab_size=330, special_tokens="none", quiet=True).vocab_size == 330
+    assert polybpe.train(counts=[data], vocab_size=300, special_tokens="none", quiet=True).vocab_size == 300
 
 
 def test_reweight_every_changes_soft_parity(tmp_path):

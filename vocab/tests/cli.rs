@@ -360,3 +360,25 @@ fn export_writes_a_model_folder() {
     assert_eq!(std::fs::read(trained_folder.join("tokenizer.json")).unwrap(), std::fs::read(&tok).unwrap());
     fails_with(&vocab(&["count", "--corpus", &corpus, "--out-dir", "x"]), &["--out-dir"]);
 }
+
+/// `vocab count` takes input and counting options only: a merge setting is a usage error, not
+/// silently ignored. Reading options reach the corpus reader from flags and from a recipe.
+#[test]
+fn count_takes_counting_options_and_fields_are_settable() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    let out = dir.path().join("c.counts").display().to_string();
+    for flag in [["--vocab-size", "1000"], ["--parity-strength", "2"], ["--weighting", "uniform"]] {
+        fails_with(&vocab(&["count", "--corpus", &corpus, "--out", &out, flag[0], flag[1]]), &[flag[0]]);
+    }
+    let jsonl = write(dir.path(), "docs.jsonl", "{\"body\": \"le chat et le chien\", \"lang\": \"fr\"}\n".repeat(20).as_bytes());
+    let tok = dir.path().join("t.json").display().to_string();
+    let run = vocab(&["train", "--corpus", &jsonl, "--out", &tok, "--vocab-size", "300", "--text-field", "body", "--lang-field", "lang"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("\nfr "), "{}", String::from_utf8_lossy(&run.stdout));
+    let recipe = write(dir.path(), "r.toml", b"text_field = \"body\"\nlang_field = \"lang\"\nvocab_size = 300\n");
+    let run = vocab(&["train", "--recipe", &recipe, "--corpus", &jsonl, "--out", &tok, "--quiet"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // Without the field names the records have no `text`: the error names the field.
+    fails_with(&vocab(&["train", "--corpus", &jsonl, "--out", &tok, "--vocab-size", "300"]), &["text"]);
+}
