@@ -9,7 +9,8 @@ ROOT=$PWD
 scripts/setup-venv.sh
 cargo test --quiet
 cargo build --quiet -p vocab
-(cd tokenizer-py && VIRTUAL_ENV="$ROOT/.venv" "$ROOT/.venv/bin/maturin" develop --release --quiet)
+# The Python package installed the way the README tells users to.
+.venv/bin/pip install --quiet --disable-pip-version-check ./tokenizer-py
 export POLYBPE_VOCAB_BIN="$ROOT/target/debug/vocab"
 .venv/bin/python -m pytest tests/python -q
 .venv/bin/python -m pytest tokenizer-py/tests -q

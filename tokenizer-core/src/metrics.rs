@@ -115,9 +115,13 @@ impl LanguageStats {
         ratio(self.continued_words, self.encoded_words)
     }
 
-    /// Rényi entropy (order [`RENYI_ALPHA`]) of the id distribution over `ln vocab`.
+    /// Rényi entropy (order [`RENYI_ALPHA`]) of the id distribution over `ln vocab`. The
+    /// counts are summed in id order: a float sum in hash-map order differed in its last
+    /// digits from run to run.
     pub fn renyi_efficiency(&self, vocab: usize) -> f64 {
-        renyi_efficiency(self.id_counts.values().copied(), vocab)
+        let mut counts: Vec<(TokenId, u64)> = self.id_counts.iter().map(|(&id, &c)| (id, c)).collect();
+        counts.sort_unstable();
+        renyi_efficiency(counts.into_iter().map(|(_, c)| c), vocab)
     }
 
     /// Share of `vocab` tokens that occur.

@@ -119,16 +119,8 @@ pub fn count<'py>(
 pub fn resolve_settings(files: Option<Vec<PathBuf>>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let call = Call::parse(kwargs, &[COUNT_KWARGS, MERGE_KWARGS, RUN_KWARGS])?;
     let plan = call.plan(files.as_deref())?;
-    let trainer = Trainer::new(plan.settings.clone()).map_err(to_py)?;
-    let json = serde_json::json!({
-        "settings": trainer.settings().to_json(),
-        "inputs": plan.inputs,
-        "doc_per_file": plan.corpus.doc_per_file,
-        "skip_invalid": plan.corpus.skip_invalid,
-        "lang": plan.corpus.lang_map,
-        "text_field": plan.corpus.text_field_name(),
-        "lang_field": plan.corpus.lang_field_name(),
-    });
+    Trainer::new(plan.settings.clone()).map_err(to_py)?;
+    let json = plan.to_json();
     serde_json::to_string_pretty(&json).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

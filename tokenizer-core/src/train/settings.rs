@@ -246,8 +246,7 @@ impl TrainSettings {
         self.merge.vocab_size.saturating_sub(self.count.special_tokens.len() + 256)
     }
 
-    /// The settings as JSON (`vocab train --dry-run`, `polybpe.resolve_settings`): equal
-    /// settings print equal text.
+    /// The settings as JSON (part of [`TrainPlan::to_json`]).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "count": self.count.to_json(), "merge": self.merge.to_json() })
     }
@@ -349,6 +348,22 @@ pub struct TrainPlan {
     /// Files or directories to count (empty when the caller brings its own text or counts).
     pub inputs: Vec<PathBuf>,
     pub corpus: CorpusOptions,
+}
+
+impl TrainPlan {
+    /// The plan as JSON (`vocab train --dry-run`, `polybpe.resolve_settings`): equal plans
+    /// print equal text.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "settings": self.settings.to_json(),
+            "inputs": self.inputs,
+            "doc_per_file": self.corpus.doc_per_file,
+            "skip_invalid": self.corpus.skip_invalid,
+            "lang": self.corpus.lang_map,
+            "text_field": self.corpus.text_field_name(),
+            "lang_field": self.corpus.lang_field_name(),
+        })
+    }
 }
 
 /// Takes `top` where it is set, else `base`.

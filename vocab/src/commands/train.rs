@@ -207,18 +207,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let recipe = layered(&args.input, &args.counting, Some(&args.merging))?;
     let dirs = corpus_dirs(&args.input);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
-    let trainer = Trainer::new(plan.settings).map_err(msg)?;
+    let trainer = Trainer::new(plan.settings.clone()).map_err(msg)?;
     if args.dry_run {
-        let json = serde_json::json!({
-            "settings": trainer.settings().to_json(),
-            "inputs": plan.inputs,
-            "doc_per_file": plan.corpus.doc_per_file,
-            "skip_invalid": plan.corpus.skip_invalid,
-            "lang": plan.corpus.lang_map,
-            "text_field": plan.corpus.text_field_name(),
-            "lang_field": plan.corpus.lang_field_name(),
-        });
-        println!("{}", serde_json::to_string_pretty(&json).map_err(msg)?);
+        println!("{}", serde_json::to_string_pretty(&plan.to_json()).map_err(msg)?);
         return Ok(());
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&recipe, "json"));
