@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use polybpe::pretokenize::{BuiltinScanner, Pattern, PreTokenizer};
 
-const PATTERNS: [Pattern; 4] = [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k];
+const PATTERNS: [Pattern; 6] = [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k, Pattern::Qwen2, Pattern::Qwen35];
 
 fn shared() -> Option<PathBuf> {
     let path = std::env::var_os("POLYBPE_SHARED")
