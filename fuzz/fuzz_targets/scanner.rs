@@ -12,7 +12,7 @@ use polybpe::pretokenize::{Pattern, PreTokenizer};
 fn pairs() -> &'static [(PreTokenizer, PreTokenizer)] {
     static PAIRS: OnceLock<Vec<(PreTokenizer, PreTokenizer)>> = OnceLock::new();
     PAIRS.get_or_init(|| {
-        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k]
+        [Pattern::Default, Pattern::Gpt2, Pattern::Cl100k, Pattern::O200k, Pattern::Qwen2, Pattern::Qwen35]
             .into_iter()
             .map(|p| (PreTokenizer::from_pattern(p.clone()).unwrap(), PreTokenizer::from_pattern_regex_only(p).unwrap()))
             .collect()
