@@ -38,3 +38,22 @@ def run_vocab(vocab_bin: str, *args, input: bytes | None = None, check: bool = T
     if check and result.returncode != 0:
         raise AssertionError(f"vocab {' '.join(map(str, args))} failed:\n{result.stderr}")
     return result
+
+
+def head(path: Path, start: int, count: int) -> list[str]:
+    """Lines `start` to `start + count` of a text file, without their line ends."""
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for i, line in zip(range(start + count), f) if i >= start]
+
+
+def train_on_heads(vocab_bin: str, shared: Path, tmp: Path, lines: int, vocab_size: int, *args) -> Path:
+    """`vocab train` with the Pleias specials on the first `lines` lines of every training
+    file (more `args` passed through); returns the tokenizer.json."""
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
+        (corpus / src.name).write_text("\n".join(head(src, 0, lines)) + "\n", encoding="utf-8")
+    out = tmp / "tokenizer.json"
+    run_vocab(vocab_bin, "train", "--corpus", corpus, "--out", out, "--vocab-size", vocab_size,
+              "--special-tokens", "pleias-rag", "--quiet", *args)
+    return out

@@ -8,7 +8,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from conftest import run_vocab
+from conftest import head, run_vocab, train_on_heads
 
 TRAIN_LINES = 2000
 EVAL_LINES = 1000
@@ -35,28 +35,9 @@ TRICKY = [
 ]
 
 
-def head(path: Path, start: int, count: int) -> list[str]:
-    lines = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if i >= start + count:
-                break
-            if i >= start:
-                lines.append(line.rstrip("\n"))
-    return lines
-
-
 @pytest.fixture(scope="module")
 def trained(shared, vocab_bin, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hf")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
-        (corpus / src.name).write_text("\n".join(head(src, 0, TRAIN_LINES)) + "\n", encoding="utf-8")
-    out = tmp / "tokenizer.json"
-    run_vocab(vocab_bin, "train", "--corpus", corpus, "--out", out, "--vocab-size", VOCAB_SIZE,
-              "--special-tokens", "pleias-rag", "--quiet")
-    return out
+    return train_on_heads(vocab_bin, shared, tmp_path_factory.mktemp("hf"), TRAIN_LINES, VOCAB_SIZE)
 
 
 def polybpe_ids(vocab_bin, tokenizer: Path, texts: list[str], tmp_path: Path) -> list[list[int]]:

@@ -32,14 +32,14 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut File) -> std::io::
     Ok(())
 }
 
-/// `.NAME.tmp-PID` next to `path`: same file system (so the rename is atomic), hidden, and
-/// distinct per process so that two writers never share one.
-fn temporary_path(path: &Path) -> Result<PathBuf> {
+/// `.NAME.tmp-PID` next to `path` (a file, or a folder written whole): same file system (so the
+/// rename is atomic), hidden, and distinct per process so that two writers never share one.
+pub(crate) fn temporary_path(path: &Path) -> Result<PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| Error::config(format!("{}: not a file path", path.display())))?;
+    let name = path.file_name().ok_or_else(|| Error::config(format!("{}: not a file or folder path", path.display())))?;
     Ok(dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
 }
 

@@ -115,8 +115,14 @@ pub fn special_token_list(preset: SpecialPreset, extra: &[String], reserved: usi
     let mut tokens = preset.tokens();
     tokens.extend(extra.iter().cloned());
     tokens.extend((0..reserved).map(reserved_token));
+    check_special_tokens(&tokens)?;
+    Ok(tokens)
+}
+
+/// Refuses an empty special token and one listed twice (a list built by hand, or from a preset).
+pub fn check_special_tokens(tokens: &[String]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for token in &tokens {
+    for token in tokens {
         if token.is_empty() {
             return Err(Error::config("a special token cannot be empty"));
         }
@@ -124,7 +130,7 @@ pub fn special_token_list(preset: SpecialPreset, extra: &[String], reserved: usi
             return Err(Error::config(format!("special token `{token}` is listed twice")));
         }
     }
-    Ok(tokens)
+    Ok(())
 }
 
 /// Finds special-token text in documents (leftmost-longest, so `<|source_id_start|>` wins over

@@ -234,7 +234,7 @@ fn overlay_kwarg(layer: &mut Recipe, key: &str, value: &Bound<'_, PyAny>) -> PyR
         "parity_alpha" => parity(layer).alpha = Some(arg(key, value)?),
         "parity_strength" => parity(layer).strength = Some(arg(key, value)?),
         "reweight_every" => parity(layer).reweight_every = Some(arg(key, value)?),
-        _ => unreachable!("every allowed keyword argument is handled"),
+        _ => return Err(PyTypeError::new_err(format!("unexpected keyword argument {key:?}"))),
     }
     Ok(())
 }
@@ -412,7 +412,7 @@ impl TrainReport {
             row.set_item("share", r.language_shares.get(i).copied().unwrap_or(0.0))?;
             row.set_item("tokens", r.tokens_per_language[i])?;
             row.set_item("bytes_per_token", r.bytes_per_token(i))?;
-            row.set_item("tokens_per_word", r.tokens_per_language[i] as f64 / t.words.max(1) as f64)?;
+            row.set_item("tokens_per_word", r.tokens_per_word(i))?;
             languages.append(row)?;
         }
         let balance = match &r.balance {
@@ -430,7 +430,7 @@ impl TrainReport {
                     row.set_item("merges", if b.soft { None } else { Some(l.merges) })?;
                     row.set_item("dev_tokens_before", l.dev_tokens_before)?;
                     row.set_item("dev_tokens_after", l.dev_tokens_after)?;
-                    row.set_item("bytes_per_token", l.train_bytes as f64 / l.train_tokens.max(1) as f64)?;
+                    row.set_item("bytes_per_token", l.bytes_per_token())?;
                     list.append(row)?;
                 }
                 Some(list.unbind())

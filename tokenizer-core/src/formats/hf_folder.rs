@@ -15,7 +15,7 @@
 //! of `transformers` governs both, so no folder gives both by default; the safe one is the
 //! default (measured against `transformers` 5.23 in `tests/python/test_model_folder.py`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
@@ -116,7 +116,7 @@ pub fn save(tokenizer: &Tokenizer, dir: &Path, options: &FolderOptions) -> Resul
     if dir.exists() {
         return Err(Error::io(dir, std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file is in the way of the folder")));
     }
-    let staging = staging_path(dir)?;
+    let staging = crate::io::temporary_path(dir)?;
     let result = (|| {
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir(&staging)?;
@@ -131,16 +131,6 @@ pub fn save(tokenizer: &Tokenizer, dir: &Path, options: &FolderOptions) -> Resul
         return Err(Error::io(dir, e));
     }
     Ok(())
-}
-
-/// `.NAME.tmp-PID` next to `dir`, on the same file system so that the rename is atomic.
-fn staging_path(dir: &Path) -> Result<PathBuf> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = dir.file_name().ok_or_else(|| Error::config(format!("{}: not a folder path", dir.display())))?;
-    Ok(parent.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ pub mod settings;
 pub mod trainer;
 pub mod words;
 
-
 use crate::bpe::{BpeModel, TokenId};
 use crate::bytelevel;
 use crate::corpus::ReadProgress;

@@ -22,7 +22,7 @@ use super::balance::{LanguageWeights, LineRange, ParityConfig, Weighting, Window
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
 use crate::pretokenize::{Pattern, PreTokenizer};
-use crate::special::{special_token_list, SpecialPreset};
+use crate::special::{check_special_tokens, special_token_list, SpecialPreset};
 use crate::{Error, Result};
 
 /// Total vocabulary size when none is set: special tokens + 256 bytes + merges.
@@ -85,16 +85,7 @@ impl CountSettings {
                 self.max_piece_bytes
             )));
         }
-        let mut seen = std::collections::HashSet::new();
-        for token in &self.special_tokens {
-            if token.is_empty() {
-                return Err(Error::config("a special token cannot be empty"));
-            }
-            if !seen.insert(token.as_str()) {
-                return Err(Error::config(format!("special token `{token}` is listed twice")));
-            }
-        }
-        Ok(())
+        check_special_tokens(&self.special_tokens)
     }
 
     /// A counter that normalizes, splits and cuts special tokens as these settings say,

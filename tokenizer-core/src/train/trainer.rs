@@ -264,6 +264,11 @@ impl TrainReport {
     pub fn bytes_per_token(&self, language: usize) -> f64 {
         self.per_language[language].bytes as f64 / self.tokens_per_language[language].max(1) as f64
     }
+
+    /// Tokens per word of each language's training text under the new vocabulary.
+    pub fn tokens_per_word(&self, language: usize) -> f64 {
+        self.tokens_per_language[language] as f64 / self.per_language[language].words.max(1) as f64
+    }
 }
 
 /// The per-language summary `vocab train` prints after the `wrote …` line.
@@ -318,7 +323,7 @@ impl fmt::Display for TrainReport {
                 100.0 * self.language_shares.get(i).copied().unwrap_or(0.0),
                 tokens,
                 self.bytes_per_token(i),
-                tokens as f64 / t.words.max(1) as f64,
+                self.tokens_per_word(i),
             )?;
         }
         if let Some(balance) = &self.balance {
@@ -342,7 +347,7 @@ impl fmt::Display for TrainReport {
                     merges,
                     target,
                     dev,
-                    b.train_bytes as f64 / b.train_tokens.max(1) as f64
+                    b.bytes_per_token()
                 )?;
             }
         }

@@ -45,9 +45,7 @@ impl FolderArgs {
 
 /// Writes the model folder `dir` (creating its parent directories).
 pub fn write_folder(tokenizer: &polybpe::Tokenizer, dir: &std::path::Path, folder: &FolderArgs) -> Result<(), String> {
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    }
+    super::create_parent(dir)?;
     hf_folder::save(tokenizer, dir, &folder.options()).map_err(msg)
 }
 

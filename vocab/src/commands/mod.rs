@@ -11,3 +11,11 @@ pub mod train;
 pub fn msg<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
+
+/// Creates the folder `path` will be written in, if it has one.
+pub fn create_parent(path: &std::path::Path) -> Result<(), String> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
+        None => Ok(()),
+    }
+}

@@ -1,7 +1,7 @@
 //! `vocab train`: recipe + flags → training → tokenizer.json and a per-language summary.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use polybpe::corpus::CorpusOptions;
@@ -10,7 +10,7 @@ use polybpe::train::extend;
 use polybpe::train::settings::{BalanceTable, ParityTable};
 use polybpe::train::{Counting, Recipe, Trainer};
 
-use super::msg;
+use super::{create_parent, msg};
 use crate::progress::Bars;
 use crate::{CountArgs, CountingArgs, ExtendArgs, InputArgs, MergeCountsArgs, MergingArgs, TrainArgs};
 
@@ -158,12 +158,6 @@ pub fn run_extend(args: ExtendArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn create_parent(path: &Path) -> Result<(), String> {
-    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display())),
-        None => Ok(()),
-    }
-}
 
 /// `LANG=VALUE` flags as a map; a language given twice is an error.
 fn lang_values(flag: &str, entries: &[String]) -> Result<BTreeMap<String, f64>, String> {

@@ -206,6 +206,13 @@ pub struct BalancedLanguage {
     pub train_tokens: u64,
 }
 
+impl BalancedLanguage {
+    /// Bytes per token of its training text under the new vocabulary.
+    pub fn bytes_per_token(&self) -> f64 {
+        self.train_bytes as f64 / self.train_tokens.max(1) as f64
+    }
+}
+
 /// What parity-aware selection did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BalanceSummary {
