@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a vocabulary and write it as a HuggingFace tokenizer.json.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Encode text to token ids (or tokens).
     Encode(EncodeArgs),
     /// Decode token ids to text.
@@ -365,7 +365,7 @@ fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => commands::train::run(args),
+        Command::Train(args) => commands::train::run(*args),
         Command::Encode(args) => commands::encode::run_encode(args),
         Command::Decode(args) => commands::encode::run_decode(args),
         Command::Inspect(args) => commands::inspect::run(args),
