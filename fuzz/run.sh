@@ -14,6 +14,11 @@
 #   RSS_LIMIT_MB    memory limit of a run; larger single allocations count as crashes (2048)
 #   POLYBPE_SHARED  the shared data folder (default ../shared beside the repository)
 #   SEEDS=0         do not (re)write the seeds
+#   SANITIZER       address (default) or none: about 3-6x the executions per second, for depth
+#                   runs (built into fuzz/target/none so the two builds do not replace each other)
+#
+# Every run appends a line to fuzz/target/fuzz-logs/history.tsv (date, target, sanitizer,
+# executions, fuzzing seconds, outcome), so runs split over time can be added up.
 #
 # Needs the nightly toolchain, cargo-fuzz (cargo install cargo-fuzz) and python3 (seeds).
 # Targets build with cargo-fuzz's defaults: optimized, debug assertions and overflow checks
@@ -66,7 +71,10 @@ if [ "${SEEDS:-1}" != 0 ]; then
     fi
 fi
 
-cargo +nightly fuzz build || exit 1
+sanitizer=${SANITIZER:-address}
+build=()
+[ "$sanitizer" != address ] && build=(-s "$sanitizer" --target-dir "target/$sanitizer")
+cargo +nightly fuzz build "${build[@]}" || exit 1
 
 logs=target/fuzz-logs
 mkdir -p "$logs"
@@ -84,7 +92,7 @@ for row in "${table[@]}"; do
     [ -n "$dict" ] && args+=(-dict="$dict")
     echo "== $target: ${args[*]}"
     start=$(date +%s)
-    cargo +nightly fuzz run "$target" -- "${args[@]}" > "$logs/$target.log" 2>&1
+    cargo +nightly fuzz run "${build[@]}" "$target" -- "${args[@]}" > "$logs/$target.log" 2>&1
     code=$?
     wall=$(( $(date +%s) - start ))
     executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/$target.log" | tail -1 | grep -o '[0-9]*$')
@@ -98,6 +106,7 @@ for row in "${table[@]}"; do
     else
         outcome="no crash"
     fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$sanitizer" "${executions:-?}" "${seconds:-?}" "$outcome" >> "$logs/history.tsv"
     results+=("$(printf '%-26s %12s %8ss %8ss  %s' "$target" "${executions:-?}" "${seconds:-?}" "$wall" "$outcome")")
 done
 

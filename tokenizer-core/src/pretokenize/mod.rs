@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use fancy_regex::Regex;
 
@@ -254,11 +255,30 @@ pub enum PrependScheme {
 }
 
 /// Compiles a regex with an error that names it.
+///
+/// The built-in patterns are compiled once per process and shared (a [`Regex`] clone shares the
+/// compiled program): compiling one costs milliseconds (qwen35's Unicode classes build large
+/// automata), and settings validation, every loaded tokenizer.json that spells a built-in pattern
+/// and every trainer would otherwise each pay it again.
 pub fn compile(pattern: &str) -> Result<Regex> {
+    match BuiltinScanner::for_regex(pattern) {
+        Some(builtin) => Ok(compiled_builtin(builtin).clone()),
+        None => compile_uncached(pattern),
+    }
+}
+
+fn compile_uncached(pattern: &str) -> Result<Regex> {
     fancy_regex::RegexBuilder::new(pattern)
         .backtrack_limit(10_000_000)
         .build()
         .map_err(|e| Error::config(format!("invalid split pattern `{pattern}`: {e}")))
+}
+
+/// The shared compiled regex of a built-in pattern.
+fn compiled_builtin(builtin: BuiltinScanner) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; BuiltinScanner::ALL.len()] = [const { OnceLock::new() }; BuiltinScanner::ALL.len()];
+    let index = BuiltinScanner::ALL.iter().position(|&b| b == builtin).expect("ALL lists every scanner");
+    COMPILED[index].get_or_init(|| compile_uncached(builtin.regex()).expect("the built-in patterns compile"))
 }
 
 impl PreTokenizer {
@@ -508,7 +528,6 @@ fn char_spans(piece: &str, is_match: impl Fn(char) -> bool, spans: &mut Vec<(Ran
 
 /// HF's `is_punc`: ASCII punctuation or a Unicode punctuation category.
 fn is_punctuation(c: char) -> bool {
-    use std::sync::OnceLock;
     static PUNCT: OnceLock<regex_lite_punct::Punct> = OnceLock::new();
     c.is_ascii_punctuation() || PUNCT.get_or_init(regex_lite_punct::Punct::new).is_match(c)
 }
