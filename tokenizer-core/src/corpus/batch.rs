@@ -1,10 +1,72 @@
 //! Grouping documents into batches, with the counters and progress of one read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{CorpusStats, Document, ReadProgress};
+use super::{CorpusOptions, CorpusStats, Document, ReadProgress};
 use crate::error::Result;
+
+/// Which documents are taken: `keep_languages` and `max_bytes_per_lang` of the options.
+struct Selection {
+    /// Lower-case label → tag; empty: every label is its own tag.
+    keep: HashMap<String, Arc<str>>,
+    budget: Option<u64>,
+    /// Bytes taken per tag.
+    taken: HashMap<Arc<str>, u64>,
+    /// Tags whose budget is spent (the next document did not fit).
+    full: HashSet<Arc<str>>,
+    /// Distinct tags of `keep`: once all are full, nothing more can be taken.
+    kept_tags: usize,
+}
+
+impl Selection {
+    fn new(options: &CorpusOptions) -> Selection {
+        let mut keep = HashMap::new();
+        for (tag, labels) in &options.keep_languages {
+            let tag: Arc<str> = Arc::from(tag.as_str());
+            for label in labels {
+                keep.insert(label.trim().to_lowercase(), tag.clone());
+            }
+        }
+        Selection {
+            keep,
+            budget: options.max_bytes_per_lang,
+            taken: HashMap::new(),
+            full: HashSet::new(),
+            kept_tags: options.keep_languages.len(),
+        }
+    }
+
+    /// The tag a document of `label` and `len` bytes is taken under, or why it is dropped.
+    fn admit(&mut self, label: &Arc<str>, len: u64) -> Result<Arc<str>, Dropped> {
+        let tag = if self.keep.is_empty() {
+            label.clone()
+        } else {
+            self.keep.get(&label.to_lowercase()).cloned().ok_or(Dropped::Language)?
+        };
+        let Some(budget) = self.budget else { return Ok(tag) };
+        if self.full.contains(&tag) {
+            return Err(Dropped::Budget);
+        }
+        let taken = self.taken.entry(tag.clone()).or_default();
+        if *taken + len > budget {
+            self.full.insert(tag);
+            return Err(Dropped::Budget);
+        }
+        *taken += len;
+        Ok(tag)
+    }
+
+    /// False once every kept language is full (only known when `keep_languages` is set).
+    fn wants_more(&self) -> bool {
+        self.budget.is_none() || self.kept_tags == 0 || self.full.len() < self.kept_tags
+    }
+}
+
+enum Dropped {
+    Language,
+    Budget,
+}
 
 /// Collects documents into batches and keeps the counters of one `for_each_batch` call.
 pub(super) struct Sink<'a> {
@@ -18,6 +80,7 @@ pub(super) struct Sink<'a> {
     file_pos: u64,
     last_reported: Option<u64>,
     langs: HashSet<Arc<str>>,
+    selection: Selection,
     on_progress: &'a mut dyn FnMut(ReadProgress),
     on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
 }
@@ -26,6 +89,7 @@ impl<'a> Sink<'a> {
     pub(super) fn new(
         batch_bytes: usize,
         bytes_total: u64,
+        options: &CorpusOptions,
         on_progress: &'a mut dyn FnMut(ReadProgress),
         on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
     ) -> Self {
@@ -40,6 +104,7 @@ impl<'a> Sink<'a> {
             file_pos: 0,
             last_reported: None,
             langs: HashSet::new(),
+            selection: Selection::new(options),
             on_progress,
             on_batch,
         }
@@ -92,12 +157,29 @@ impl<'a> Sink<'a> {
         self.stats.skipped_invalid += 1;
     }
 
-    /// Adds a document (an empty text is counted as skipped) and emits the batch once full.
+    /// Whether more documents can still be taken (see [`CorpusOptions::max_bytes_per_lang`]).
+    pub(super) fn wants_more(&self) -> bool {
+        self.selection.wants_more()
+    }
+
+    /// Adds a document (an empty text is counted as skipped; one of a language not kept or
+    /// past its budget is counted as dropped) and emits the batch once full.
     pub(super) fn push(&mut self, lang: Arc<str>, text: String) -> Result<()> {
         if text.is_empty() {
             self.skip_empty();
             return Ok(());
         }
+        let lang = match self.selection.admit(&lang, text.len() as u64) {
+            Ok(tag) => tag,
+            Err(Dropped::Language) => {
+                self.stats.skipped_language += 1;
+                return Ok(());
+            }
+            Err(Dropped::Budget) => {
+                self.stats.skipped_budget += 1;
+                return Ok(());
+            }
+        };
         self.stats.documents += 1;
         self.stats.bytes += text.len() as u64;
         self.batch_text += text.len();
