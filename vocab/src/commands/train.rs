@@ -42,6 +42,8 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
         text_field: input.text_field.clone(),
         lang_field: input.lang_field.clone(),
         lang: non_empty(file_langs(&input.lang_map)?),
+        keep_languages: non_empty(keep_langs(&input.keep_languages)?),
+        max_bytes_per_lang: input.max_bytes_per_lang,
         ..Recipe::default()
     };
     if let Some(m) = merging {
@@ -75,12 +77,15 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
     Ok(recipe)
 }
 
-/// The corpus directories (`--corpus`, else the sample corpus).
-fn corpus_dirs(input: &InputArgs) -> Vec<PathBuf> {
-    if input.corpus.is_empty() {
-        vec![default_corpus()]
-    } else {
+/// The corpus directories: `--corpus`; else none for a recipe that lists inputs (they are
+/// relative to its data root), else the sample corpus.
+fn corpus_dirs(input: &InputArgs, recipe: &Recipe) -> Vec<PathBuf> {
+    if !input.corpus.is_empty() {
         input.corpus.clone()
+    } else if recipe.inputs.as_ref().is_some_and(|i| !i.is_empty()) {
+        Vec::new()
+    } else {
+        vec![default_corpus()]
     }
 }
 
@@ -92,7 +97,7 @@ fn default_out(recipe: &Recipe, extension: &str) -> PathBuf {
 /// `vocab count`: the counting phase of `train`, written to a count file.
 pub fn run_count(args: CountArgs) -> Result<(), String> {
     let recipe = layered(&args.input, &args.counting, None)?;
-    let dirs = corpus_dirs(&args.input);
+    let dirs = corpus_dirs(&args.input, &recipe);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
     let counting = Counting::new(plan.settings.count).map_err(msg)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&recipe, "counts"));
@@ -183,6 +188,22 @@ fn file_langs(entries: &[String]) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
+/// `--keep-lang TAG[=LABEL,…]` flags as a map (a bare TAG keeps the label TAG).
+fn keep_langs(entries: &[String]) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut keep = BTreeMap::new();
+    for entry in entries {
+        let (tag, labels) = entry.split_once('=').unwrap_or((entry, entry));
+        let labels: Vec<String> = labels.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        if tag.trim().is_empty() || labels.is_empty() {
+            return Err(format!("--keep-lang {entry:?}: expected TAG or TAG=LABEL[,LABEL…]"));
+        }
+        if keep.insert(tag.trim().to_string(), labels).is_some() {
+            return Err(format!("--keep-lang: language {tag:?} is given twice"));
+        }
+    }
+    Ok(keep)
+}
+
 /// `None` for an empty list or map (a flag not given), so it does not replace the recipe's.
 fn non_empty<T: IntoIterator + FromIterator<T::Item>>(values: T) -> Option<T> {
     let mut values = values.into_iter().peekable();
@@ -199,7 +220,7 @@ fn set_threads(threads: Option<usize>) -> Result<(), String> {
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
     let recipe = layered(&args.input, &args.counting, Some(&args.merging))?;
-    let dirs = corpus_dirs(&args.input);
+    let dirs = corpus_dirs(&args.input, &recipe);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
     let trainer = Trainer::new(plan.settings.clone()).map_err(msg)?;
     if args.dry_run {

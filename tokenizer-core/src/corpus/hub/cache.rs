@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! {cache_dir}/hub/{datasets|models}/{OWNER}/{NAME}/
-//!     listing/{REVISION}.json        the repository's files (path, size, content hash)
+//!     listing/{REVISION}/{FOLDER}.json  the files under a folder (path, size, content hash;
+//!                                       `_root` for the whole repository)
 //!     blobs/{HASH}/{START}-{LENGTH}  byte ranges of a file (Parquet footer, column chunks)
 //!     blobs/{HASH}/file              a whole file (servers without ranges, single files)
 //! ```
@@ -46,9 +47,10 @@ pub(super) fn repo_dir(root: &Path, repo: &HubPath) -> PathBuf {
     dir
 }
 
-/// The cached listing of a revision.
-pub(super) fn listing_path(root: &Path, repo: &HubPath) -> PathBuf {
-    repo_dir(root, repo).join("listing").join(format!("{}.json", safe_name(&repo.revision)))
+/// The cached listing of a folder (`""`: the whole repository) at a revision.
+pub(super) fn listing_path(root: &Path, repo: &HubPath, folder: &str) -> PathBuf {
+    let name = if folder.is_empty() { "_root".to_string() } else { safe_name(folder) };
+    repo_dir(root, repo).join("listing").join(safe_name(&repo.revision)).join(format!("{name}.json"))
 }
 
 /// A byte range of a file (`None`: the whole file).
@@ -102,11 +104,12 @@ mod tests {
     fn layout_stays_inside_the_cache() {
         let root = Path::new("/c");
         let repo = HubPath::parse("hf://datasets/o/n@refs%2Fconvert%2Fparquet").unwrap();
-        assert_eq!(listing_path(root, &repo), Path::new("/c/hub/datasets/o/n/listing/refs_convert_parquet.json"));
+        assert_eq!(listing_path(root, &repo, ""), Path::new("/c/hub/datasets/o/n/listing/refs_convert_parquet/_root.json"));
+        assert_eq!(listing_path(root, &repo, "a/b"), Path::new("/c/hub/datasets/o/n/listing/refs_convert_parquet/a_b.json"));
         assert_eq!(blob_path(root, &repo, "abc", Some((10, 5))), Path::new("/c/hub/datasets/o/n/blobs/abc/10-5"));
         assert_eq!(blob_path(root, &repo, "../x", None), Path::new("/c/hub/datasets/o/n/blobs/_._x/file"));
         let model = HubPath::parse("hf://gpt2@..").unwrap();
-        assert_eq!(listing_path(root, &model), Path::new("/c/hub/models/gpt2/listing/_..json"));
+        assert_eq!(listing_path(root, &model, ""), Path::new("/c/hub/models/gpt2/listing/_./_root.json"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The Hub's HTTP API as `huggingface_hub` calls it, behind the cache.
 //!
-//! - listing: `GET {endpoint}/api/{datasets|models}/{repo}/tree/{revision}?recursive=true`,
+//! - listing: `GET {endpoint}/api/{datasets|models}/{repo}/tree/{revision}[/{folder}]?recursive=true`
+//!   (the folder: the glob's leading components without wildcards, so a large dataset is not
+//!   listed whole for one subset),
 //!   a JSON array of `{type, path, size, oid, lfs: {oid, size}}`, continued on the page the
 //!   `Link: <…>; rel="next"` header names;
 //! - file data: `GET {endpoint}/[datasets/]{repo}/resolve/{revision}/{path}`, with
@@ -90,7 +92,8 @@ impl HubClient {
     /// the cache when offline. A revision that is a commit id never changes, so its cached
     /// listing is used online too.
     pub fn list(&self, repo: &HubPath) -> Result<Vec<RemoteFile>> {
-        let cached = listing_path(&self.config.cache, repo);
+        let folder = repo.listed_folder();
+        let cached = listing_path(&self.config.cache, repo, &folder);
         let immutable = repo.revision.len() == 40 && repo.revision.bytes().all(|b| b.is_ascii_hexdigit());
         if self.config.offline || immutable {
             if let Some(bytes) = read_entry(&cached, None)? {
@@ -102,8 +105,9 @@ impl HubClient {
                 return Err(self.offline_error(&repo.display(), "its file listing"));
             }
         }
+        let folder_part = if folder.is_empty() { String::new() } else { format!("/{}", quote(&folder)) };
         let mut url = format!(
-            "{}/api/{}/{}/tree/{}?recursive=true",
+            "{}/api/{}/{}/tree/{}{folder_part}?recursive=true",
             self.config.endpoint,
             repo.repo_type.plural(),
             repo.repo,
@@ -230,7 +234,9 @@ impl HubClient {
         if let Some((first, last)) = range {
             request = request.header("Range", format!("bytes={first}-{last}"));
         }
-        let response = request.call().map_err(|e| hub_error(url, format!("request failed: {e}")))?;
+        let response = request.call().map_err(|e| {
+            hub_error(url, format!("request failed: {e} (without network, HF_HUB_OFFLINE=1 reads what is cached)"))
+        })?;
         let status = response.status().as_u16();
         if status >= 400 {
             let hint = match status {

@@ -127,6 +127,17 @@ impl HubPath {
         HubPath { glob: Some(path.to_string()), ..self.clone() }
     }
 
+    /// The folder to list for the glob: its leading components without wildcards (`""`: the
+    /// whole repository). A glob that names one file lists the folder holding it.
+    fn listed_folder(&self) -> String {
+        let Some(glob) = &self.glob else { return String::new() };
+        let parts: Vec<&str> = glob.trim_end_matches('/').split('/').collect();
+        let literal = parts.iter().take_while(|p| !p.contains(['*', '?', '[', '{'])).count();
+        // All literal: a folder or a file; list its parent so a file is found too.
+        let keep = if literal == parts.len() { literal.saturating_sub(1) } else { literal };
+        parts[..keep].join("/")
+    }
+
     /// Whether a repository file is selected: it matches the glob (or there is none).
     fn selects(&self, path: &str) -> Result<bool> {
         let Some(glob) = &self.glob else { return Ok(true) };
@@ -239,6 +250,11 @@ mod tests {
         let folder = HubPath::parse("hf://datasets/o/n/fra_Latn").unwrap();
         assert!(folder.selects("fra_Latn/test/0000.parquet").unwrap() && !folder.selects("fra_Latn2/x.parquet").unwrap());
         assert!(HubPath::parse("hf://datasets/o/n").unwrap().selects("any/x.parquet").unwrap());
+        let folders: Vec<String> = ["a/b/*.parquet", "a/**/x", "a/b", "x.parquet", "*"]
+            .iter()
+            .map(|g| HubPath::parse(&format!("hf://datasets/o/n/{g}")).unwrap().listed_folder())
+            .collect();
+        assert_eq!(folders, ["a/b", "a", "a", "", ""]);
         let bad = HubPath::parse("hf://datasets/o/n/[a").unwrap();
         assert!(bad.selects("a").unwrap_err().to_string().contains("bad file pattern"));
     }
