@@ -290,6 +290,8 @@ pub struct Recipe {
     /// Bytes of text taken per language, in reading order (a Hub corpus is fetched only that
     /// far).
     pub max_bytes_per_lang: Option<u64>,
+    /// Hub sources used instead of the local inputs and dev set when those are absent.
+    pub fallback: Option<FallbackTable>,
     /// The folder of the recipe file this layer was loaded from (set by [`Recipe::load`]).
     #[serde(skip)]
     pub recipe_dir: Option<PathBuf>,
@@ -336,6 +338,51 @@ pub struct ParityTable {
     /// Soft selection: weigh each language's counts by cost^strength.
     pub strength: Option<f64>,
     pub reweight_every: Option<usize>,
+}
+
+/// `[fallback]`: where a recipe's text comes from on a machine without its local sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackTable {
+    /// The Hub corpus (`hf://datasets/…`) read instead of the inputs.
+    pub corpus: PathBuf,
+    /// Its language labels to keep, as the top-level `keep_languages`.
+    pub keep_languages: BTreeMap<String, Vec<String>>,
+    /// Text bytes taken per language from it.
+    pub max_bytes_per_lang: u64,
+    /// A Hub parallel set (`hf://datasets/…`) read instead of `[parity] dev`.
+    pub dev: Option<PathBuf>,
+    /// `{ TAG = FOLDER }`: the folder of the parallel set holding each language's lines.
+    pub dev_languages: Option<BTreeMap<String, String>>,
+}
+
+/// A recipe switched to its `[fallback]` sources: what [`Recipe::fall_back`] tells the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FallbackUse {
+    /// The local input found absent.
+    pub missing: PathBuf,
+    pub corpus: PathBuf,
+    pub max_bytes_per_lang: u64,
+    pub languages: Vec<String>,
+    /// The Hub parallel set and its folder per language, when the dev set comes from it.
+    pub dev: Option<(PathBuf, BTreeMap<String, String>)>,
+}
+
+impl std::fmt::Display for FallbackUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is absent: training on {} (at most {:.1} MB of text for each of {})",
+            self.missing.display(),
+            self.corpus.display(),
+            self.max_bytes_per_lang as f64 / 1e6,
+            self.languages.join(", ")
+        )?;
+        if let Some((dev, folders)) = &self.dev {
+            write!(f, ", parity dev lines from {} ({} languages)", dev.display(), folders.len())?;
+        }
+        Ok(())
+    }
 }
 
 /// One input of a recipe.
@@ -407,6 +454,44 @@ impl Recipe {
         toml::from_str(text).map_err(|e| Error::config(e.to_string().trim_end().to_string()))
     }
 
+    /// With no corpus directory given (`corpus` empty) and the first of its local inputs
+    /// absent, this recipe reading its `[fallback]` Hub sources instead: the Hub corpus with
+    /// its language labels and byte budget replaces the inputs, and the Hub parallel set (to be
+    /// fetched into a folder, see [`crate::corpus::hub::fetch_parallel`]) the dev set; the
+    /// `[parity] ratio` targets of languages the Hub corpus lacks are dropped. Settings the
+    /// recipe sets itself (flags) keep precedence over the table's. `None` when the local
+    /// sample is there or there is no fallback.
+    pub fn fall_back(&self, corpus: &[PathBuf]) -> Option<(Recipe, FallbackUse)> {
+        let fallback = self.fallback.as_ref()?;
+        let first = self.inputs.as_ref()?.first()?;
+        if !corpus.is_empty() || is_hub_spec(&first.path) {
+            return None;
+        }
+        let missing = self.data_root().join(&first.path);
+        if missing.exists() {
+            return None;
+        }
+        let mut recipe = self.clone();
+        recipe.inputs = Some(vec![RecipeInput { path: fallback.corpus.clone(), lang: None }]);
+        recipe.keep_languages.get_or_insert_with(|| fallback.keep_languages.clone());
+        recipe.max_bytes_per_lang.get_or_insert(fallback.max_bytes_per_lang);
+        let languages: Vec<String> = recipe.keep_languages.iter().flatten().map(|(tag, _)| tag.clone()).collect();
+        let dev = fallback.dev.clone().zip(fallback.dev_languages.clone());
+        if let Some(parity) = &mut recipe.parity {
+            if let Some(ratio) = &mut parity.ratio {
+                ratio.retain(|lang, _| languages.contains(lang));
+            }
+        }
+        let notice = FallbackUse {
+            missing,
+            corpus: fallback.corpus.clone(),
+            max_bytes_per_lang: recipe.max_bytes_per_lang.unwrap_or(fallback.max_bytes_per_lang),
+            languages,
+            dev,
+        };
+        Some((recipe, notice))
+    }
+
     /// Drops the `[balance]` and `[parity]` tables (`--no-balance`).
     pub fn without_balance(mut self) -> Recipe {
         self.balance = None;
@@ -438,6 +523,7 @@ impl Recipe {
         pick(&mut self.data_root, top.data_root);
         pick(&mut self.keep_languages, top.keep_languages);
         pick(&mut self.max_bytes_per_lang, top.max_bytes_per_lang);
+        pick(&mut self.fallback, top.fallback);
         pick(&mut self.recipe_dir, top.recipe_dir);
         pick(&mut self.vocab_size, top.vocab_size);
         pick(&mut self.min_frequency, top.min_frequency);

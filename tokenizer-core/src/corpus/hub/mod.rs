@@ -207,6 +207,43 @@ pub fn fetch_file(spec: &str) -> Result<PathBuf> {
     client.fetch_whole(&file)
 }
 
+/// A Hub parallel set as a folder of line-aligned `<TAG>.txt` files in the cache, for a dev
+/// set: each language's lines are the rows of the Parquet files under its folder
+/// (`folders`: tag → folder), in order, with line breaks inside a row made spaces so that
+/// lines stay aligned. Languages with different line counts are an error naming both.
+pub fn fetch_parallel(source: &Path, folders: &std::collections::BTreeMap<String, String>) -> Result<PathBuf> {
+    let spec = source.to_string_lossy();
+    let repo = HubPath::parse(&spec)?;
+    let config = HubConfig::from_env();
+    let dir = cache::repo_dir(&config.cache, &repo).join("parallel").join(repo.revision.replace('/', "_"));
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (tag, folder) in folders {
+        let base = repo.glob.as_deref().map(|g| format!("{}/", g.trim_end_matches('/'))).unwrap_or_default();
+        let folder_path = PathBuf::from(repo.file(&format!("{base}{folder}")).display());
+        let corpus = super::Corpus::open(&[folder_path.clone()], super::CorpusOptions::default())?;
+        let mut lines = String::new();
+        let mut n = 0;
+        corpus.for_each_batch(1 << 20, &mut |_| {}, &mut |docs| {
+            for doc in docs {
+                lines.push_str(&doc.text.replace(['\r', '\n'], " "));
+                lines.push('\n');
+                n += 1;
+            }
+            Ok(())
+        })?;
+        if let Some((first, count)) = counts.first().filter(|(_, count)| *count != n) {
+            return Err(Error::config(format!(
+                "{}: {first} has {count} lines but {tag} ({}) has {n}: not a line-aligned parallel set",
+                repo.display(),
+                folder_path.display()
+            )));
+        }
+        counts.push((tag.clone(), n));
+        cache::write_entry(&dir.join(format!("{tag}.txt")), lines.as_bytes())?;
+    }
+    Ok(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
