@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -215,6 +216,17 @@ def test_language_filter_and_byte_budget_hold_and_stop_the_fetching(corpus, hub,
     assert local.languages == report.languages
 
 
+def test_row_groups_of_unwanted_languages_are_not_fetched(corpus, hub, env):
+    # b.parquet: 4 row groups of German, then 4 of French; each group's language statistics
+    # say which.
+    kwargs = dict(vocab_size=300, special_tokens="none", quiet=True, keep_languages={"fr": ["fr"]})
+    remote = polybpe.train(files=[SOURCE + "/data/b.parquet"], **kwargs)
+    fetched = [p for kind, p in hub.requests if kind == "resolve"]
+    assert len(fetched) == 1 + 4 * 2, fetched  # the footer, then text and language of 4 groups
+    local = polybpe.train(files=[str(corpus / "data" / "b.parquet")], **kwargs)
+    assert remote.to_str() == local.to_str()
+
+
 def test_no_range_support_fetches_whole_files(tmp_path, corpus, hub, env, vocab_bin):
     for name in ("data/a.parquet", "data/b.parquet"):
         hub.mode[name] = "no-range"
@@ -255,3 +267,53 @@ def test_hub_texts_and_tokenizers_for_compare(tmp_path, corpus, hub, env, vocab_
     assert "gpt2,de," in remote.stdout and "gpt2,fr," in remote.stdout, remote.stdout
     missing = run_vocab(vocab_bin, "compare", "hf://nobody/nothing", "--texts", SOURCE, check=False)
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr, missing.stderr
+
+
+PARALLEL = f"datasets/{REPO}-parallel"
+
+
+def test_a_recipe_without_its_local_sample_trains_from_its_hub_fallback(tmp_path, corpus, hub, env, vocab_bin):
+    # A parallel set laid out as the Hub's Parquet conversions are: one folder per language.
+    for folder, lines in (("fra_Latn", FR), ("deu_Latn", DE)):
+        path = tmp_path / f"{folder}.parquet"
+        pq.write_table(pa.table({"text": lines}), path)
+        hub.files[(PARALLEL, f"{folder}/test/0000.parquet")] = path.read_bytes()
+    recipe = tmp_path / "recipes" / "r.toml"
+    recipe.parent.mkdir()
+    recipe.write_text(f"""
+vocab_size = 400
+special_tokens = "none"
+data_root = "../absent"
+[parity]
+dev = "parallel"
+strength = 4.0
+ratio = {{ code = 3.0 }}
+[[inputs]]
+path = "fr.txt"
+[fallback]
+corpus = "{SOURCE}"
+max_bytes_per_lang = 3000
+keep_languages = {{ fr = ["FR"], de = ["De"] }}
+dev = "hf://datasets/{REPO}-parallel@refs%2Fconvert%2Fparquet"
+dev_languages = {{ fr = "fra_Latn", de = "deu_Latn" }}
+""", encoding="utf-8")
+    out = tmp_path / "fallback.json"
+    run = run_vocab(vocab_bin, "train", "--recipe", recipe, "--out", out)
+    assert f"{tmp_path / 'recipes' / '../absent/fr.txt'} is absent: training on {SOURCE}" in run.stderr, run.stderr
+    assert "parity dev lines from hf://datasets/test-org/two-langs-parallel" in run.stderr, run.stderr
+    # The same as training on the Hub corpus with those settings and the dev set written out.
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "fr.txt").write_text("\n".join(FR) + "\n", encoding="utf-8")
+    (dev / "de.txt").write_text("\n".join(DE) + "\n", encoding="utf-8")
+    direct = tmp_path / "direct.json"
+    run_vocab(vocab_bin, "train", "--corpus", SOURCE, "--keep-lang", "fr=FR", "--keep-lang", "de=De",
+              "--max-bytes-per-lang", "3000", "--parity-dev", dev, "--parity-strength", "4.0", "--out", direct, *TRAIN)
+    assert out.read_bytes() == direct.read_bytes()
+
+    # Offline with nothing cached: the error names both ways out.
+    env_offline = dict(os.environ, HF_HUB_OFFLINE="1", POLYBPE_CACHE=str(tmp_path / "empty-cache"))
+    failed = subprocess.run([vocab_bin, "train", "--recipe", str(recipe), "--out", str(tmp_path / "x.json"), "-q"],
+                            capture_output=True, text=True, env=env_offline)
+    assert failed.returncode == 1
+    assert "--corpus DIR" in failed.stderr and "--parity-dev DIR" in failed.stderr and "unset HF_HUB_OFFLINE" in failed.stderr, failed.stderr

@@ -57,6 +57,13 @@ impl Selection {
         Ok(tag)
     }
 
+    /// Whether a document labelled `label` could still be taken.
+    #[cfg(feature = "hub")]
+    fn wants_label(&self, label: &str) -> bool {
+        let tag = if self.keep.is_empty() { Some(label.to_string()) } else { self.keep.get(&label.to_lowercase()).map(|t| t.to_string()) };
+        tag.is_some_and(|tag| !self.full.contains(tag.as_str()))
+    }
+
     /// False once every kept language is full (only known when `keep_languages` is set).
     fn wants_more(&self) -> bool {
         self.budget.is_none() || self.kept_tags == 0 || self.full.len() < self.kept_tags
@@ -160,6 +167,13 @@ impl<'a> Sink<'a> {
     /// Whether more documents can still be taken (see [`CorpusOptions::max_bytes_per_lang`]).
     pub(super) fn wants_more(&self) -> bool {
         self.selection.wants_more()
+    }
+
+    /// Whether a document labelled `label` (before `keep_languages`) could still be taken: a
+    /// reader may skip what it would only drop.
+    #[cfg(feature = "hub")]
+    pub(super) fn wants_label(&self, label: &str) -> bool {
+        self.selection.wants_label(label)
     }
 
     /// Adds a document (an empty text is counted as skipped; one of a language not kept or
@@ -269,6 +283,35 @@ mod tests {
         });
         assert!(matches!(result, Err(Error::Config(ref m)) if m == "stop here"));
         assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn kept_languages_are_renamed_and_stop_at_their_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let fr = write(dir.path(), "French.txt", b"aaaa\nbbbb\ncc\ndddd\n");
+        let de = write(dir.path(), "German.txt", b"eeee\n");
+        let es = write(dir.path(), "es.txt", b"ffff\n");
+        let mut options = CorpusOptions { max_bytes_per_lang: Some(9), ..CorpusOptions::default() };
+        options.keep_languages.insert("fr".into(), vec!["FRENCH".into()]);
+        options.keep_languages.insert("de".into(), vec!["german".into(), "deu".into()]);
+        let run = run(&[fr, de, es], options, 1).unwrap();
+        // "cc" would pass the budget and closes French: "dddd" is dropped too.
+        assert_eq!(run.docs(), pairs(&[("fr", "aaaa"), ("fr", "bbbb"), ("de", "eeee")]));
+        assert_eq!((run.stats.skipped_budget, run.stats.skipped_language), (2, 1));
+        // Both kept languages are not full, so the third file is read and its text dropped.
+        assert_eq!(run.stats.files, 3);
+    }
+
+    #[test]
+    fn reading_stops_once_every_kept_language_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "fr.txt", b"aaaa\nbbbb\n");
+        let b = write(dir.path(), "more_fr.txt", b"cccc\n");
+        let mut options = CorpusOptions { max_bytes_per_lang: Some(4), ..CorpusOptions::default() };
+        options.keep_languages.insert("fr".into(), vec!["fr".into(), "more_fr".into()]);
+        let run = run(&[a, b], options, 1).unwrap();
+        assert_eq!(run.docs(), pairs(&[("fr", "aaaa")]));
+        assert_eq!(run.stats.files, 1, "the second file is not opened");
     }
 
     #[test]

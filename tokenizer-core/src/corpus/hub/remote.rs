@@ -85,6 +85,7 @@ pub(in crate::corpus) fn read_remote_parquet(
         ArrowReaderMetadata::load(&sparse, ArrowReaderOptions::default()).map_err(|e| parquet_error(path, e))
     })?;
     let roots = projected_columns(path, metadata.schema(), options)?;
+    let lang_root = roots.get(1).copied();
     let parquet_meta = metadata.metadata().clone();
     let schema = parquet_meta.file_metadata().schema_descr();
     let total_rows = u64::try_from(parquet_meta.file_metadata().num_rows()).unwrap_or(0);
@@ -92,6 +93,13 @@ pub(in crate::corpus) fn read_remote_parquet(
     for (index, group) in parquet_meta.row_groups().iter().enumerate() {
         if !sink.wants_more() {
             break;
+        }
+        let rows = u64::try_from(group.num_rows()).unwrap_or(0);
+        if let Some(label) = single_label(group, schema, lang_root) {
+            if !sink.wants_label(&label) {
+                first_row += rows;
+                continue;
+            }
         }
         let mut parts = vec![footer.clone()];
         for (column, chunk) in group.columns().iter().enumerate() {
@@ -107,9 +115,27 @@ pub(in crate::corpus) fn read_remote_parquet(
             projected_reader(path, builder, options)
         })?;
         emit_rows(path, &mut reader, first_row, total_rows, &fallback, options, sink)?;
-        first_row += u64::try_from(group.num_rows()).unwrap_or(0);
+        first_row += rows;
     }
     Ok(())
+}
+
+/// The one language of a row group, when its language column's statistics say every row has
+/// the same non-null value: such a group is skipped unfetched when that language is not
+/// wanted (Common Corpus' files hold runs of one language).
+fn single_label(
+    group: &parquet::file::metadata::RowGroupMetaData,
+    schema: &parquet::schema::types::SchemaDescriptor,
+    lang_root: Option<usize>,
+) -> Option<String> {
+    let lang_root = lang_root?;
+    let column = (0..group.num_columns()).find(|&c| schema.get_column_root_idx(c) == lang_root)?;
+    let stats = group.column(column).statistics()?;
+    if stats.null_count_opt() != Some(0) {
+        return None;
+    }
+    let (min, max) = (stats.min_bytes_opt()?, stats.max_bytes_opt()?);
+    (min == max).then(|| std::str::from_utf8(min).ok().map(|s| s.trim().to_string())).flatten().filter(|s| !s.is_empty())
 }
 
 /// The end of the file holding the footer: the metadata, its length and the magic number.
