@@ -220,7 +220,7 @@ pub fn fetch_parallel(source: &Path, folders: &std::collections::BTreeMap<String
     for (tag, folder) in folders {
         let base = repo.glob.as_deref().map(|g| format!("{}/", g.trim_end_matches('/'))).unwrap_or_default();
         let folder_path = PathBuf::from(repo.file(&format!("{base}{folder}")).display());
-        let corpus = super::Corpus::open(&[folder_path.clone()], super::CorpusOptions::default())?;
+        let corpus = super::Corpus::open(std::slice::from_ref(&folder_path), super::CorpusOptions::default())?;
         let mut lines = String::new();
         let mut n = 0;
         corpus.for_each_batch(1 << 20, &mut |_| {}, &mut |docs| {
