@@ -265,6 +265,8 @@ def test_hub_texts_and_tokenizers_for_compare(tmp_path, corpus, hub, env, vocab_
     remote = run_vocab(vocab_bin, "compare", "hf://gpt2", "--texts", SOURCE, "--format", "csv", "-q")
     assert remote.stdout == local.stdout
     assert "gpt2,de," in remote.stdout and "gpt2,fr," in remote.stdout, remote.stdout
+    name, from_hub = polybpe.load_spec("hf://gpt2")
+    assert name == "gpt2" and from_hub.to_str() == polybpe.Tokenizer.from_file(tok).to_str()
     missing = run_vocab(vocab_bin, "compare", "hf://nobody/nothing", "--texts", SOURCE, check=False)
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr, missing.stderr
 

@@ -138,16 +138,21 @@ impl HubPath {
         parts[..keep].join("/")
     }
 
-    /// Whether a repository file is selected: it matches the glob (or there is none).
-    fn selects(&self, path: &str) -> Result<bool> {
-        let Some(glob) = &self.glob else { return Ok(true) };
-        let matcher = globset::GlobBuilder::new(glob)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| Error::config(format!("{}: bad file pattern {glob:?}: {e}", self.display())))?
-            .compile_matcher();
-        // A folder selects the files under it, as a local directory does.
-        Ok(matcher.is_match(path) || path.starts_with(&format!("{}/", glob.trim_end_matches('/'))))
+    /// Which repository files are selected: those the glob matches or that lie under the
+    /// folder it names (as a local directory selects the files under it); all without a glob.
+    fn selector(&self) -> Result<impl Fn(&str) -> bool> {
+        let matcher = match &self.glob {
+            Some(glob) => Some((
+                globset::GlobBuilder::new(glob)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| Error::config(format!("{}: bad file pattern {glob:?}: {e}", self.display())))?
+                    .compile_matcher(),
+                format!("{}/", glob.trim_end_matches('/')),
+            )),
+            None => None,
+        };
+        Ok(move |path: &str| matcher.as_ref().is_none_or(|(glob, folder)| glob.is_match(path) || path.starts_with(folder.as_str())))
     }
 }
 
@@ -180,12 +185,12 @@ impl HubConfig {
 /// The Parquet files of a Hub corpus path, in reading order (byte-wise by path).
 pub fn list_parquet(path: &HubPath) -> Result<Vec<RemoteFile>> {
     let client = HubClient::new(HubConfig::from_env());
-    let mut files = Vec::new();
-    for file in client.list(path)? {
-        if file.path.to_ascii_lowercase().ends_with(".parquet") && path.selects(&file.path)? {
-            files.push(file);
-        }
-    }
+    let selects = path.selector()?;
+    let mut files: Vec<RemoteFile> = client
+        .list(path)?
+        .into_iter()
+        .filter(|file| file.path.to_ascii_lowercase().ends_with(".parquet") && selects(&file.path))
+        .collect();
     files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     if files.is_empty() {
         return Err(Error::EmptyCorpus(format!("no Parquet files in {}", path.display())));
@@ -278,22 +283,21 @@ mod tests {
 
     #[test]
     fn globs_select_files_and_folders() {
-        let p = HubPath::parse("hf://datasets/o/n/data/*.parquet").unwrap();
-        assert!(p.selects("data/a.parquet").unwrap());
-        assert!(!p.selects("data/sub/a.parquet").unwrap());
-        assert!(!p.selects("other/a.parquet").unwrap());
-        let deep = HubPath::parse("hf://datasets/o/n/**/fr*.parquet").unwrap();
-        assert!(deep.selects("a/b/fr-0.parquet").unwrap() && !deep.selects("a/b/de-0.parquet").unwrap());
-        let folder = HubPath::parse("hf://datasets/o/n/fra_Latn").unwrap();
-        assert!(folder.selects("fra_Latn/test/0000.parquet").unwrap() && !folder.selects("fra_Latn2/x.parquet").unwrap());
-        assert!(HubPath::parse("hf://datasets/o/n").unwrap().selects("any/x.parquet").unwrap());
+        let selector = |spec: &str| HubPath::parse(spec).unwrap().selector().unwrap();
+        let p = selector("hf://datasets/o/n/data/*.parquet");
+        assert!(p("data/a.parquet") && !p("data/sub/a.parquet") && !p("other/a.parquet"));
+        let deep = selector("hf://datasets/o/n/**/fr*.parquet");
+        assert!(deep("a/b/fr-0.parquet") && !deep("a/b/de-0.parquet"));
+        let folder = selector("hf://datasets/o/n/fra_Latn");
+        assert!(folder("fra_Latn/test/0000.parquet") && !folder("fra_Latn2/x.parquet"));
+        assert!(selector("hf://datasets/o/n")("any/x.parquet"));
         let folders: Vec<String> = ["a/b/*.parquet", "a/**/x", "a/b", "x.parquet", "*"]
             .iter()
             .map(|g| HubPath::parse(&format!("hf://datasets/o/n/{g}")).unwrap().listed_folder())
             .collect();
         assert_eq!(folders, ["a/b", "a", "a", "", ""]);
         let bad = HubPath::parse("hf://datasets/o/n/[a").unwrap();
-        assert!(bad.selects("a").unwrap_err().to_string().contains("bad file pattern"));
+        assert!(bad.selector().err().unwrap().to_string().contains("bad file pattern"));
     }
 
     #[test]
