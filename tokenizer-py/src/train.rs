@@ -28,7 +28,7 @@ const UNDETERMINED: &str = "und";
 /// recipe key of the same meaning (see [`overlay_kwarg`]).
 const COUNT_KWARGS: &[&str] = &[
     "recipe", "special_tokens", "extra_special_tokens", "reserved", "pattern", "normalization", "max_words",
-    "doc_per_file", "skip_invalid", "text_field", "lang_field", "languages",
+    "doc_per_file", "skip_invalid", "text_field", "lang_field", "languages", "keep_languages", "max_bytes_per_lang",
 ];
 const MERGE_KWARGS: &[&str] = &[
     "vocab_size", "min_frequency", "max_token_bytes", "weighting", "temperature", "weights", "parity_dev", "dev_lines",
@@ -44,7 +44,7 @@ const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
 #[pyo3(signature = (files=None, texts=None, counts=None, *, report=false, **kwargs))]
 #[pyo3(text_signature = "(files=None, texts=None, counts=None, *, recipe=None, vocab_size=None, special_tokens=None, \
     extra_special_tokens=None, reserved=None, pattern=None, normalization=None, min_frequency=None, max_token_bytes=None, \
-    max_words=None, doc_per_file=None, skip_invalid=None, text_field=None, lang_field=None, languages=None, weighting=None, \
+    max_words=None, doc_per_file=None, skip_invalid=None, text_field=None, lang_field=None, languages=None, keep_languages=None, max_bytes_per_lang=None, weighting=None, \
     temperature=None, weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=None, global_merges=None, \
     parity_tolerance=None, parity_window=None, parity_alpha=None, parity_strength=None, reweight_every=None, \
     no_balance=False, no_parity=False, num_threads=None, batch_size=8192, quiet=False, report=False)")]
@@ -91,7 +91,8 @@ pub fn train(
 #[pyo3(signature = (files=None, texts=None, **kwargs))]
 #[pyo3(text_signature = "(files=None, texts=None, *, recipe=None, special_tokens=None, extra_special_tokens=None, \
     reserved=None, pattern=None, normalization=None, max_words=None, doc_per_file=None, skip_invalid=None, \
-    text_field=None, lang_field=None, languages=None, num_threads=None, batch_size=8192, quiet=False)")]
+    text_field=None, lang_field=None, languages=None, keep_languages=None, max_bytes_per_lang=None, num_threads=None, \
+    batch_size=8192, quiet=False)")]
 pub fn count<'py>(
     py: Python<'py>,
     files: Option<Vec<PathBuf>>,
@@ -218,6 +219,8 @@ fn overlay_kwarg(layer: &mut Recipe, key: &str, value: &Bound<'_, PyAny>) -> PyR
         "text_field" => layer.text_field = Some(arg(key, value)?),
         "lang_field" => layer.lang_field = Some(arg(key, value)?),
         "languages" => layer.lang = Some(arg(key, value)?),
+        "keep_languages" => layer.keep_languages = Some(arg(key, value)?),
+        "max_bytes_per_lang" => layer.max_bytes_per_lang = Some(arg(key, value)?),
         "vocab_size" => layer.vocab_size = Some(arg(key, value)?),
         "min_frequency" => layer.min_frequency = Some(arg(key, value)?),
         "max_token_bytes" => layer.max_token_bytes = Some(arg(key, value)?),

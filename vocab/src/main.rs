@@ -128,10 +128,19 @@ pub struct InputArgs {
     /// Recipe file (TOML) with the training settings and inputs.
     #[arg(long)]
     pub recipe: Option<PathBuf>,
-    /// Corpus directory: recipe inputs are relative to it; without a recipe, the files or
-    /// directories to read (repeatable). Default: ../shared/corpus/train.
+    /// Corpus directory: recipe inputs are relative to it (default: the recipe's data_root);
+    /// without recipe inputs, the files, directories or hf://datasets/OWNER/NAME[@REV][/GLOB]
+    /// Hub corpora to read (repeatable; default: ../shared/corpus/train).
     #[arg(long)]
     pub corpus: Vec<PathBuf>,
+    /// Keep only these languages: TAG or TAG=LABEL[,LABEL…] (records labelled LABEL become
+    /// TAG; repeatable; replaces the recipe's keep_languages).
+    #[arg(long = "keep-lang", value_name = "TAG[=LABELS]")]
+    pub keep_languages: Vec<String>,
+    /// Take at most N bytes of text per language, in reading order (a Hub corpus is fetched
+    /// only that far).
+    #[arg(long, value_name = "N")]
+    pub max_bytes_per_lang: Option<u64>,
     /// Language of a file when records carry none: FILE=LANG (file name or stem; repeatable).
     #[arg(long = "lang", value_name = "FILE=LANG")]
     pub lang_map: Vec<String>,
@@ -295,8 +304,9 @@ pub struct InspectArgs {
 /// Options of `vocab compare`.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Tokenizers as [NAME=]PATH[@PATTERN]: a tokenizer.json, or a tiktoken rank file (with a
-    /// pattern name such as cl100k, implied by names like cl100k_base.tiktoken).
+    /// Tokenizers as [NAME=]PATH[@PATTERN]: a tokenizer.json, a tiktoken rank file (with a
+    /// pattern name such as cl100k, implied by names like cl100k_base.tiktoken), or
+    /// hf://[OWNER/]MODEL[@REVISION] (its tokenizer.json, fetched and cached).
     #[arg(required = true, value_name = "TOKENIZER")]
     pub tokenizers: Vec<String>,
     #[command(flatten)]
@@ -319,7 +329,8 @@ pub struct MeasureArgs {
     /// Directory of line-aligned <lang>.txt translations (parity is measured on these).
     #[arg(long)]
     pub parallel: Option<PathBuf>,
-    /// Directory of more <lang>.txt text (not aligned), counted in every column but parity.
+    /// Directory of more <lang>.txt text (not aligned), counted in every column but parity; or
+    /// a Hub corpus hf://datasets/OWNER/NAME[@REV][/GLOB] (documents by their language column).
     #[arg(long)]
     pub texts: Option<PathBuf>,
     /// Languages to keep, comma-separated (default: every <lang>.txt).

@@ -214,11 +214,11 @@ fn balanced_training_from_a_recipe_and_flags() {
     std::fs::create_dir(&dev).unwrap();
     write(&dev, "fr.txt", "le chat et le chien\nheld out\n".as_bytes());
     write(&dev, "de.txt", "der Hund und die Katze\nnicht gesehen\n".as_bytes());
-    // The recipe's dev directory is relative to --corpus.
+    // The recipe's dev directory is relative to the recipe's folder, not to --corpus.
     let recipe = write(
         dir.path(),
         "r.toml",
-        b"vocab_size = 330\nspecial_tokens = \"none\"\n[balance]\nweighting = \"temperature\"\ntemperature = 0.5\n[parity]\ndev = \"../dev\"\ndev_lines = \"1:1\"\nwindow = 10\n",
+        b"vocab_size = 330\nspecial_tokens = \"none\"\n[balance]\nweighting = \"temperature\"\ntemperature = 0.5\n[parity]\ndev = \"dev\"\ndev_lines = \"1:1\"\nwindow = 10\n",
     );
     let out = dir.path().join("t.json").display().to_string();
     let run = vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &out]);

@@ -1,10 +1,79 @@
 //! Grouping documents into batches, with the counters and progress of one read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{CorpusStats, Document, ReadProgress};
+use super::{CorpusOptions, CorpusStats, Document, ReadProgress};
 use crate::error::Result;
+
+/// Which documents are taken: `keep_languages` and `max_bytes_per_lang` of the options.
+struct Selection {
+    /// Lower-case label → tag; empty: every label is its own tag.
+    keep: HashMap<String, Arc<str>>,
+    budget: Option<u64>,
+    /// Bytes taken per tag.
+    taken: HashMap<Arc<str>, u64>,
+    /// Tags whose budget is spent (the next document did not fit).
+    full: HashSet<Arc<str>>,
+    /// Distinct tags of `keep`: once all are full, nothing more can be taken.
+    kept_tags: usize,
+}
+
+impl Selection {
+    fn new(options: &CorpusOptions) -> Selection {
+        let mut keep = HashMap::new();
+        for (tag, labels) in &options.keep_languages {
+            let tag: Arc<str> = Arc::from(tag.as_str());
+            for label in labels {
+                keep.insert(label.trim().to_lowercase(), tag.clone());
+            }
+        }
+        Selection {
+            keep,
+            budget: options.max_bytes_per_lang,
+            taken: HashMap::new(),
+            full: HashSet::new(),
+            kept_tags: options.keep_languages.len(),
+        }
+    }
+
+    /// The tag a document of `label` and `len` bytes is taken under, or why it is dropped.
+    fn admit(&mut self, label: &Arc<str>, len: u64) -> Result<Arc<str>, Dropped> {
+        let tag = if self.keep.is_empty() {
+            label.clone()
+        } else {
+            self.keep.get(&label.to_lowercase()).cloned().ok_or(Dropped::Language)?
+        };
+        let Some(budget) = self.budget else { return Ok(tag) };
+        if self.full.contains(&tag) {
+            return Err(Dropped::Budget);
+        }
+        let taken = self.taken.entry(tag.clone()).or_default();
+        if *taken + len > budget {
+            self.full.insert(tag);
+            return Err(Dropped::Budget);
+        }
+        *taken += len;
+        Ok(tag)
+    }
+
+    /// Whether a document labelled `label` could still be taken.
+    #[cfg(feature = "hub")]
+    fn wants_label(&self, label: &str) -> bool {
+        let tag = if self.keep.is_empty() { Some(label.to_string()) } else { self.keep.get(&label.to_lowercase()).map(|t| t.to_string()) };
+        tag.is_some_and(|tag| !self.full.contains(tag.as_str()))
+    }
+
+    /// False once every kept language is full (only known when `keep_languages` is set).
+    fn wants_more(&self) -> bool {
+        self.budget.is_none() || self.kept_tags == 0 || self.full.len() < self.kept_tags
+    }
+}
+
+enum Dropped {
+    Language,
+    Budget,
+}
 
 /// Collects documents into batches and keeps the counters of one `for_each_batch` call.
 pub(super) struct Sink<'a> {
@@ -18,6 +87,7 @@ pub(super) struct Sink<'a> {
     file_pos: u64,
     last_reported: Option<u64>,
     langs: HashSet<Arc<str>>,
+    selection: Selection,
     on_progress: &'a mut dyn FnMut(ReadProgress),
     on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
 }
@@ -26,6 +96,7 @@ impl<'a> Sink<'a> {
     pub(super) fn new(
         batch_bytes: usize,
         bytes_total: u64,
+        options: &CorpusOptions,
         on_progress: &'a mut dyn FnMut(ReadProgress),
         on_batch: &'a mut dyn FnMut(Vec<Document>) -> Result<()>,
     ) -> Self {
@@ -40,6 +111,7 @@ impl<'a> Sink<'a> {
             file_pos: 0,
             last_reported: None,
             langs: HashSet::new(),
+            selection: Selection::new(options),
             on_progress,
             on_batch,
         }
@@ -92,12 +164,36 @@ impl<'a> Sink<'a> {
         self.stats.skipped_invalid += 1;
     }
 
-    /// Adds a document (an empty text is counted as skipped) and emits the batch once full.
+    /// Whether more documents can still be taken (see [`CorpusOptions::max_bytes_per_lang`]).
+    pub(super) fn wants_more(&self) -> bool {
+        self.selection.wants_more()
+    }
+
+    /// Whether a document labelled `label` (before `keep_languages`) could still be taken: a
+    /// reader may skip what it would only drop.
+    #[cfg(feature = "hub")]
+    pub(super) fn wants_label(&self, label: &str) -> bool {
+        self.selection.wants_label(label)
+    }
+
+    /// Adds a document (an empty text is counted as skipped; one of a language not kept or
+    /// past its budget is counted as dropped) and emits the batch once full.
     pub(super) fn push(&mut self, lang: Arc<str>, text: String) -> Result<()> {
         if text.is_empty() {
             self.skip_empty();
             return Ok(());
         }
+        let lang = match self.selection.admit(&lang, text.len() as u64) {
+            Ok(tag) => tag,
+            Err(Dropped::Language) => {
+                self.stats.skipped_language += 1;
+                return Ok(());
+            }
+            Err(Dropped::Budget) => {
+                self.stats.skipped_budget += 1;
+                return Ok(());
+            }
+        };
         self.stats.documents += 1;
         self.stats.bytes += text.len() as u64;
         self.batch_text += text.len();
@@ -187,6 +283,35 @@ mod tests {
         });
         assert!(matches!(result, Err(Error::Config(ref m)) if m == "stop here"));
         assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn kept_languages_are_renamed_and_stop_at_their_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let fr = write(dir.path(), "French.txt", b"aaaa\nbbbb\ncc\ndddd\n");
+        let de = write(dir.path(), "German.txt", b"eeee\n");
+        let es = write(dir.path(), "es.txt", b"ffff\n");
+        let mut options = CorpusOptions { max_bytes_per_lang: Some(9), ..CorpusOptions::default() };
+        options.keep_languages.insert("fr".into(), vec!["FRENCH".into()]);
+        options.keep_languages.insert("de".into(), vec!["german".into(), "deu".into()]);
+        let run = run(&[fr, de, es], options, 1).unwrap();
+        // "cc" would pass the budget and closes French: "dddd" is dropped too.
+        assert_eq!(run.docs(), pairs(&[("fr", "aaaa"), ("fr", "bbbb"), ("de", "eeee")]));
+        assert_eq!((run.stats.skipped_budget, run.stats.skipped_language), (2, 1));
+        // Both kept languages are not full, so the third file is read and its text dropped.
+        assert_eq!(run.stats.files, 3);
+    }
+
+    #[test]
+    fn reading_stops_once_every_kept_language_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "fr.txt", b"aaaa\nbbbb\n");
+        let b = write(dir.path(), "more_fr.txt", b"cccc\n");
+        let mut options = CorpusOptions { max_bytes_per_lang: Some(4), ..CorpusOptions::default() };
+        options.keep_languages.insert("fr".into(), vec!["fr".into(), "more_fr".into()]);
+        let run = run(&[a, b], options, 1).unwrap();
+        assert_eq!(run.docs(), pairs(&[("fr", "aaaa")]));
+        assert_eq!(run.stats.files, 1, "the second file is not opened");
     }
 
     #[test]

@@ -14,7 +14,17 @@
 //! - Parquet (`parquet`: `.parquet`): a string text column and an optional string language
 //!   column, read 1024 rows at a time with only those two columns decoded. Behind the `parquet`
 //!   cargo feature (on by default), so that a user who only encodes does not build Arrow; without
-//!   it a Parquet input is an error naming the file and the feature.
+//!   it a Parquet input is an error naming the file and the feature;
+//! - Hub corpora ([`hub`]: `hf://datasets/OWNER/NAME[@REVISION][/GLOB]`): a dataset's Parquet
+//!   files on the Hugging Face Hub, read row group by row group over HTTP and cached. Behind
+//!   the `hub` cargo feature (on by default).
+//!
+//! Two reading settings cut the corpus down, whatever its format: `keep_languages` keeps only
+//! documents whose language label is listed, under the tag it is listed with, and
+//! `max_bytes_per_lang` stops taking a language's documents at the first one that would take
+//! it past the budget (so every language stays within it, and the result does not depend on
+//! how the corpus is split into files). Once every kept language is full, reading stops,
+//! which for a Hub corpus also stops the fetching.
 //!
 //! [`text::LineReader`] is the one reader of text lines: training text, JSONL, the line-aligned
 //! dev and parallel sets ([`parallel`]) and the CLI's encode and decode input all split lines,
@@ -28,6 +38,8 @@
 //! Bad input never panics: every error names the file and the line, row or field at fault.
 
 mod batch;
+#[cfg(feature = "hub")]
+pub mod hub;
 mod jsonl;
 pub mod parallel;
 #[cfg(feature = "parquet")]
@@ -78,6 +90,12 @@ pub struct CorpusOptions {
     pub text_field: String,
     /// JSONL field / Parquet column holding the language; `language` when empty.
     pub lang_field: String,
+    /// Languages to keep: tag → the labels (record language values or file languages) that
+    /// become it, compared without case. Empty: keep every document under its own label.
+    pub keep_languages: BTreeMap<String, Vec<String>>,
+    /// Text bytes taken per language (after `keep_languages`): a language's documents are
+    /// taken in reading order until the next one would pass the budget. `None`: no limit.
+    pub max_bytes_per_lang: Option<u64>,
 }
 
 impl CorpusOptions {
@@ -115,6 +133,10 @@ pub struct CorpusStats {
     pub skipped_empty: u64,
     /// JSONL records and Parquet rows whose text is null, dropped.
     pub skipped_null: u64,
+    /// Documents of languages not in `keep_languages`, dropped.
+    pub skipped_language: u64,
+    /// Documents past their language's `max_bytes_per_lang`, dropped.
+    pub skipped_budget: u64,
 }
 
 /// Progress of a read, for progress bars.
@@ -138,6 +160,8 @@ pub enum InputKind {
     Jsonl,
     /// Apache Parquet (`.parquet`).
     Parquet,
+    /// A Parquet file of a Hub dataset, read over HTTP (`hf://…`).
+    HubParquet,
 }
 
 impl InputKind {
@@ -177,6 +201,9 @@ pub struct Corpus {
     files: Vec<InputFile>,
     options: CorpusOptions,
     total_bytes: u64,
+    /// The listed Hub files among `files`, by their `hf://` path.
+    #[cfg(feature = "hub")]
+    remote: std::collections::HashMap<PathBuf, hub::RemoteFile>,
 }
 
 impl Corpus {
@@ -185,11 +212,33 @@ impl Corpus {
     /// files and skipping hidden entries (name starting with `.`), its files sorted byte-wise by
     /// path (the order of `find DIR | LC_ALL=C sort`). Paths are kept in the order given.
     ///
+    /// A Hub path (`hf://datasets/…`) is listed (see [`hub`]): its Parquet files, sorted by
+    /// path, each of its listed size.
+    ///
     /// A missing path is [`Error::Io`] naming it; no files at all is [`Error::EmptyCorpus`]; a
     /// Parquet file in a build without the `parquet` feature is [`Error::Parquet`] naming it.
     pub fn open(paths: &[PathBuf], options: CorpusOptions) -> Result<Corpus> {
         let mut files = Vec::new();
+        #[cfg(feature = "hub")]
+        let mut remote = std::collections::HashMap::new();
         for path in paths {
+            #[cfg(feature = "hub")]
+            if hub::is_hub_path(path) {
+                let source = hub::HubPath::parse(&path.to_string_lossy())?;
+                for file in hub::list_parquet(&source)? {
+                    let name = PathBuf::from(file.hub_path());
+                    files.push(InputFile { path: name.clone(), kind: InputKind::HubParquet, size: file.size });
+                    remote.insert(name, file);
+                }
+                continue;
+            }
+            #[cfg(not(feature = "hub"))]
+            if path.to_str().is_some_and(|p| p.starts_with("hf://")) {
+                return Err(Error::config(format!(
+                    "{}: polybpe was built without its `hub` cargo feature (on by default)",
+                    path.display()
+                )));
+            }
             collect_path(path, &mut files)?;
         }
         if files.is_empty() {
@@ -205,6 +254,8 @@ impl Corpus {
             files,
             options,
             total_bytes,
+            #[cfg(feature = "hub")]
+            remote,
         })
     }
 
@@ -242,9 +293,21 @@ impl Corpus {
         on_progress: &mut dyn FnMut(ReadProgress),
         on_batch: &mut dyn FnMut(Vec<Document>) -> Result<()>,
     ) -> Result<CorpusStats> {
-        let mut sink = Sink::new(batch_bytes, self.total_bytes, on_progress, on_batch);
+        let mut sink = Sink::new(batch_bytes, self.total_bytes, &self.options, on_progress, on_batch);
+        #[cfg(feature = "hub")]
+        let client = (!self.remote.is_empty()).then(|| hub::HubClient::new(hub::HubConfig::from_env()));
         for file in &self.files {
+            if !sink.wants_more() {
+                break;
+            }
             sink.start_file(file.size);
+            #[cfg(feature = "hub")]
+            if let (Some(client), Some(remote)) = (&client, self.remote.get(&file.path)) {
+                let lang = sink.intern_lang(&language_for_file(&file.path, &self.options));
+                hub::remote::read_remote_parquet(client, remote, lang, &self.options, &mut sink)?;
+                sink.finish_file();
+                continue;
+            }
             self.read_file(file, &mut sink)?;
             sink.finish_file();
         }
@@ -264,6 +327,8 @@ impl Corpus {
             InputKind::Parquet => parquet::read_parquet(path, lang, &self.options, sink),
             #[cfg(not(feature = "parquet"))]
             InputKind::Parquet => Err(parquet_unsupported(path)),
+            // Read by `for_each_batch` with the Hub client; only listed files have this kind.
+            InputKind::HubParquet => Err(Error::config(format!("{}: a Hub file that was not listed", path.display()))),
         }
     }
 }

@@ -21,7 +21,14 @@ pub struct LanguageText {
 ///
 /// A file with invalid UTF-8 is [`Error::InvalidUtf8`] naming it; a language of `langs` without
 /// a file, or a directory without any, is [`Error::Config`].
+///
+/// A Hub corpus (`hf://datasets/…`) is read instead as documents grouped by language (not
+/// aligned: for texts, not parallel sets).
 pub fn read_language_dir(dir: &Path, langs: Option<&[String]>) -> Result<Vec<LanguageText>> {
+    #[cfg(feature = "hub")]
+    if super::hub::is_hub_path(dir) {
+        return read_hub_texts(dir, langs);
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut texts = Vec::new();
     for entry in entries {
@@ -48,6 +55,27 @@ pub fn read_language_dir(dir: &Path, langs: Option<&[String]>) -> Result<Vec<Lan
 }
 
 /// Every line of a file, empty ones included.
+/// The documents of a Hub corpus by language, keeping only `langs` when given.
+#[cfg(feature = "hub")]
+fn read_hub_texts(source: &Path, langs: Option<&[String]>) -> Result<Vec<LanguageText>> {
+    let mut options = super::CorpusOptions::default();
+    if let Some(langs) = langs {
+        options.keep_languages = langs.iter().map(|l| (l.clone(), vec![l.clone()])).collect();
+    }
+    let corpus = super::Corpus::open(&[source.to_path_buf()], options)?;
+    let mut by_lang: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    corpus.for_each_batch(1 << 20, &mut |_| {}, &mut |docs| {
+        for doc in docs {
+            by_lang.entry(doc.lang.to_string()).or_default().push(doc.text);
+        }
+        Ok(())
+    })?;
+    if let Some(missing) = langs.and_then(|keep| keep.iter().find(|l| !by_lang.contains_key(*l))) {
+        return Err(Error::config(format!("{}: no documents in language {missing:?}", source.display())));
+    }
+    Ok(by_lang.into_iter().map(|(lang, lines)| LanguageText { lang, lines }).collect())
+}
+
 fn read_lines(path: &Path) -> Result<Vec<String>> {
     let mut reader = LineReader::open(path)?;
     let mut lines = Vec::new();

@@ -13,6 +13,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::file::reader::ChunkReader;
 
 use super::batch::Sink;
 use super::CorpusOptions;
@@ -29,10 +30,30 @@ pub(super) fn read_parquet(
     options: &CorpusOptions,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
-    let (mut reader, total_rows) = open_parquet(path, options)?;
-    let mut rows_done = 0u64;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let (mut reader, total_rows) = guard_parquet(path, move || {
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, e))?;
+        let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        Ok((projected_reader(path, builder, options)?, total_rows))
+    })?;
+    emit_rows(path, &mut reader, 0, total_rows, &fallback, options, sink)
+}
+
+/// Hands the rows of `reader` to the sink; `first_row` is the file row it starts at and
+/// `total_rows` the file's row count (for progress).
+pub(super) fn emit_rows(
+    path: &Path,
+    reader: &mut ParquetRecordBatchReader,
+    first_row: u64,
+    total_rows: u64,
+    fallback: &Arc<str>,
+    options: &CorpusOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let mut rows_done = first_row;
     let names = (options.text_field_name(), options.lang_field_name());
-    while let Some(batch) = next_parquet_batch(path, &mut reader, rows_done)? {
+    while let Some(batch) = next_parquet_batch(path, reader, rows_done)? {
         let rows = ParquetRows {
             path,
             batch: &batch,
@@ -40,28 +61,25 @@ pub(super) fn read_parquet(
             first_row: rows_done,
             total_rows,
         };
-        rows.emit(&fallback, sink)?;
+        rows.emit(fallback, sink)?;
         rows_done += batch.num_rows() as u64;
     }
     Ok(())
 }
 
-/// A reader of the text and language columns only, and the file's row count (for progress).
-fn open_parquet(path: &Path, options: &CorpusOptions) -> Result<(ParquetRecordBatchReader, u64)> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    guard_parquet(path, move || {
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(path, e))?;
-        let columns = projected_columns(path, builder.schema(), options)?;
-        let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-        let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(PARQUET_BATCH_ROWS)
-            .build()
-            .map_err(|e| parquet_error(path, e))?;
-        Ok((reader, total_rows))
-    })
+/// A reader of the text and language columns only.
+pub(super) fn projected_reader<T: ChunkReader + 'static>(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<T>,
+    options: &CorpusOptions,
+) -> Result<ParquetRecordBatchReader> {
+    let columns = projected_columns(path, builder.schema(), options)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
+    builder
+        .with_projection(mask)
+        .with_batch_size(PARQUET_BATCH_ROWS)
+        .build()
+        .map_err(|e| parquet_error(path, e))
 }
 
 fn next_parquet_batch(
@@ -81,7 +99,7 @@ fn next_parquet_batch(
 
 /// Runs a Parquet decoding step, turning a panic of the decoder on a corrupt file into an error:
 /// a damaged input must not abort a training run without naming the file.
-fn guard_parquet<T>(path: &Path, step: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(super) fn guard_parquet<T>(path: &Path, step: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(step)).unwrap_or_else(|panic| {
         let detail = panic
             .downcast_ref::<String>()
@@ -95,7 +113,7 @@ fn guard_parquet<T>(path: &Path, step: impl FnOnce() -> Result<T>) -> Result<T> 
     })
 }
 
-fn parquet_error(path: &Path, message: impl ToString) -> Error {
+pub(super) fn parquet_error(path: &Path, message: impl ToString) -> Error {
     Error::Parquet {
         path: path.to_path_buf(),
         message: message.to_string(),
@@ -103,7 +121,7 @@ fn parquet_error(path: &Path, message: impl ToString) -> Error {
 }
 
 /// Root indices of the text column and, if present, the language column; both must be strings.
-fn projected_columns(path: &Path, schema: &Schema, options: &CorpusOptions) -> Result<Vec<usize>> {
+pub(super) fn projected_columns(path: &Path, schema: &Schema, options: &CorpusOptions) -> Result<Vec<usize>> {
     let text_name = options.text_field_name();
     let Some(text) = schema.fields().iter().position(|f| f.name() == text_name) else {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();

@@ -277,6 +277,7 @@ mod tests {
             skipped_invalid: 0,
             skipped_empty: 2,
             skipped_null: 0,
+            ..CorpusStats::default()
         };
         assert_eq!(run.stats, stats);
     }

@@ -38,6 +38,14 @@ pub fn load_spec(spec: &str) -> Result<(String, Tokenizer)> {
         Some((name, rest)) if !name.is_empty() && !name.contains(['/', '\\']) => (Some(name.to_string()), rest),
         _ => (None, spec),
     };
+    // A Hub model: its tokenizer.json, fetched into the cache (`@` is its revision there).
+    #[cfg(feature = "hub")]
+    if rest.starts_with(crate::corpus::hub::SCHEME) {
+        let path = crate::corpus::hub::fetch_file(rest)?;
+        let repo = crate::corpus::hub::HubPath::parse(rest)?.repo;
+        let tokenizer = load_any(&path, None)?;
+        return Ok((name.unwrap_or_else(|| repo.rsplit('/').next().unwrap_or(&repo).to_string()), tokenizer));
+    }
     let (path, pattern) = match rest.rsplit_once('@') {
         Some((path, pattern)) if !path.is_empty() && !pattern.contains(['/', '\\']) => (path, Some(pattern)),
         _ => (rest, None),

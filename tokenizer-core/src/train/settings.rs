@@ -276,8 +276,25 @@ pub struct Recipe {
     pub lang_field: Option<String>,
     /// Language of a file's documents when records carry none, by file name, stem or path.
     pub lang: Option<BTreeMap<String, String>>,
-    /// Input files or directories, relative to the corpus directory.
+    /// Input files or directories (or `hf://` Hub corpora), relative to the corpus directory
+    /// when one is given, else to `data_root`.
     pub inputs: Option<Vec<RecipeInput>>,
+    /// Where a recipe's relative paths point when no corpus directory is given: its `inputs`,
+    /// and always its `[parity] dev`. Relative to the recipe file's folder; default: that
+    /// folder.
+    pub data_root: Option<PathBuf>,
+    /// Languages to keep: `{ TAG = [LABEL, …] }`; a document whose language (record field or
+    /// file language) is one of the labels, compared without case, is kept as TAG, any other
+    /// dropped. For corpora such as Common Corpus that label records `English`, `French`, ….
+    pub keep_languages: Option<BTreeMap<String, Vec<String>>>,
+    /// Bytes of text taken per language, in reading order (a Hub corpus is fetched only that
+    /// far).
+    pub max_bytes_per_lang: Option<u64>,
+    /// Hub sources used instead of the local inputs and dev set when those are absent.
+    pub fallback: Option<FallbackTable>,
+    /// The folder of the recipe file this layer was loaded from (set by [`Recipe::load`]).
+    #[serde(skip)]
+    pub recipe_dir: Option<PathBuf>,
 
     // Merging.
     pub vocab_size: Option<usize>,
@@ -305,7 +322,8 @@ pub struct BalanceTable {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParityTable {
-    /// Directory of line-aligned `<lang>.txt` dev files, relative to the corpus directory.
+    /// Directory of line-aligned `<lang>.txt` dev files, relative to the recipe's data root
+    /// (never to the corpus).
     pub dev: Option<PathBuf>,
     /// Lines of the dev files to use: `"FIRST:LAST"`, 1-based inclusive.
     pub dev_lines: Option<String>,
@@ -322,11 +340,56 @@ pub struct ParityTable {
     pub reweight_every: Option<usize>,
 }
 
+/// `[fallback]`: where a recipe's text comes from on a machine without its local sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackTable {
+    /// The Hub corpus (`hf://datasets/…`) read instead of the inputs.
+    pub corpus: PathBuf,
+    /// Its language labels to keep, as the top-level `keep_languages`.
+    pub keep_languages: BTreeMap<String, Vec<String>>,
+    /// Text bytes taken per language from it.
+    pub max_bytes_per_lang: u64,
+    /// A Hub parallel set (`hf://datasets/…`) read instead of `[parity] dev`.
+    pub dev: Option<PathBuf>,
+    /// `{ TAG = FOLDER }`: the folder of the parallel set holding each language's lines.
+    pub dev_languages: Option<BTreeMap<String, String>>,
+}
+
+/// A recipe switched to its `[fallback]` sources: what [`Recipe::fall_back`] tells the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FallbackUse {
+    /// The local input found absent.
+    pub missing: PathBuf,
+    pub corpus: PathBuf,
+    pub max_bytes_per_lang: u64,
+    pub languages: Vec<String>,
+    /// The Hub parallel set and its folder per language, when the dev set comes from it.
+    pub dev: Option<(PathBuf, BTreeMap<String, String>)>,
+}
+
+impl std::fmt::Display for FallbackUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is absent: training on {} (at most {:.1} MB of text for each of {})",
+            self.missing.display(),
+            self.corpus.display(),
+            self.max_bytes_per_lang as f64 / 1e6,
+            self.languages.join(", ")
+        )?;
+        if let Some((dev, folders)) = &self.dev {
+            write!(f, ", parity dev lines from {} ({} languages)", dev.display(), folders.len())?;
+        }
+        Ok(())
+    }
+}
+
 /// One input of a recipe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeInput {
-    /// Path relative to the corpus directory.
+    /// Path relative to the corpus directory (or the data root), or an `hf://` Hub corpus.
     pub path: PathBuf,
     /// Language of the file's documents when records carry none (default: the file stem).
     pub lang: Option<String>,
@@ -353,6 +416,8 @@ impl TrainPlan {
             "lang": self.corpus.lang_map,
             "text_field": self.corpus.text_field_name(),
             "lang_field": self.corpus.lang_field_name(),
+            "keep_languages": self.corpus.keep_languages,
+            "max_bytes_per_lang": self.corpus.max_bytes_per_lang,
         })
     }
 }
@@ -368,12 +433,63 @@ impl Recipe {
     /// Reads and parses a recipe; errors name the file and the offending key or line.
     pub fn load(path: &Path) -> Result<Recipe> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Recipe::parse(&text).map_err(|e| Error::format(path, e.to_string()))
+        let recipe = Recipe::parse(&text).map_err(|e| Error::format(path, e.to_string()))?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Ok(Recipe { recipe_dir: Some(dir.to_path_buf()), ..recipe })
+    }
+
+    /// The folder relative recipe paths point to when no corpus directory is given: `data_root`
+    /// under the recipe's folder (each as set; the working directory for a recipe not read
+    /// from a file).
+    pub fn data_root(&self) -> PathBuf {
+        let dir = self.recipe_dir.clone().unwrap_or_default();
+        match &self.data_root {
+            Some(root) => dir.join(root),
+            None => dir,
+        }
     }
 
     /// Parses recipe text; errors name the offending key or line.
     pub fn parse(text: &str) -> Result<Recipe> {
         toml::from_str(text).map_err(|e| Error::config(e.to_string().trim_end().to_string()))
+    }
+
+    /// With no corpus directory given (`corpus` empty) and the first of its local inputs
+    /// absent, this recipe reading its `[fallback]` Hub sources instead: the Hub corpus with
+    /// its language labels and byte budget replaces the inputs, and the Hub parallel set (to be
+    /// fetched into a folder, see [`crate::corpus::hub::fetch_parallel`]) the dev set; the
+    /// `[parity] ratio` targets of languages the Hub corpus lacks are dropped. Settings the
+    /// recipe sets itself (flags) keep precedence over the table's. `None` when the local
+    /// sample is there or there is no fallback.
+    pub fn fall_back(&self, corpus: &[PathBuf]) -> Option<(Recipe, FallbackUse)> {
+        let fallback = self.fallback.as_ref()?;
+        let first = self.inputs.as_ref()?.first()?;
+        if !corpus.is_empty() || is_hub_spec(&first.path) {
+            return None;
+        }
+        let missing = self.data_root().join(&first.path);
+        if missing.exists() {
+            return None;
+        }
+        let mut recipe = self.clone();
+        recipe.inputs = Some(vec![RecipeInput { path: fallback.corpus.clone(), lang: None }]);
+        recipe.keep_languages.get_or_insert_with(|| fallback.keep_languages.clone());
+        recipe.max_bytes_per_lang.get_or_insert(fallback.max_bytes_per_lang);
+        let languages: Vec<String> = recipe.keep_languages.iter().flatten().map(|(tag, _)| tag.clone()).collect();
+        let dev = fallback.dev.clone().zip(fallback.dev_languages.clone());
+        if let Some(parity) = &mut recipe.parity {
+            if let Some(ratio) = &mut parity.ratio {
+                ratio.retain(|lang, _| languages.contains(lang));
+            }
+        }
+        let notice = FallbackUse {
+            missing,
+            corpus: fallback.corpus.clone(),
+            max_bytes_per_lang: recipe.max_bytes_per_lang.unwrap_or(fallback.max_bytes_per_lang),
+            languages,
+            dev,
+        };
+        Some((recipe, notice))
     }
 
     /// Drops the `[balance]` and `[parity]` tables (`--no-balance`).
@@ -404,6 +520,11 @@ impl Recipe {
             (base, top) => pick(base, top),
         }
         pick(&mut self.inputs, top.inputs);
+        pick(&mut self.data_root, top.data_root);
+        pick(&mut self.keep_languages, top.keep_languages);
+        pick(&mut self.max_bytes_per_lang, top.max_bytes_per_lang);
+        pick(&mut self.fallback, top.fallback);
+        pick(&mut self.recipe_dir, top.recipe_dir);
         pick(&mut self.vocab_size, top.vocab_size);
         pick(&mut self.min_frequency, top.min_frequency);
         pick(&mut self.max_token_bytes, top.max_token_bytes);
@@ -453,14 +574,15 @@ impl Recipe {
     }
 
     /// The merge settings with defaults applied; a relative dev directory is taken relative
-    /// to `corpus_dir` (like inputs) when there is one.
-    pub fn merge_settings(&self, corpus_dir: Option<&Path>) -> Result<MergeSettings> {
+    /// to the recipe's [`Recipe::data_root`], never to the corpus.
+    pub fn merge_settings(&self) -> Result<MergeSettings> {
+        let root = self.data_root();
         Ok(MergeSettings {
             vocab_size: self.vocab_size.unwrap_or(DEFAULT_VOCAB_SIZE),
             min_frequency: self.min_frequency.unwrap_or(DEFAULT_MIN_FREQUENCY),
             max_token_bytes: self.max_token_bytes,
             weights: self.weights()?,
-            parity: self.parity.as_ref().map(|p| p.resolve(corpus_dir)).transpose()?,
+            parity: self.parity.as_ref().map(|p| p.resolve(&root)).transpose()?,
         })
     }
 
@@ -481,27 +603,28 @@ impl Recipe {
 
     /// Applies the defaults and path rules: the settings, the inputs and how to read them.
     ///
-    /// Path rule: a recipe's `inputs` and parity `dev` are relative to the one corpus
-    /// directory `corpus` names; without inputs, `corpus` lists the files or directories
-    /// to read.
+    /// Path rules: a recipe's relative `inputs` are relative to the one corpus directory
+    /// `corpus` names, or to [`Recipe::data_root`] when `corpus` is empty; its parity `dev` is
+    /// relative to the data root. An `hf://` path is taken as is. Without inputs, `corpus`
+    /// lists the files or directories to read.
     pub fn resolve(&self, corpus: &[PathBuf]) -> Result<TrainPlan> {
         let mut lang_map = self.lang.clone().unwrap_or_default();
-        let corpus_dir = match corpus {
-            [dir] => Some(dir.as_path()),
-            _ => None,
-        };
         let inputs = match self.inputs.as_deref() {
             None | Some([]) => corpus.to_vec(),
             Some(listed) => {
-                let Some(base) = corpus_dir else {
-                    return Err(Error::config(
-                        "with a recipe that lists inputs, give one corpus directory (inputs are relative to it)",
-                    ));
+                let base = match corpus {
+                    [] => self.data_root(),
+                    [dir] => dir.clone(),
+                    _ => {
+                        return Err(Error::config(
+                            "with a recipe that lists inputs, give one corpus directory (--corpus; inputs are relative to it) or none (inputs are relative to the recipe's data_root)",
+                        ))
+                    }
                 };
                 listed
                     .iter()
                     .map(|input| {
-                        let path = base.join(&input.path);
+                        let path = if is_hub_spec(&input.path) { input.path.clone() } else { base.join(&input.path) };
                         if let Some(lang) = &input.lang {
                             lang_map.insert(path.display().to_string(), lang.clone());
                         }
@@ -510,27 +633,37 @@ impl Recipe {
                     .collect()
             }
         };
-        let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings(corpus_dir)? };
+        let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings()? };
         let corpus = CorpusOptions {
             doc_per_file: self.doc_per_file.unwrap_or(false),
             skip_invalid: self.skip_invalid.unwrap_or(false),
             lang_map,
             text_field: self.text_field.clone().unwrap_or_default(),
             lang_field: self.lang_field.clone().unwrap_or_default(),
+            keep_languages: self.keep_languages.clone().unwrap_or_default(),
+            max_bytes_per_lang: self.max_bytes_per_lang,
         };
+        if corpus.max_bytes_per_lang == Some(0) {
+            return Err(Error::config("max_bytes_per_lang is 0: it must take at least one byte per language"));
+        }
+        if let Some((tag, _)) = corpus.keep_languages.iter().find(|(_, labels)| labels.is_empty()) {
+            return Err(Error::config(format!("keep_languages: {tag:?} lists no label")));
+        }
         Ok(TrainPlan { settings, inputs, corpus })
     }
 }
 
+/// Whether a recipe path is a Hub path (`hf://…`), which no folder is joined to.
+fn is_hub_spec(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.starts_with("hf://"))
+}
+
 impl ParityTable {
-    fn resolve(&self, corpus_dir: Option<&Path>) -> Result<ParityConfig> {
+    fn resolve(&self, data_root: &Path) -> Result<ParityConfig> {
         if self.alpha.is_some() && self.window.is_none() {
             return Err(Error::config("parity alpha needs a window (parity window W)"));
         }
-        let dev = self.dev.clone().map(|dev| match corpus_dir {
-            Some(base) if dev.is_relative() => base.join(dev),
-            _ => dev,
-        });
+        let dev = self.dev.clone().map(|dev| if dev.is_relative() && !is_hub_spec(&dev) { data_root.join(dev) } else { dev });
         Ok(ParityConfig {
             dev,
             dev_lines: self.dev_lines.as_deref().map(LineRange::parse).transpose()?,
@@ -612,8 +745,47 @@ mod tests {
         assert_eq!(settings.merge.weights.multipliers, [("fr".to_string(), 3.0)]);
         let parity = settings.merge.parity.unwrap();
         assert_eq!(parity.strength, Some(2.0));
-        // The recipe's dev directory is relative to the corpus directory.
-        assert_eq!(parity.dev, Some(PathBuf::from("corpus/dev")));
+        // The recipe's dev directory is relative to its data root, never to the corpus.
+        assert_eq!(parity.dev, Some(PathBuf::from("dev")));
+    }
+
+    #[test]
+    fn recipe_paths_resolve_against_the_recipe_folder_or_its_data_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let recipes = dir.path().join("recipes");
+        std::fs::create_dir_all(&recipes).unwrap();
+        let path = recipes.join("r.toml");
+        let text = "data_root = \"../data\"\n[parity]\ndev = \"parallel\"\n[[inputs]]\npath = \"train/fr.txt\"\n[[inputs]]\npath = \"hf://datasets/o/n\"\n";
+        std::fs::write(&path, text).unwrap();
+        let recipe = Recipe::load(&path).unwrap();
+        let root = recipes.join("../data");
+        let plan = recipe.resolve(&[]).unwrap();
+        assert_eq!(plan.inputs, [root.join("train/fr.txt"), PathBuf::from("hf://datasets/o/n")]);
+        assert_eq!(plan.settings.merge.parity.as_ref().unwrap().dev, Some(root.join("parallel")));
+        // A corpus directory moves the inputs, not the dev set.
+        let plan = recipe.resolve(&[PathBuf::from("mine")]).unwrap();
+        assert_eq!(plan.inputs, [PathBuf::from("mine/train/fr.txt"), PathBuf::from("hf://datasets/o/n")]);
+        assert_eq!(plan.settings.merge.parity.unwrap().dev, Some(root.join("parallel")));
+        // Without data_root, the recipe's own folder.
+        std::fs::write(&path, "[parity]\ndev = \"d\"\n").unwrap();
+        let plan = Recipe::load(&path).unwrap().resolve(&[]).unwrap();
+        assert_eq!(plan.settings.merge.parity.unwrap().dev, Some(recipes.join("d")));
+    }
+
+    #[test]
+    fn language_selection_and_budget_are_reading_settings() {
+        let resolved = plan("max_bytes_per_lang = 1000\nkeep_languages = { en = [\"English\", \"en\"] }", &["c"]).unwrap();
+        assert_eq!(resolved.corpus.max_bytes_per_lang, Some(1000));
+        assert_eq!(resolved.corpus.keep_languages.get("en").unwrap(), &["English", "en"]);
+        let json = resolved.to_json();
+        assert_eq!(json["max_bytes_per_lang"], 1000);
+        let flags = Recipe { max_bytes_per_lang: Some(5), ..Default::default() };
+        let over = Recipe::parse("max_bytes_per_lang = 1000").unwrap().overlay(flags).resolve(&[]).unwrap();
+        assert_eq!(over.corpus.max_bytes_per_lang, Some(5));
+        let err = plan("max_bytes_per_lang = 0", &["c"]).unwrap_err().to_string();
+        assert!(err.contains("max_bytes_per_lang is 0"), "{err}");
+        let err = plan("keep_languages = { en = [] }", &["c"]).unwrap_err().to_string();
+        assert!(err.contains("keep_languages") && err.contains("\"en\""), "{err}");
     }
 
     #[test]

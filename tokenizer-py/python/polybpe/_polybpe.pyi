@@ -107,6 +107,8 @@ def train(
     text_field: str | None = None,
     lang_field: str | None = None,
     languages: Mapping[str, str] | None = None,
+    keep_languages: Mapping[str, Sequence[str]] | None = None,
+    max_bytes_per_lang: int | None = None,
     vocab_size: int | None = None,
     min_frequency: int | None = None,
     max_token_bytes: int | None = None,
@@ -148,6 +150,8 @@ def train(
     text_field: str | None = None,
     lang_field: str | None = None,
     languages: Mapping[str, str] | None = None,
+    keep_languages: Mapping[str, Sequence[str]] | None = None,
+    max_bytes_per_lang: int | None = None,
     vocab_size: int | None = None,
     min_frequency: int | None = None,
     max_token_bytes: int | None = None,
@@ -185,9 +189,11 @@ def train(
     ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
     ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
 
-    Give ``files`` (txt / jsonl / parquet files or directories; with a recipe that lists
-    inputs, the one corpus directory they are relative to; ``languages`` maps file names or
-    stems to language codes), ``texts`` (an iterable of ``str`` or ``(lang, str)``), or
+    Give ``files`` (txt / jsonl / parquet files or directories, or Hub corpora
+    ``hf://datasets/OWNER/NAME[@REVISION][/GLOB]``; with a recipe that lists inputs, the one
+    corpus directory they are relative to; ``languages`` maps file names or stems to language
+    codes; ``keep_languages`` (``{tag: [label, ...]}``) keeps only those languages and
+    ``max_bytes_per_lang`` caps each), ``texts`` (an iterable of ``str`` or ``(lang, str)``), or
     ``counts`` (word-count files: bytes from :func:`count`, or paths written by ``vocab
     count``; the result equals training on the text they were counted from).
 
@@ -213,6 +219,8 @@ def count(
     text_field: str | None = None,
     lang_field: str | None = None,
     languages: Mapping[str, str] | None = None,
+    keep_languages: Mapping[str, Sequence[str]] | None = None,
+    max_bytes_per_lang: int | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -241,6 +249,8 @@ def resolve_settings(
     text_field: str | None = None,
     lang_field: str | None = None,
     languages: Mapping[str, str] | None = None,
+    keep_languages: Mapping[str, Sequence[str]] | None = None,
+    max_bytes_per_lang: int | None = None,
     vocab_size: int | None = None,
     min_frequency: int | None = None,
     max_token_bytes: int | None = None,

@@ -7,7 +7,8 @@ use std::time::Instant;
 use polybpe::corpus::CorpusOptions;
 use polybpe::train::countfile;
 use polybpe::train::extend;
-use polybpe::train::settings::{BalanceTable, ParityTable};
+use polybpe::corpus::hub::fetch_parallel;
+use polybpe::train::settings::{BalanceTable, FallbackUse, ParityTable};
 use polybpe::train::{Counting, Recipe, Trainer};
 
 use super::{create_parent, msg};
@@ -22,12 +23,22 @@ pub fn default_corpus() -> PathBuf {
     }
 }
 
-/// The recipe file (if any) with the flags over it.
-fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingArgs>) -> Result<Recipe, String> {
+/// The recipe file (if any) with the flags over it; switched to its Hub fallback when its
+/// local sample is absent (the notice says so).
+fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingArgs>) -> Result<(Recipe, Option<FallbackUse>), String> {
     let mut recipe = match &input.recipe {
         Some(path) => Recipe::load(path).map_err(msg)?,
         None => Recipe::default(),
     };
+    let mut fallback = None;
+    if let Some((hub_recipe, notice)) = recipe.fall_back(&input.corpus) {
+        recipe = hub_recipe;
+        let dev_given = merging.is_some_and(|m| m.parity_dev.is_some() || m.no_parity || m.no_balance);
+        if let (Some((dev, folders)), false, Some(parity)) = (&notice.dev, dev_given, recipe.parity.as_mut()) {
+            parity.dev = Some(fetch_parallel(dev, folders).map_err(|e| fallback_error(&notice, e))?);
+        }
+        fallback = Some(notice);
+    }
     if merging.is_some_and(|m| m.no_balance) {
         recipe = recipe.without_balance();
     }
@@ -42,6 +53,8 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
         text_field: input.text_field.clone(),
         lang_field: input.lang_field.clone(),
         lang: non_empty(file_langs(&input.lang_map)?),
+        keep_languages: non_empty(keep_langs(&input.keep_languages)?),
+        max_bytes_per_lang: input.max_bytes_per_lang,
         ..Recipe::default()
     };
     if let Some(m) = merging {
@@ -72,15 +85,27 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
     if merging.is_some_and(|m| m.no_parity) {
         recipe.parity = None;
     }
-    Ok(recipe)
+    Ok((recipe, fallback))
 }
 
-/// The corpus directories (`--corpus`, else the sample corpus).
-fn corpus_dirs(input: &InputArgs) -> Vec<PathBuf> {
-    if input.corpus.is_empty() {
-        vec![default_corpus()]
-    } else {
+/// A failure while reading the Hub fallback names the two ways out.
+fn fallback_error(notice: &FallbackUse, error: impl std::fmt::Display) -> String {
+    format!(
+        "{error}\n{} is absent and the recipe's Hub fallback could not be read; either give local text \
+         (--corpus DIR, and --parity-dev DIR for the dev set), or go online (unset HF_HUB_OFFLINE) to fetch it",
+        notice.missing.display()
+    )
+}
+
+/// The corpus directories: `--corpus`; else none for a recipe that lists inputs (they are
+/// relative to its data root), else the sample corpus.
+fn corpus_dirs(input: &InputArgs, recipe: &Recipe) -> Vec<PathBuf> {
+    if !input.corpus.is_empty() {
         input.corpus.clone()
+    } else if recipe.inputs.as_ref().is_some_and(|i| !i.is_empty()) {
+        Vec::new()
+    } else {
+        vec![default_corpus()]
     }
 }
 
@@ -91,8 +116,11 @@ fn default_out(recipe: &Recipe, extension: &str) -> PathBuf {
 
 /// `vocab count`: the counting phase of `train`, written to a count file.
 pub fn run_count(args: CountArgs) -> Result<(), String> {
-    let recipe = layered(&args.input, &args.counting, None)?;
-    let dirs = corpus_dirs(&args.input);
+    let (recipe, fallback) = layered(&args.input, &args.counting, None)?;
+    if let (Some(notice), false) = (&fallback, args.run.quiet) {
+        eprintln!("{notice}");
+    }
+    let dirs = corpus_dirs(&args.input, &recipe);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
     let counting = Counting::new(plan.settings.count).map_err(msg)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&recipe, "counts"));
@@ -100,7 +128,10 @@ pub fn run_count(args: CountArgs) -> Result<(), String> {
     create_parent(&out)?;
     let bars = Bars::new(args.run.quiet);
     let start = Instant::now();
-    let counted = counting.count_files(&plan.inputs, &plan.corpus, &bars).map_err(msg)?;
+    let counted = counting.count_files(&plan.inputs, &plan.corpus, &bars).map_err(|e| match &fallback {
+        Some(notice) => fallback_error(notice, e),
+        None => e.to_string(),
+    })?;
     countfile::write(&out, &counted.counts, counting.settings()).map_err(msg)?;
     drop(bars);
     if !args.run.quiet {
@@ -183,6 +214,22 @@ fn file_langs(entries: &[String]) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
+/// `--keep-lang TAG[=LABEL,…]` flags as a map (a bare TAG keeps the label TAG).
+fn keep_langs(entries: &[String]) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut keep = BTreeMap::new();
+    for entry in entries {
+        let (tag, labels) = entry.split_once('=').unwrap_or((entry, entry));
+        let labels: Vec<String> = labels.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        if tag.trim().is_empty() || labels.is_empty() {
+            return Err(format!("--keep-lang {entry:?}: expected TAG or TAG=LABEL[,LABEL…]"));
+        }
+        if keep.insert(tag.trim().to_string(), labels).is_some() {
+            return Err(format!("--keep-lang: language {tag:?} is given twice"));
+        }
+    }
+    Ok(keep)
+}
+
 /// `None` for an empty list or map (a flag not given), so it does not replace the recipe's.
 fn non_empty<T: IntoIterator + FromIterator<T::Item>>(values: T) -> Option<T> {
     let mut values = values.into_iter().peekable();
@@ -198,8 +245,11 @@ fn set_threads(threads: Option<usize>) -> Result<(), String> {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let recipe = layered(&args.input, &args.counting, Some(&args.merging))?;
-    let dirs = corpus_dirs(&args.input);
+    let (recipe, fallback) = layered(&args.input, &args.counting, Some(&args.merging))?;
+    if let (Some(notice), false) = (&fallback, args.run.quiet) {
+        eprintln!("{notice}");
+    }
+    let dirs = corpus_dirs(&args.input, &recipe);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
     let trainer = Trainer::new(plan.settings.clone()).map_err(msg)?;
     if args.dry_run {
@@ -221,7 +271,10 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     } else {
         trainer.counting().read_count_files(&args.counts, &bars)
     }
-    .map_err(msg)?;
+    .map_err(|e| match &fallback {
+        Some(notice) => fallback_error(notice, e),
+        None => e.to_string(),
+    })?;
     let (tokenizer, report) = trainer.learn(counted, &bars).map_err(msg)?;
     polybpe::formats::hf::save(&tokenizer, &out).map_err(msg)?;
     if let Some(dir) = &args.out_dir {
