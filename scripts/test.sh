@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 scripts/setup-venv.sh
 cargo test --quiet
+# The criterion benches and examples are not built by `cargo test`; keep them compiling.
+cargo check --quiet --workspace --benches --examples
 cargo build --quiet -p vocab
 # The Python package installed the way the README tells users to.
 .venv/bin/pip install --quiet --disable-pip-version-check ./tokenizer-py

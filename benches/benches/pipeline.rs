@@ -87,7 +87,7 @@ fn balanced_merge(c: &mut Criterion) {
     };
     let hard = TrainSettings { merge: MergeSettings { parity: Some(parity(None)), ..plain.clone().merge.clone() }, ..plain.clone() };
     let soft = TrainSettings { merge: MergeSettings { parity: Some(parity(Some(8.0))), ..plain.clone().merge.clone() }, ..plain.clone() };
-    let dev = train::count_dev(&dev_dir, hard.parity.as_ref().unwrap().dev_lines, &hard).unwrap();
+    let dev = train::count_dev(&dev_dir, hard.merge.parity.as_ref().unwrap().dev_lines, &hard.count).unwrap();
     let mut group = c.benchmark_group("train-balanced");
     group.sample_size(10);
     for (name, config) in [("plain 8k", &plain), ("parity 8k", &hard), ("soft parity 8k", &soft)] {
