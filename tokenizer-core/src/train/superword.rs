@@ -250,6 +250,129 @@ mod tests {
         assert_eq!(token_words(b"word"), 1);
     }
 
+    use std::path::{Path, PathBuf};
+
+    use crate::corpus::CorpusOptions;
+    use crate::train::{LineRange, MergeSettings, ParityConfig, Silent, Trainer, TrainSettings, WordCounter};
+    use crate::{AllowedSpecial, Normalization};
+
+    /// A small corpus with frequent multi-word phrases: `en.txt` and `nl.txt`, and a dev
+    /// directory of two aligned lines each.
+    fn corpus() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut en = String::new();
+        let mut nl = String::new();
+        for i in 0..150 {
+            en.push_str(&format!("In the middle of the night, the house of the king was {i} times as red as the door.\n"));
+            en.push_str(&format!("Note: at the end of the day, one of the men said it {} times...\n", i * 7));
+            nl.push_str(&format!("In het midden van de nacht was het huis van de koning {i} keer zo rood als de deur.\n"));
+        }
+        std::fs::write(dir.path().join("en.txt"), en).unwrap();
+        std::fs::write(dir.path().join("nl.txt"), nl).unwrap();
+        std::fs::create_dir(dir.path().join("dev")).unwrap();
+        std::fs::write(dir.path().join("dev/en.txt"), "the house of the king\nat the end of the day\n").unwrap();
+        std::fs::write(dir.path().join("dev/nl.txt"), "het huis van de koning\naan het einde van de dag\n").unwrap();
+        dir
+    }
+
+    fn settings(merges: usize, superword: Option<SuperwordConfig>, parity: Option<&Path>) -> TrainSettings {
+        let parity = parity.map(|dev| ParityConfig { dev: Some(dev.to_path_buf()), dev_lines: Some(LineRange::parse("1:2").unwrap()), ..ParityConfig::default() });
+        TrainSettings {
+            count: crate::train::CountSettings { pattern: Pattern::Cl100k, ..Default::default() },
+            merge: MergeSettings { vocab_size: 256 + merges, min_frequency: 2, parity, superword, ..Default::default() },
+        }
+    }
+
+    fn superwords(transition: usize) -> Option<SuperwordConfig> {
+        Some(SuperwordConfig { transition: Transition::Merges(transition), pattern: SuperwordPattern::SuperBpe, max_words: 3 })
+    }
+
+    fn train(dir: &Path, settings: TrainSettings) -> (Tokenizer, crate::train::TrainReport) {
+        let paths: Vec<PathBuf> = ["en.txt", "nl.txt"].iter().map(|f| dir.join(f)).collect();
+        Trainer::new(settings).unwrap().train_files(&paths, &CorpusOptions::default(), &Silent).unwrap()
+    }
+
+    fn token_strings(tok: &Tokenizer) -> Vec<String> {
+        tok.model().merges().iter().map(|m| String::from_utf8_lossy(tok.model().token_bytes(m.result).unwrap()).into_owned()).collect()
+    }
+
+    #[test]
+    fn stage1_merges_keep_their_ranks() {
+        let dir = corpus();
+        for parity in [None, Some(dir.path().join("dev"))] {
+            let (plain, _) = train(dir.path(), settings(120, None, parity.as_deref()));
+            let (superword, report) = train(dir.path(), settings(300, superwords(120), parity.as_deref()));
+            let n = plain.model().merges().len();
+            assert_eq!(&superword.model().merges()[..n], plain.model().merges(), "parity {parity:?}");
+            assert_eq!(report.superword_merges, Some(superword.model().merges().len() - n));
+            assert!(report.superword_merges > Some(0));
+        }
+    }
+
+    #[test]
+    fn superwords_span_spaces_within_the_limits() {
+        let dir = corpus();
+        let (tok, _) = train(dir.path(), settings(300, superwords(120), None));
+        let learned = token_strings(&tok);
+        let spanning: Vec<&String> = learned.iter().filter(|t| token_words(t.as_bytes()) >= 2).collect();
+        assert!(spanning.iter().any(|t| t.as_str() == " of the"), "{spanning:?}");
+        assert!(learned[..120].iter().all(|t| token_words(t.as_bytes()) <= 1), "{learned:?}");
+        for token in &learned {
+            assert!(token_words(token.as_bytes()) <= 3, "{token:?} spans more than 3 words");
+            assert!(!token.contains(": ") && !token.contains('\n') || token.trim().is_empty(), "{token:?}");
+            assert!(!token.chars().any(|c| c.is_ascii_digit()) || token.chars().all(|c| c.is_ascii_digit()), "{token:?}");
+        }
+        // The tokenizer splits with the stage-2 pattern: a phrase is a few tokens.
+        let ids = tok.encode("In the middle of the night", AllowedSpecial::None).unwrap();
+        assert!(ids.len() <= 3, "{ids:?}");
+        assert_eq!(tok.decode(&ids).unwrap(), "In the middle of the night");
+    }
+
+    /// The merge loop ends with every stage-2 piece segmented as the tokenizer encodes it: the
+    /// training text's token counts equal a fresh encoding of every piece.
+    #[test]
+    fn the_words_end_as_the_tokenizer_encodes_them() {
+        let dir = corpus();
+        for parity in [None, Some(dir.path().join("dev"))] {
+            let config = settings(300, superwords(100), parity.as_deref());
+            let (tok, report) = train(dir.path(), config.clone());
+            let stage2 = config.merge.superword.as_ref().unwrap().pattern.resolve(&config.count.pattern);
+            let mut counter = WordCounter::new(Normalization::Nfc, crate::pretokenize::PreTokenizer::from_pattern(stage2).unwrap(), &[] as &[&str]);
+            for file in ["en.txt", "nl.txt"] {
+                for line in std::fs::read_to_string(dir.path().join(file)).unwrap().lines() {
+                    counter.add_document(file.trim_end_matches(".txt"), line).unwrap();
+                }
+            }
+            let pieces = counter.finish();
+            assert!(pieces.words.iter().all(|(w, _)| w.len() <= crate::train::count::MAX_PIECE_BYTES));
+            assert_eq!(crate::train::tokens_per_language(&tok, &pieces), report.tokens_per_language, "parity {parity:?}");
+        }
+    }
+
+    #[test]
+    fn identical_at_any_thread_count() {
+        let dir = corpus();
+        for parity in [None, Some(dir.path().join("dev"))] {
+            let run = |threads| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| crate::formats::hf::to_json(&train(dir.path(), settings(300, superwords(100), parity.as_deref())).0).unwrap())
+            };
+            assert_eq!(run(1), run(4), "parity {parity:?}");
+        }
+    }
+
+    #[test]
+    fn needs_the_corpus_files() {
+        let dir = corpus();
+        let trainer = Trainer::new(settings(300, superwords(100), None)).unwrap();
+        let mut counter = trainer.counting().counter().unwrap();
+        counter.add_document("en", "the house of the king").unwrap();
+        let counted = trainer.counting().finish(counter, Default::default(), std::time::Instant::now(), &Silent).unwrap();
+        let err = trainer.learn(counted, &Silent).unwrap_err().to_string();
+        assert!(err.contains("train from files"), "{err}");
+        drop(dir);
+    }
+
     fn pieces(pattern: &Pattern, text: &str) -> Vec<String> {
         let pre = crate::pretokenize::PreTokenizer::from_pattern(pattern.clone()).unwrap();
         pre.split(text).unwrap().into_iter().map(|p| p.to_string()).collect()
