@@ -32,6 +32,9 @@ use crate::{Error, Result};
 /// A superword may span at most this many words unless set otherwise (the paper's "mw4").
 pub const DEFAULT_MAX_SUPERWORD_WORDS: usize = 4;
 
+/// Stage-2 pieces encoded with the stage-1 merges at a time (in parallel).
+const ENCODE_BLOCK: usize = 1 << 16;
+
 /// When stage 2 starts.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -142,7 +145,7 @@ pub fn token_words(bytes: &[u8]) -> usize {
 /// tokenizer (which splits with the stage-2 pattern).
 pub(super) fn learn(
     prepared: Prepared,
-    stage2_counts: &WordCounts,
+    stage2_counts: WordCounts,
     stage1_totals: &WordCounts,
     settings: &TrainSettings,
     config: &SuperwordConfig,
@@ -179,14 +182,25 @@ pub(super) fn learn(
         .iter()
         .map(|l| stage1_totals.languages.iter().position(|m| m == l).map(|i| i as LangId))
         .collect();
-    let encoded: Vec<Vec<TokenId>> = stage2_counts.words.par_iter().map(|(piece, _)| encode(piece)).collect();
     let mut input = MergeInput { weight_scale: weights.scale, n_columns: columns.len(), column_factors, column_of, ..Default::default() };
-    for (ids, (_, lang_counts)) in encoded.into_iter().zip(&stage2_counts.words) {
-        let langs: Vec<(LangId, u64)> = lang_counts.iter().filter_map(|&(l, n)| lang_of[l as usize].map(|l| (l, n))).collect();
-        input.words.push(ids);
-        input.weights.push(weights.word_weight(&langs));
-        input.languages.push_row(langs);
+    // Encoded a block at a time, and each block's text freed once encoded: the pieces' text
+    // and their ids are never both held whole.
+    let mut pieces = stage2_counts.words;
+    let mut start = 0;
+    while start < pieces.len() {
+        let end = (start + ENCODE_BLOCK).min(pieces.len());
+        let encoded: Vec<Vec<TokenId>> = pieces[start..end].par_iter().map(|(piece, _)| encode(piece)).collect();
+        for (ids, (piece, lang_counts)) in encoded.into_iter().zip(&mut pieces[start..end]) {
+            let langs: Vec<(LangId, u64)> = lang_counts.iter().filter_map(|&(l, n)| lang_of[l as usize].map(|l| (l, n))).collect();
+            input.words.push(ids);
+            input.weights.push(weights.word_weight(&langs));
+            input.languages.push_row(langs);
+            *piece = Box::default();
+            *lang_counts = Vec::new();
+        }
+        start = end;
     }
+    drop(pieces);
     if let (Some(balancer), Some(parity)) = (balancer.as_mut(), settings.merge.parity.as_ref()) {
         let dev2 = match &parity.dev {
             Some(dir) => {

@@ -224,7 +224,7 @@ impl Trainer {
         let (tokenizer, summary) = match (&settings.merge.superword, superword_counts) {
             (Some(superword), Some(pieces)) => {
                 let totals = WordCounts { languages: languages.clone(), per_language: per_language.clone(), words: Vec::new() };
-                super::superword::learn(prepared, &pieces, &totals, &settings, superword, observer)?
+                super::superword::learn(prepared, pieces, &totals, &settings, superword, observer)?
             }
             _ => super::learn_prepared(prepared, &settings, observer)?,
         };
