@@ -14,6 +14,11 @@
 //!   the stage-2 split itself keeps digit groups and runs of punctuation apart and never joins
 //!   across a line break or a `": "`.
 //!
+//! Stage-2 pieces longer than [`super::count::MAX_PIECE_BYTES`] are counted in chunks, like
+//! stage-1 pieces: training then misses the pairs across a cut (long clauses without a digit,
+//! a punctuation run or a line break), while the encoder, as `tokenizers`, never cuts. The
+//! exported file is unaffected; only those pairs' counts are.
+//!
 //! Parity-aware selection carries on through stage 2 (the balancer keeps its picks; its dev
 //! text is re-split and re-encoded the same way), so stage 2 only changes the words.
 
