@@ -719,6 +719,22 @@ mod tests {
     }
 
     #[test]
+    fn superword_keys_resolve_and_print_only_when_set() {
+        let plain = plan("vocab_size = 1000", &["c"]).unwrap().to_json();
+        assert!(plain["settings"]["merge"].get("superword").is_none(), "{plain}");
+        let recipe = Recipe::parse("vocab_size = 1000\nsuperword_transition = 0.75").unwrap();
+        let flags = Recipe { max_superword_words: Some(3), ..Default::default() };
+        let resolved = recipe.overlay(flags).resolve(&[PathBuf::from("c")]).unwrap();
+        resolved.settings.validate().unwrap();
+        let superword = resolved.settings.merge.superword.clone().unwrap();
+        assert_eq!(superword, SuperwordConfig { transition: Transition::Share(0.75), pattern: SuperwordPattern::SuperBpe, max_words: 3 });
+        let json = resolved.to_json();
+        assert_eq!(json["settings"]["merge"]["superword"], serde_json::json!({"transition": 0.75, "pattern": "superbpe", "max_words": 3}));
+        let merges = plan("superword_transition = 500\nsuperword_pattern = \"\\\\s+\"", &["c"]).unwrap().settings.merge.superword.unwrap();
+        assert_eq!((merges.transition, merges.pattern), (Transition::Merges(500), SuperwordPattern::Custom(r"\s+".into())));
+    }
+
+    #[test]
     fn inputs_need_one_corpus_directory_and_carry_their_language() {
         let recipe = "[[inputs]]\npath = \"a.txt\"\nlang = \"fr\"";
         let err = plan(recipe, &["x", "y"]).unwrap_err().to_string();
