@@ -127,3 +127,18 @@ def test_cli_and_python_resolve_the_same_superword_settings(vocab_bin, tmp_path)
         py = json.loads(polybpe.resolve_settings([corpus], recipe=str(recipe), **kwargs))
         assert cli == py
         assert "superword" in cli["settings"]["merge"]
+
+
+def test_python_trains_superwords_from_files_only(tmp_path):
+    polybpe = pytest.importorskip("polybpe")
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("at the end of the day, the house of the king\n" * 50, encoding="utf-8")
+    plain = polybpe.train([str(corpus)], vocab_size=340, special_tokens="none", quiet=True)
+    tok = polybpe.train([str(corpus)], vocab_size=340, special_tokens="none", superword_transition=0.5, quiet=True)
+    ids = tok.encode("at the end of the day")
+    assert len(ids) < len(plain.encode("at the end of the day"))
+    assert tok.decode(ids) == "at the end of the day"
+    with pytest.raises(ValueError, match="train from files"):
+        polybpe.train(texts=["at the end of the day"] * 50, vocab_size=340, superword_transition=0.5, quiet=True)
+    with pytest.raises(ValueError, match="superword_transition 1.5"):
+        polybpe.train([str(corpus)], vocab_size=340, superword_transition=1.5, quiet=True)
