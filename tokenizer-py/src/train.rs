@@ -15,7 +15,7 @@ use polybpe::corpus::{CorpusStats, Document, ReadProgress};
 use polybpe::train::countfile::{self, CountSettings};
 use polybpe::train::parity::Target;
 use polybpe::train::settings::{BalanceTable, ParityTable};
-use polybpe::train::{Counted, Counting, Recipe, TrainObserver, TrainPlan, TrainReport as CoreReport, Trainer, WordCounts};
+use polybpe::train::{Counted, Counting, Recipe, TrainObserver, TrainPlan, TrainReport as CoreReport, Trainer, Transition, WordCounts};
 
 use crate::errors::to_py;
 use crate::pools::in_pool;
@@ -33,7 +33,7 @@ const COUNT_KWARGS: &[&str] = &[
 const MERGE_KWARGS: &[&str] = &[
     "vocab_size", "min_frequency", "max_token_bytes", "weighting", "temperature", "weights", "parity_dev", "dev_lines",
     "ratio", "parity_exclude", "global_merges", "parity_tolerance", "parity_window", "parity_alpha", "parity_strength",
-    "reweight_every", "no_balance", "no_parity",
+    "reweight_every", "superword_transition", "superword_pattern", "max_superword_words", "no_balance", "no_parity",
 ];
 /// Keyword arguments about how the call runs.
 const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
@@ -47,6 +47,7 @@ const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
     max_words=None, doc_per_file=None, skip_invalid=None, text_field=None, lang_field=None, languages=None, keep_languages=None, max_bytes_per_lang=None, weighting=None, \
     temperature=None, weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=None, global_merges=None, \
     parity_tolerance=None, parity_window=None, parity_alpha=None, parity_strength=None, reweight_every=None, \
+    superword_transition=None, superword_pattern=None, max_superword_words=None, \
     no_balance=False, no_parity=False, num_threads=None, batch_size=8192, quiet=False, report=False)")]
 pub fn train(
     py: Python<'_>,
@@ -237,6 +238,16 @@ fn overlay_kwarg(layer: &mut Recipe, key: &str, value: &Bound<'_, PyAny>) -> PyR
         "parity_alpha" => parity(layer).alpha = Some(arg(key, value)?),
         "parity_strength" => parity(layer).strength = Some(arg(key, value)?),
         "reweight_every" => parity(layer).reweight_every = Some(arg(key, value)?),
+        "superword_transition" => {
+            // An int is a number of merges, a float a share of them.
+            let transition = match value.extract::<usize>() {
+                Ok(merges) => Transition::Merges(merges),
+                Err(_) => Transition::Share(arg(key, value)?),
+            };
+            layer.superword_transition = Some(transition);
+        }
+        "superword_pattern" => layer.superword_pattern = Some(arg(key, value)?),
+        "max_superword_words" => layer.max_superword_words = Some(arg(key, value)?),
         _ => return Err(PyTypeError::new_err(format!("unexpected keyword argument {key:?}"))),
     }
     Ok(())

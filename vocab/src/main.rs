@@ -230,6 +230,16 @@ pub struct MergingArgs {
     /// Merges between two reweightings of soft parity (default 100).
     #[arg(long, value_name = "N", help_heading = "Balancing")]
     pub reweight_every: Option<usize>,
+    /// Superword merges (SuperBPE) after this many merges (50000) or this share of them (0.8):
+    /// later merges may join words across spaces.
+    #[arg(long, value_name = "N|SHARE", help_heading = "Superwords")]
+    pub superword_transition: Option<String>,
+    /// The superword split: superbpe (default) or a regex.
+    #[arg(long, value_name = "PATTERN", help_heading = "Superwords")]
+    pub superword_pattern: Option<String>,
+    /// Most words a superword token may span (default 4).
+    #[arg(long, value_name = "N", help_heading = "Superwords")]
+    pub max_superword_words: Option<usize>,
     /// Plain merge selection even if the recipe sets parity (weights still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_parity: bool,

@@ -85,7 +85,7 @@ pub fn extend(base: &Tokenizer, counts: &WordCounts, add: usize, min_frequency: 
         input.words.push(ids.iter().copied());
         input.weights.push(WordCounts::total(lang_counts));
     }
-    let limits = MergeLimits { max_new_tokens: add, min_frequency, max_token_bytes: None };
+    let limits = MergeLimits { max_new_tokens: add, min_frequency, max_token_bytes: None, max_token_words: None };
     let learned = merge::learn_merges(input, &mut table, limits, None, |done| observer.merging(done, add)).merges;
     let new_tokens = table.len() - end;
     // Old ids stay model tokens exactly where the base had one; every new id is one.

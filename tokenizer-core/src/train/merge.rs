@@ -60,6 +60,9 @@ pub struct MergeLimits {
     pub min_frequency: u64,
     /// Skip merges whose token would be longer than this many bytes.
     pub max_token_bytes: Option<usize>,
+    /// Skip merges whose token would span more than this many words (the superword cap; see
+    /// [`super::superword::token_words`]).
+    pub max_token_words: Option<usize>,
 }
 
 /// A learned merge.
@@ -305,7 +308,9 @@ pub fn learn_merges(
         let slot = top.slot as usize;
         let (left, right) = top.pair;
         let joined: Vec<u8> = [&token_bytes[left as usize][..], &token_bytes[right as usize][..]].concat();
-        if limits.max_token_bytes.is_some_and(|max| joined.len() > max) {
+        if limits.max_token_bytes.is_some_and(|max| joined.len() > max)
+            || limits.max_token_words.is_some_and(|max| super::superword::token_words(&joined) > max)
+        {
             clear_counts(&mut table, slot);
             continue;
         }
@@ -422,7 +427,7 @@ fn pop_current(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) 
     None
 }
 
-/// Zeroes a pair's counts (merged, or refused by `max_token_bytes`).
+/// Zeroes a pair's counts (merged, or refused by `max_token_bytes` or `max_token_words`).
 fn clear_counts(table: &mut PairTable, slot: usize) {
     table.global[slot] = 0;
     let n = table.n_columns;
@@ -549,7 +554,7 @@ mod tests {
     fn learns_most_frequent_pairs_with_documented_ties() {
         let words: Vec<Vec<TokenId>> = vec![b"abab".iter().map(|&b| b as u32).collect(), b"cd".iter().map(|&b| b as u32).collect()];
         let mut table = bytes_table();
-        let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: None, max_token_words: None };
         let merges = plain(words, &[1, 2], &mut table, limits);
         // (a,b) occurs twice with weight 1 and (c,d) once with weight 2: tie at 2, (a,b) is the
         // smaller pair. Then (c,d)=2, then (ab,ab)=1, (b,a) is gone.
@@ -562,7 +567,7 @@ mod tests {
         let words = vec![vec![b' ' as u32, b' ' as u32]];
         let mut table = bytes_table();
         let big = 3_000_000_000u64; // above i32::MAX
-        let merges = plain(words, &[big], &mut table, MergeLimits { max_new_tokens: 1, min_frequency: 2, max_token_bytes: None });
+        let merges = plain(words, &[big], &mut table, MergeLimits { max_new_tokens: 1, min_frequency: 2, max_token_bytes: None, max_token_words: None });
         assert_eq!(merges[0].count, big);
     }
 
@@ -570,7 +575,7 @@ mod tests {
     fn max_token_bytes_skips_long_merges() {
         let words = vec![b"aaaa".iter().map(|&b| b as u32).collect()];
         let mut table = bytes_table();
-        let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: Some(2) };
+        let limits = MergeLimits { max_new_tokens: 10, min_frequency: 1, max_token_bytes: Some(2), max_token_words: None };
         let merges = plain(words, &[5], &mut table, limits);
         assert_eq!(merges.len(), 1);
         assert_eq!(table[merges[0].result as usize], b"aa");
@@ -600,7 +605,7 @@ mod tests {
     #[test]
     fn parity_merges_for_the_language_with_most_dev_tokens() {
         let (input, cols, dev) = two_languages();
-        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 1, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 1, max_token_bytes: None, max_token_words: None };
         // Plain BPE takes (1, 2): 90 occurrences against 30.
         let words = (0..input.words.len()).map(|w| input.words.get(w).to_vec()).collect();
         let plain_merges = plain(words, &input.weights, &mut bytes_table(), limits);
@@ -622,7 +627,7 @@ mod tests {
         let (input, cols, dev) = two_languages();
         let config = ParityConfig { tolerance: Some(0.0), ..ParityConfig::default() };
         let mut balancer = Balancer::new(cols, dev, &config);
-        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None, max_token_words: None };
         let merges = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {}).merges;
         // After (3, 4) both dev texts have 2 tokens: the next merge is plain, (1, 2).
         let picked: Vec<(TokenId, TokenId, Option<u16>)> = merges.iter().map(|m| (m.left, m.right, m.column)).collect();
@@ -635,7 +640,7 @@ mod tests {
         // "a" wants 1.0 bytes/token (met from the start), "b" 3.0.
         let cols = vec![Column { lang: "a".into(), target: Target::Ratio(1.0) }, Column { lang: "b".into(), target: Target::Ratio(3.0) }];
         let mut balancer = Balancer::new(cols, DevText::new(vec![], vec![], 2), &ParityConfig::default());
-        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 2, min_frequency: 1, max_token_bytes: None, max_token_words: None };
         let MergeOutput { merges, lengths, .. } = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {});
         assert!(merges.iter().all(|m| m.column == Some(1)), "{merges:?}");
         assert_eq!(lengths.tokens[1], 20); // "pq pq pq" → "pqpq" "pq" after two merges
@@ -646,7 +651,7 @@ mod tests {
         let (input, cols, dev) = two_languages();
         let mut balancer = Balancer::new(cols, dev, &ParityConfig::default());
         // min_frequency 31: column 1's pairs (30) are below it; column 0's (3 · 30 = 90) are not.
-        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 31, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 1, min_frequency: 31, max_token_bytes: None, max_token_words: None };
         let merges = learn_merges(input, &mut bytes_table(), limits, Some(&mut balancer), |_| {}).merges;
         assert_eq!((merges[0].left, merges[0].right, merges[0].column), (1, 2, Some(0)));
     }
@@ -670,7 +675,7 @@ mod tests {
         let cols = vec![Column { lang: "a".into(), target: Target::Dev }, Column { lang: "b".into(), target: Target::Dev }];
         let config = ParityConfig { window: Some(Window { size: 6, alpha: 1.0 }), ..ParityConfig::default() };
         let mut balancer = Balancer::new(cols, dev, &config);
-        let limits = MergeLimits { max_new_tokens: 30, min_frequency: 1, max_token_bytes: None };
+        let limits = MergeLimits { max_new_tokens: 30, min_frequency: 1, max_token_bytes: None, max_token_words: None };
         let mut table: Vec<Vec<u8>> = (0..200).map(|i| vec![(i % 256) as u8, (i / 256) as u8]).collect();
         let merges = learn_merges(input, &mut table, limits, Some(&mut balancer), |_| {}).merges;
         assert_eq!(merges.len(), 30);

@@ -14,6 +14,7 @@ pub mod countfile;
 pub mod extend;
 pub mod merge;
 pub mod settings;
+pub mod superword;
 pub mod trainer;
 pub mod words;
 
@@ -30,6 +31,7 @@ pub use balance::{count_dev, dev_counts, BalanceSummary, BalancedLanguage, Langu
 pub use count::{LangId, LanguageTotals, WordCounter, WordCounts};
 pub use merge::{LearnedMerge, MergeLimits};
 pub use settings::{CountSettings, MergeSettings, Recipe, TrainPlan, TrainSettings};
+pub use superword::{SuperwordConfig, SuperwordPattern, Transition};
 pub use trainer::{count_files_with, Counted, Counting, TrainReport, Trainer};
 
 /// Callbacks for progress bars and warnings; every method has a silent default.
@@ -108,16 +110,34 @@ impl Prepared {
 /// Runs the merge loop on prepared words and builds the tokenizer.
 pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, observer: &dyn TrainObserver) -> Result<(Tokenizer, MergeSummary)> {
     let Prepared { token_bytes: mut table, input, mut balancer, language_shares } = prepared;
-    let n_special = settings.count.special_tokens.len();
     let limits = MergeLimits {
         max_new_tokens: settings.max_merges(),
         min_frequency: settings.merge.min_frequency,
         max_token_bytes: settings.merge.max_token_bytes,
+        max_token_words: None,
     };
     let total = limits.max_new_tokens;
     let merge::MergeOutput { merges: learned, lengths, language_tokens } =
         merge::learn_merges(input, &mut table, limits, balancer.as_mut(), |done| observer.merging(done, total));
     let new_tokens = table.len() - 256;
+    let tokenizer = assemble(table, &learned, settings, settings.count.pattern.clone())?;
+    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
+    let summary = MergeSummary {
+        merges: learned.len(),
+        duplicate_merges: learned.len() - new_tokens,
+        stopped_early: new_tokens < total,
+        language_shares,
+        tokens_per_language: language_tokens,
+        balance,
+        superword_merges: None,
+    };
+    Ok((tokenizer, summary))
+}
+
+/// The tokenizer of learned merges: local ids shifted past the special tokens, splitting with
+/// `pattern`.
+fn assemble(table: Vec<Vec<u8>>, learned: &[LearnedMerge], settings: &TrainSettings, pattern: crate::Pattern) -> Result<Tokenizer> {
+    let n_special = settings.count.special_tokens.len();
     let offset = n_special as TokenId;
     let tokens: Vec<Option<Box<[u8]>>> = std::iter::repeat_with(|| None)
         .take(n_special)
@@ -132,17 +152,7 @@ pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, obser
         .enumerate()
         .map(|(id, content)| AddedToken { id: id as TokenId, content: content.clone(), special: true })
         .collect();
-    let tokenizer = Tokenizer::new(settings.count.normalization, PreTokenizer::from_pattern(settings.count.pattern.clone())?, model, added)?;
-    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
-    let summary = MergeSummary {
-        merges: learned.len(),
-        duplicate_merges: learned.len() - new_tokens,
-        stopped_early: new_tokens < total,
-        language_shares,
-        tokens_per_language: language_tokens,
-        balance,
-    };
-    Ok((tokenizer, summary))
+    Tokenizer::new(settings.count.normalization, PreTokenizer::from_pattern(pattern)?, model, added)
 }
 
 /// Outcome of the merge phase.
@@ -156,6 +166,8 @@ pub struct MergeSummary {
     /// Tokens of each corpus language's training text under the learned vocabulary.
     pub tokens_per_language: Vec<u64>,
     pub balance: Option<BalanceSummary>,
+    /// Merges learned in the superword stage (`None`: no superword stage).
+    pub superword_merges: Option<usize>,
 }
 
 /// Tokens per language on the training text itself, computed exactly from the word counts:

@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::count::{WordCounter, MAX_PIECE_BYTES};
 use super::balance::{LanguageWeights, LineRange, ParityConfig, Weighting, Window};
+use super::superword::{SuperwordConfig, SuperwordPattern, Transition, DEFAULT_MAX_SUPERWORD_WORDS};
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
 use crate::pretokenize::{Pattern, PreTokenizer};
@@ -148,6 +149,8 @@ pub struct MergeSettings {
     pub weights: LanguageWeights,
     /// Parity-aware merge selection (off: every merge by the weighted global counts).
     pub parity: Option<ParityConfig>,
+    /// Superword merges after a transition point (off: every merge within stage-1 pieces).
+    pub superword: Option<SuperwordConfig>,
 }
 
 impl Default for MergeSettings {
@@ -158,6 +161,7 @@ impl Default for MergeSettings {
             max_token_bytes: None,
             weights: LanguageWeights::default(),
             parity: None,
+            superword: None,
         }
     }
 }
@@ -185,6 +189,9 @@ impl MergeSettings {
         if let Some(parity) = &self.parity {
             parity.validate()?;
         }
+        if let Some(superword) = &self.superword {
+            validate_superword(superword, self.vocab_size - floor)?;
+        }
         Ok(())
     }
 
@@ -207,15 +214,51 @@ impl MergeSettings {
                 "reweight_every": p.reweight_every,
             })
         });
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "vocab_size": self.vocab_size,
             "min_frequency": self.min_frequency,
             "max_token_bytes": self.max_token_bytes,
             "weighting": weighting,
             "weights": self.weights.multipliers,
             "parity": parity,
-        })
+        });
+        // Only when set, so plans without superwords print as they always have.
+        if let Some(superword) = &self.superword {
+            json["superword"] = serde_json::json!({
+                "transition": superword.transition,
+                "pattern": superword.pattern.name(),
+                "max_words": superword.max_words,
+            });
+        }
+        json
     }
+}
+
+/// Checks the superword settings against the `max_merges` the vocabulary holds.
+fn validate_superword(superword: &SuperwordConfig, max_merges: usize) -> Result<()> {
+    match superword.transition {
+        Transition::Share(share) if !(share > 0.0 && share < 1.0) => {
+            return Err(Error::config(format!(
+                "superword_transition {share} is not a share between 0 and 1 (exclusive); give a share such as 0.8 or a number of merges"
+            )));
+        }
+        Transition::Merges(n) if n >= max_merges => {
+            return Err(Error::config(format!(
+                "superword_transition {n} leaves no merges for superwords: the vocabulary holds {max_merges} merges"
+            )));
+        }
+        _ => {}
+    }
+    if superword.max_words < 2 {
+        return Err(Error::config(format!("max_superword_words is {}: a superword spans at least 2 words", superword.max_words)));
+    }
+    if let SuperwordPattern::Custom(regex) = &superword.pattern {
+        if regex.is_empty() {
+            return Err(Error::config("superword_pattern is empty: give `superbpe` or a regex"));
+        }
+        crate::pretokenize::compile(regex).map_err(|e| Error::config(format!("superword_pattern: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Everything that decides what a training run learns: counting, then merging.
@@ -304,6 +347,13 @@ pub struct Recipe {
     pub balance: Option<BalanceTable>,
     /// Parity-aware merge selection.
     pub parity: Option<ParityTable>,
+    /// Superword merges start after this many merges (an integer) or this share of them (a
+    /// number between 0 and 1).
+    pub superword_transition: Option<Transition>,
+    /// The stage-2 split: `superbpe` (default) or a regex.
+    pub superword_pattern: Option<String>,
+    /// Most words a superword token may span (default 4).
+    pub max_superword_words: Option<usize>,
 }
 
 /// `[balance]`: how much each language's counts weigh.
@@ -528,6 +578,9 @@ impl Recipe {
         pick(&mut self.vocab_size, top.vocab_size);
         pick(&mut self.min_frequency, top.min_frequency);
         pick(&mut self.max_token_bytes, top.max_token_bytes);
+        pick(&mut self.superword_transition, top.superword_transition);
+        pick(&mut self.superword_pattern, top.superword_pattern);
+        pick(&mut self.max_superword_words, top.max_superword_words);
         self.balance = match (self.balance, top.balance) {
             (Some(mut base), Some(top)) => {
                 if top.weighting.is_some() {
@@ -583,7 +636,25 @@ impl Recipe {
             max_token_bytes: self.max_token_bytes,
             weights: self.weights()?,
             parity: self.parity.as_ref().map(|p| p.resolve(&root)).transpose()?,
+            superword: self.superword()?,
         })
+    }
+
+    fn superword(&self) -> Result<Option<SuperwordConfig>> {
+        let Some(transition) = self.superword_transition else {
+            if self.superword_pattern.is_some() {
+                return Err(Error::config("superword_pattern is set without superword_transition"));
+            }
+            if self.max_superword_words.is_some() {
+                return Err(Error::config("max_superword_words is set without superword_transition"));
+            }
+            return Ok(None);
+        };
+        Ok(Some(SuperwordConfig {
+            transition,
+            pattern: SuperwordPattern::parse(self.superword_pattern.as_deref().unwrap_or("superbpe")),
+            max_words: self.max_superword_words.unwrap_or(DEFAULT_MAX_SUPERWORD_WORDS),
+        }))
     }
 
     fn weights(&self) -> Result<LanguageWeights> {
@@ -807,10 +878,32 @@ mod tests {
             ("vocab_size = 100", "vocab size 100 is too small"),
             ("[parity]\nstrength = 2.0", "needs a dev set"),
             ("[parity]\nalpha = 2.0\ndev = \"d\"", "alpha needs a window"),
+            ("superword_transition = 1.5", "superword_transition 1.5"),
+            ("vocab_size = 1000\nsuperword_transition = 703", "superword_transition 703 leaves no merges"),
+            ("superword_transition = 0.8\nmax_superword_words = 1", "max_superword_words is 1"),
+            ("superword_transition = 0.8\nsuperword_pattern = \"(?<\"", "superword_pattern"),
+            ("superword_pattern = \"superbpe\"", "superword_pattern is set without superword_transition"),
+            ("max_superword_words = 3", "max_superword_words is set without superword_transition"),
         ] {
             let err = plan(recipe, &["c"]).and_then(|p| p.settings.validate()).unwrap_err().to_string();
             assert!(err.contains(expected), "{recipe}: {err}");
         }
+    }
+
+    #[test]
+    fn superword_keys_resolve_and_print_only_when_set() {
+        let plain = plan("vocab_size = 1000", &["c"]).unwrap().to_json();
+        assert!(plain["settings"]["merge"].get("superword").is_none(), "{plain}");
+        let recipe = Recipe::parse("vocab_size = 1000\nsuperword_transition = 0.75").unwrap();
+        let flags = Recipe { max_superword_words: Some(3), ..Default::default() };
+        let resolved = recipe.overlay(flags).resolve(&[PathBuf::from("c")]).unwrap();
+        resolved.settings.validate().unwrap();
+        let superword = resolved.settings.merge.superword.clone().unwrap();
+        assert_eq!(superword, SuperwordConfig { transition: Transition::Share(0.75), pattern: SuperwordPattern::SuperBpe, max_words: 3 });
+        let json = resolved.to_json();
+        assert_eq!(json["settings"]["merge"]["superword"], serde_json::json!({"transition": 0.75, "pattern": "superbpe", "max_words": 3}));
+        let merges = plan("superword_transition = 500\nsuperword_pattern = \"\\\\s+\"", &["c"]).unwrap().settings.merge.superword.unwrap();
+        assert_eq!((merges.transition, merges.pattern), (Transition::Merges(500), SuperwordPattern::Custom(r"\s+".into())));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::settings::{CountSettings, MergeSettings, TrainSettings};
 use super::{BalanceSummary, TrainObserver};
 use crate::corpus::{Corpus, CorpusOptions, CorpusStats};
 use crate::normalize::NfkcFolds;
+use crate::pretokenize::Pattern;
 use crate::tokenizer::Tokenizer;
 use crate::{Error, Result};
 
@@ -29,6 +30,8 @@ const BATCH_BYTES: usize = 8 << 20;
 #[derive(Clone, Debug)]
 pub struct Counting {
     settings: CountSettings,
+    /// The stage-2 split of superword training, whose pieces are counted beside the words.
+    superword_pattern: Option<Pattern>,
 }
 
 /// Words counted from a corpus, with what was read and what the user should know.
@@ -40,13 +43,15 @@ pub struct Counted {
     /// Things the user should know about the counts (pruning, NFKC folds).
     pub warnings: Vec<String>,
     pub count_time: Duration,
+    /// The pieces of the stage-2 split, counted in the same pass (superword training only).
+    pub superword_counts: Option<WordCounts>,
 }
 
 impl Counting {
     /// Checks the settings.
     pub fn new(settings: CountSettings) -> Result<Counting> {
         settings.validate()?;
-        Ok(Counting { settings })
+        Ok(Counting { settings, superword_pattern: None })
     }
 
     pub fn settings(&self) -> &CountSettings {
@@ -59,9 +64,23 @@ impl Counting {
         self.settings.word_counter()
     }
 
-    /// Reads and counts files or directories.
+    /// Reads and counts files or directories (and, for superword training, the stage-2 pieces
+    /// in the same pass).
     pub fn count_files(&self, paths: &[PathBuf], options: &CorpusOptions, observer: &dyn TrainObserver) -> Result<Counted> {
-        count_files_with(self.counter()?, paths, options, observer)
+        let Some(pattern) = &self.superword_pattern else { return count_files_with(self.counter()?, paths, options, observer) };
+        let started = Instant::now();
+        let mut counter = self.counter()?;
+        let mut pieces = CountSettings { pattern: pattern.clone(), ..self.settings.clone() }.word_counter()?;
+        let corpus = Corpus::open(paths, options.clone())?;
+        let stats = corpus.for_each_batch(BATCH_BYTES, &mut |p| observer.reading(p), &mut |docs| {
+            counter.add_batch(&docs)?;
+            pieces.add_batch(&docs)
+        })?;
+        let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let mut counted = finish(counter, stats, started, &what, observer)?;
+        counted.superword_counts = Some(pieces.finish());
+        counted.count_time = started.elapsed();
+        Ok(counted)
     }
 
     /// Finishes a counter fed by the caller: `corpus` says what it was fed.
@@ -85,7 +104,7 @@ impl Counting {
             ..CorpusStats::default()
         };
         observer.counting_done(counts.words.len());
-        Ok(Counted { counts, corpus, nfkc_folds: None, warnings: Vec::new(), count_time: started.elapsed() })
+        Ok(Counted { counts, corpus, nfkc_folds: None, warnings: Vec::new(), count_time: started.elapsed(), superword_counts: None })
     }
 
     /// Reads count files from disk and merges them (see [`Counting::merge_count_files`]).
@@ -150,7 +169,7 @@ fn finish(counter: WordCounter, corpus: CorpusStats, started: Instant, what: &st
         )));
     }
     observer.counting_done(counts.words.len());
-    Ok(Counted { counts, corpus, nfkc_folds: folds, warnings, count_time: started.elapsed() })
+    Ok(Counted { counts, corpus, nfkc_folds: folds, warnings, count_time: started.elapsed(), superword_counts: None })
 }
 
 /// Training with checked settings: counting, then merges.
@@ -163,8 +182,9 @@ pub struct Trainer {
 impl Trainer {
     /// Checks both halves of the settings.
     pub fn new(settings: TrainSettings) -> Result<Trainer> {
-        let counting = Counting::new(settings.count)?;
+        let mut counting = Counting::new(settings.count)?;
         settings.merge.validate(counting.settings.special_tokens.len())?;
+        counting.superword_pattern = settings.merge.superword.as_ref().map(|s| s.pattern.resolve(&counting.settings.pattern));
         Ok(Trainer { counting, merge: settings.merge })
     }
 
@@ -187,15 +207,27 @@ impl Trainer {
     /// Phase 2: dev text, merges, report. The words' text is freed before merging, when the
     /// pair table grows to its peak.
     pub fn learn(&self, counted: Counted, observer: &dyn TrainObserver) -> Result<(Tokenizer, TrainReport)> {
-        let Counted { counts, corpus, nfkc_folds, mut warnings, count_time } = counted;
+        let Counted { counts, corpus, nfkc_folds, mut warnings, count_time, superword_counts } = counted;
         let settings = self.settings();
+        if settings.merge.superword.is_some() && superword_counts.is_none() {
+            return Err(Error::config(
+                "superword merges count the stage-2 pieces while reading the corpus: train from files (not from texts or count files)",
+            ));
+        }
         let merge_start = Instant::now();
         let dev = super::dev_counts(&settings)?;
         let prepared = super::Prepared::new(&counts, dev.as_ref(), &settings)?;
+        drop(dev);
         let WordCounts { languages, per_language, words } = counts;
         let distinct_words = words.len();
         drop(words);
-        let (tokenizer, summary) = super::learn_prepared(prepared, &settings, observer)?;
+        let (tokenizer, summary) = match (&settings.merge.superword, superword_counts) {
+            (Some(superword), Some(pieces)) => {
+                let totals = WordCounts { languages: languages.clone(), per_language: per_language.clone(), words: Vec::new() };
+                super::superword::learn(prepared, pieces, &totals, &settings, superword, observer)?
+            }
+            _ => super::learn_prepared(prepared, &settings, observer)?,
+        };
         if summary.stopped_early {
             let message = format!(
                 "the corpus ran out of pairs seen at least {} times: the vocabulary has {} tokens, not {}",
@@ -220,6 +252,7 @@ impl Trainer {
             balance: summary.balance,
             nfkc_folds,
             tokens_per_language: summary.tokens_per_language,
+            superword_merges: summary.superword_merges,
             warnings,
             count_time,
             merge_time: merge_start.elapsed(),
@@ -251,6 +284,8 @@ pub struct TrainReport {
     pub nfkc_folds: Option<NfkcFolds>,
     /// Tokens the new vocabulary spends on each language's training text.
     pub tokens_per_language: Vec<u64>,
+    /// Merges learned in the superword stage, when there was one.
+    pub superword_merges: Option<usize>,
     /// What the user should know (pruning, folds, skipped lines, an unfilled vocabulary).
     pub warnings: Vec<String>,
     pub count_time: Duration,
@@ -285,6 +320,9 @@ impl fmt::Display for TrainReport {
         )?;
         if let Some(peak) = self.peak_memory_mb {
             writeln!(f, "peak memory: {peak} MB")?;
+        }
+        if let Some(superword) = self.superword_merges {
+            writeln!(f, "superword merges: the last {superword} merges may span spaces")?;
         }
         for warning in &self.warnings {
             writeln!(f, "note: {warning}")?;

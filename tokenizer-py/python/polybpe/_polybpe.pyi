@@ -125,6 +125,9 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    superword_transition: int | float | None = None,
+    superword_pattern: str | None = None,
+    max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     num_threads: int | None = None,
@@ -168,6 +171,9 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    superword_transition: int | float | None = None,
+    superword_pattern: str | None = None,
+    max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     num_threads: int | None = None,
@@ -188,6 +194,11 @@ def train(
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
     ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
     ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
+
+    Superword merges (README, "Superword merges"): ``superword_transition`` (a number of merges,
+    or a share of them such as ``0.8``) starts a second stage whose merges may join words
+    across spaces, split by ``superword_pattern`` (``"superbpe"`` or a regex) and capped at
+    ``max_superword_words`` words per token (default 4). It needs ``files``.
 
     Give ``files`` (txt / jsonl / parquet files or directories, or Hub corpora
     ``hf://datasets/OWNER/NAME[@REVISION][/GLOB]``; with a recipe that lists inputs, the one
@@ -267,6 +278,9 @@ def resolve_settings(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    superword_transition: int | float | None = None,
+    superword_pattern: str | None = None,
+    max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     num_threads: int | None = None,

@@ -9,7 +9,7 @@ use polybpe::train::countfile;
 use polybpe::train::extend;
 use polybpe::corpus::hub::fetch_parallel;
 use polybpe::train::settings::{BalanceTable, FallbackUse, ParityTable};
-use polybpe::train::{Counting, Recipe, Trainer};
+use polybpe::train::{Counting, Recipe, Trainer, Transition};
 
 use super::{create_parent, msg};
 use crate::progress::Bars;
@@ -61,6 +61,9 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
         flags.vocab_size = m.vocab_size;
         flags.min_frequency = m.min_frequency;
         flags.max_token_bytes = m.max_token_bytes;
+        flags.superword_transition = m.superword_transition.as_deref().map(Transition::parse).transpose().map_err(msg)?;
+        flags.superword_pattern = m.superword_pattern.clone();
+        flags.max_superword_words = m.max_superword_words;
         let weights = non_empty(lang_values("weight", &m.weights)?);
         if m.weighting.is_some() || weights.is_some() {
             flags.balance = Some(BalanceTable { weighting: m.weighting.clone(), temperature: None, weights });

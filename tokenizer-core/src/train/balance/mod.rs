@@ -162,6 +162,12 @@ impl Balancer {
         self.dev.apply(pair, result);
     }
 
+    /// Continues on other dev words (the superword stage re-splits the dev text); the picks so
+    /// far and the token counts before the first merge are kept.
+    pub fn replace_dev_text(&mut self, dev: DevText) {
+        self.dev = dev;
+    }
+
     /// The dev text's current token count per column (0 for columns without dev text).
     pub fn dev_tokens(&self) -> &[u64] {
         &self.dev.tokens
