@@ -6,8 +6,9 @@
 //! `ids[offsets[i]..offsets[i + 1]]`. An end-of-document token, if asked for, ends every
 //! document (and is counted inside its offsets).
 //!
-//! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) and
-//! each batch is encoded in parallel on the current rayon pool; the output is in corpus order
+//! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) on a
+//! thread of its own, one batch ahead, and each batch is encoded in parallel on the current
+//! rayon pool; the output is in corpus order
 //! whatever the number of threads, so it is byte-identical at any thread count. Files are
 //! streamed (memory stays bounded by a batch) and appear only when complete.
 
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::corpus::{Corpus, CorpusStats, ReadProgress};
+use crate::corpus::{Corpus, CorpusStats, Document, ReadProgress};
 use crate::formats::npy::{self, Dtype, NpyWriter};
 use crate::{AllowedSpecial, Error, Result, TokenId, Tokenizer};
 
@@ -165,7 +166,14 @@ pub fn encode_corpus_to_files(
     Ok(stats)
 }
 
-/// Reads the corpus batch by batch, encodes each batch in parallel, hands it to `sink` in order.
+/// What the reading thread hands to the encoding one.
+enum Read {
+    Batch(Vec<Document>),
+    Progress(ReadProgress),
+}
+
+/// Reads the corpus on a thread of its own, one batch ahead, while the current rayon pool
+/// encodes the previous batch; hands each encoded batch to `sink` in corpus order.
 fn run(
     tokenizer: &Tokenizer,
     corpus: &Corpus,
@@ -173,11 +181,54 @@ fn run(
     on_progress: &mut dyn FnMut(ReadProgress),
     sink: &mut dyn ShardSink,
 ) -> Result<EncodeStats> {
-    let mut documents = 0u64;
-    let mut tokens = 0u64;
-    let mut ids = Vec::new();
-    let mut lengths = Vec::new();
-    let corpus_stats = corpus.for_each_batch(options.batch_bytes, on_progress, &mut |batch| {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Read>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let progress_sender = sender.clone();
+            corpus.for_each_batch(
+                options.batch_bytes,
+                &mut |p| {
+                    let _ = progress_sender.send(Read::Progress(p));
+                },
+                // The encoder stopped (an error of its own): stop reading.
+                &mut |batch| sender.send(Read::Batch(batch)).map_err(|_| Error::config("encoding stopped")),
+            )
+        });
+        let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0, ids: Vec::new(), lengths: Vec::new() };
+        let mut failure = None;
+        for message in receiver.iter() {
+            match message {
+                Read::Progress(p) => on_progress(p),
+                Read::Batch(batch) => {
+                    if let Err(e) = encoder.encode(&batch, sink) {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        drop(receiver);
+        let read = reader.join().expect("the corpus reader does not panic");
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read? })
+    })
+}
+
+/// Encodes batches in parallel and keeps the running counts.
+struct BatchEncoder<'a> {
+    tokenizer: &'a Tokenizer,
+    options: &'a EncodeOptions,
+    documents: u64,
+    tokens: u64,
+    ids: Vec<TokenId>,
+    lengths: Vec<u64>,
+}
+
+impl BatchEncoder<'_> {
+    fn encode(&mut self, batch: &[Document], sink: &mut dyn ShardSink) -> Result<()> {
+        let (tokenizer, options) = (self.tokenizer, self.options);
         let encoded: Vec<Result<Vec<TokenId>>> = batch
             .par_iter()
             .map(|doc| {
@@ -186,18 +237,17 @@ fn run(
                 Ok(doc_ids)
             })
             .collect();
-        ids.clear();
-        lengths.clear();
+        self.ids.clear();
+        self.lengths.clear();
         for (i, doc_ids) in encoded.into_iter().enumerate() {
-            let doc_ids = doc_ids.map_err(|e| Error::config(format!("document {}: {e}", documents + i as u64 + 1)))?;
-            ids.extend_from_slice(&doc_ids);
-            lengths.push(doc_ids.len() as u64);
+            let doc_ids = doc_ids.map_err(|e| Error::config(format!("document {}: {e}", self.documents + i as u64 + 1)))?;
+            self.ids.extend_from_slice(&doc_ids);
+            self.lengths.push(doc_ids.len() as u64);
         }
-        documents += lengths.len() as u64;
-        tokens += ids.len() as u64;
-        sink.append(&ids, &lengths)
-    })?;
-    Ok(EncodeStats { documents, tokens, corpus: corpus_stats })
+        self.documents += self.lengths.len() as u64;
+        self.tokens += self.ids.len() as u64;
+        sink.append(&self.ids, &self.lengths)
+    }
 }
 
 /// Reads a shard written by [`encode_corpus_to_files`] back (for checks and tests): the ids
