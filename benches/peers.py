@@ -1,5 +1,5 @@
-"""Side-by-side encoding speed: polybpe vs gigatoken, fastokens, riptoken, tokie (and, on request,
-tiktoken and HF tokenizers), measured in one run on the same text, with the same ids.
+"""Side-by-side encoding speed: polybpe vs gigatoken, fastokens, riptoken, tokie (and, with --libs,
+tiktoken, bpe-openai, kitoken and HF tokenizers), measured in one run on the same text, with the same ids.
 
 Vocabularies (from ../shared/tokenizers; `--own` adds a polybpe-trained tokenizer.json, e.g. the
 output of `vocab train --recipe vocab/recipes/euro-65k.toml`):
@@ -257,6 +257,52 @@ class Tiktoken:
         return flat(out)
 
 
+class BpeOpenai:
+    """cl100k and o200k only (its built-in encodings)."""
+
+    name = "bpe-openai"
+
+    def load(self, v):
+        import bpe_openai
+
+        names = {"cl100k_base.tiktoken": "cl100k_base", "o200k_base.tiktoken": "o200k_base"}
+        name = names.get(v.ranks.name) if v.ranks is not None else None
+        return bpe_openai.get_encoding(name) if name else None
+
+    def single(self, t, docs):
+        return [t.encode_ordinary(x) for x in docs]
+
+    def lists(self, t, docs):
+        return t.encode_ordinary_batch(docs)
+
+    arrays = files = None
+
+    def canonical(self, column, out):
+        return flat(out)
+
+
+class Kitoken:
+    name = "kitoken"
+
+    def load(self, v):
+        import kitoken
+
+        if v.json is not None:
+            return kitoken.Kitoken.from_tokenizers_file(str(v.json))
+        return None
+
+    def single(self, t, docs):
+        return [t.encode(x) for x in docs]
+
+    def lists(self, t, docs):
+        return t.encode_all(docs)
+
+    arrays = files = None
+
+    def canonical(self, column, out):
+        return flat(out)
+
+
 class HfTokenizers:
     name = "hf-tokenizers"
 
@@ -277,7 +323,7 @@ class HfTokenizers:
         return flat(out)
 
 
-LIBRARIES = {c.name: c for c in (Polybpe, Gigatoken, Fastokens, Riptoken, Tokie, Tiktoken, HfTokenizers)}
+LIBRARIES = {c.name: c for c in (Polybpe, Gigatoken, Fastokens, Riptoken, Tokie, Tiktoken, BpeOpenai, Kitoken, HfTokenizers)}
 
 
 def read_slices(shared: Path, limit: int, index: int, out_dir: Path) -> list[Path]:
