@@ -75,7 +75,7 @@ def vocabularies(tok: Path, own: Path | None) -> dict[str, Vocab]:
         "olmo2": Vocab("olmo2", json=tok / "olmo-dolma2" / "allenai_dolma2.json", ranks=tok / "cl100k_base" / "cl100k_base.tiktoken", regex=CL100K_REGEX),
         "llama3": Vocab("llama3", ranks=tok / "llama3-tiktoken" / "tokenizer.model", pattern="llama3", scheme="gpt4", regex=CL100K_REGEX),
         "o200k": Vocab("o200k", ranks=tok / "o200k_base" / "o200k_base.tiktoken", pattern="o200k", scheme="o200k", regex=O200K_REGEX),
-        "qwen": Vocab("qwen", ranks=tok / "qwen-tiktoken" / "qwen.tiktoken", pattern="qwen2", scheme="qwen2", regex=QWEN_REGEX),
+        "qwen": Vocab("qwen", ranks=tok / "qwen-tiktoken" / "qwen.tiktoken", pattern="qwen", scheme="qwen2", regex=QWEN_REGEX),
     }
     if own is not None:
         v["own"] = Vocab("own", json=own)
@@ -399,6 +399,8 @@ def main():
                 t = None
             if t is not None:
                 loaded[lib.name] = t
+        if "polybpe" not in loaded:
+            raise SystemExit(f"polybpe cannot load {vname}: it is the reference")
         active = [lib for lib in libs if lib.name in loaded]
         best = {(lib.name, c): float("inf") for lib in active for c in columns}
         results = {}
