@@ -16,20 +16,70 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Like [`write_atomic`], with the content written by `write` into the temporary file (the
 /// seam the tests use to fail a write halfway, as a full disk does).
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
-    let tmp = temporary_path(path)?;
-    remove_abandoned_temporaries(&tmp);
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        write(&mut file)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    let mut file = AtomicFile::create(path)?;
+    write(file.file()).map_err(|e| Error::io(path, e))?;
+    file.commit()
+}
+
+/// A file written in several steps (a stream too large to hold in memory) that appears at its
+/// path only when [`AtomicFile::commit`] succeeds: until then it is a temporary file next to the
+/// target, removed if the writer is dropped without committing (an error on the way).
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `path`.
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let tmp = temporary_path(path)?;
+        remove_abandoned_temporaries(&tmp);
+        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        Ok(AtomicFile { path: path.to_path_buf(), tmp, file: Some(file) })
     }
-    Ok(())
+
+    /// The temporary file, to write (and seek) in.
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("an uncommitted atomic file is open")
+    }
+
+    /// The target path (for error messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Syncs the temporary file and renames it over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("an uncommitted atomic file is open");
+        let result = file.sync_all().and_then(|()| {
+            drop(file);
+            std::fs::rename(&self.tmp, &self.path)
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(Error::io(&self.path, e));
+        }
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file().flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// `.NAME.tmp-PID` next to `path` (a file, or a folder written whole): same file system (so the

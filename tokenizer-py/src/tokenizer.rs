@@ -396,6 +396,81 @@ impl Tokenizer {
         Ok((flat, offsets).into_pyobject(py)?.into_any().unbind())
     }
 
+    /// Encodes whole corpus files: text (one document per line, or per file with
+    /// `doc_per_file`), JSONL and Parquet files, or directories of them, on all cores.
+    ///
+    /// Returns `(ids, offsets)`: the ids of every document in corpus order, a `uint16` array
+    /// when the vocabulary fits and `uint32` otherwise, and `len(documents) + 1` `uint64`
+    /// offsets (document `i` is `ids[offsets[i]:offsets[i + 1]]`). With `output`, writes the
+    /// same arrays to `output + ".ids.npy"` and `output + ".offsets.npy"` instead (streamed,
+    /// each file atomic) and returns a dict of counts. `eod` (token text or id) ends every
+    /// document. The result is the same at any `num_threads`.
+    #[pyo3(signature = (paths, *, output=None, doc_per_file=false, text_field=None, skip_invalid=false, eod=None, num_threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_files<'py>(
+        &self,
+        py: Python<'py>,
+        paths: &Bound<'py, PyAny>,
+        output: Option<PathBuf>,
+        doc_per_file: bool,
+        text_field: Option<String>,
+        skip_invalid: bool,
+        eod: Option<&Bound<'py, PyAny>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<PyObject> {
+        use polybpe::corpus::{Corpus, CorpusOptions};
+        use polybpe::encode_corpus::{self as ec, EncodeOptions};
+        use polybpe::formats::npy::Dtype;
+
+        let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
+            Ok(one) => vec![one],
+            Err(_) => paths.extract().map_err(|_| PyTypeError::new_err("paths must be a path or a list of paths"))?,
+        };
+        let end_of_document = match eod {
+            None => None,
+            Some(value) if value.is_instance_of::<PyString>() => {
+                let text: String = value.extract()?;
+                Some(self.inner.token_to_id(&text).ok_or_else(|| PyValueError::new_err(format!("eod {text:?} is not a token of this tokenizer")))?)
+            }
+            Some(value) => Some(token_id(value, &|| "eod".to_string())?),
+        };
+        let options = CorpusOptions { doc_per_file, skip_invalid, text_field: text_field.unwrap_or_default(), ..CorpusOptions::default() };
+        let encode_options = EncodeOptions { end_of_document, ..EncodeOptions::default() };
+        let pool = crate::pools::pool(num_threads)?;
+        let tokenizer = &self.inner;
+        if let Some(prefix) = output {
+            let stats = py
+                .allow_threads(|| {
+                    let corpus = Corpus::open(&paths, options)?;
+                    pool.install(|| ec::encode_corpus_to_files(tokenizer, &corpus, &encode_options, &prefix, &mut |_| {}))
+                })
+                .map_err(to_py)?;
+            let (ids, offsets) = ec::shard_paths(&prefix);
+            let out = PyDict::new(py);
+            out.set_item("documents", stats.documents)?;
+            out.set_item("tokens", stats.tokens)?;
+            out.set_item("ids", ids)?;
+            out.set_item("offsets", offsets)?;
+            out.set_item("skipped_invalid", stats.corpus.skipped_invalid)?;
+            return Ok(out.into_any().unbind());
+        }
+        let (encoded, _) = py
+            .allow_threads(|| {
+                let corpus = Corpus::open(&paths, options)?;
+                pool.install(|| ec::encode_corpus(tokenizer, &corpus, &encode_options, &mut |_| {}))
+            })
+            .map_err(to_py)?;
+        let ids: PyObject = match ec::ids_dtype(tokenizer) {
+            Dtype::U16 => {
+                let narrow: Vec<u16> = py.allow_threads(|| encoded.ids.iter().map(|&id| id as u16).collect());
+                narrow.into_pyarray(py).into_any().unbind()
+            }
+            _ => encoded.ids.into_pyarray(py).into_any().unbind(),
+        };
+        let offsets: Bound<'py, PyArray1<u64>> = encoded.offsets.into_pyarray(py);
+        Ok((ids, offsets).into_pyobject(py)?.into_any().unbind())
+    }
+
     /// Ids of a Pleias RAG prompt: `<|query_start|>query<|query_end|>\n`, then for each source
     /// `<|source_start|><|source_id_start|>id<|source_id_end|>text<|source_end|>\n`, then
     /// `<|source_analysis_start|>`. `sources` holds texts (numbered from 1) or `(id, text)`

@@ -265,8 +265,32 @@ pub struct EncodeArgs {
     /// tokenizer.json to use.
     #[arg(long, short)]
     pub tokenizer: PathBuf,
-    /// Input file (default: standard input).
-    pub input: Option<PathBuf>,
+    /// Input file (default: standard input); with --output, the files or directories of a
+    /// corpus (text, JSONL, Parquet).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Encode the whole corpus into token shards: PREFIX.ids.npy (every document's ids, uint16
+    /// when the vocabulary fits, else uint32) and PREFIX.offsets.npy (uint64, documents + 1).
+    #[arg(long, short, value_name = "PREFIX", conflicts_with_all = ["lines", "jsonl", "tokens"])]
+    pub output: Option<PathBuf>,
+    /// With --output: end every document with this token (its text, e.g. <|endoftext|>, or id).
+    #[arg(long, value_name = "TOKEN", requires = "output")]
+    pub eod: Option<String>,
+    /// With --output: each plain-text file is one document (default: one document per line).
+    #[arg(long, requires = "output")]
+    pub doc_per_file: bool,
+    /// With --output: skip lines with invalid UTF-8 (counted) instead of failing.
+    #[arg(long, requires = "output")]
+    pub skip_invalid: bool,
+    /// With --output: JSONL field / Parquet column holding the text (default: text).
+    #[arg(long, value_name = "NAME", requires = "output")]
+    pub text_field: Option<String>,
+    /// With --output: worker threads (default: all cores). Output is identical at any count.
+    #[arg(long, requires = "output")]
+    pub threads: Option<usize>,
+    /// With --output: no progress bar.
+    #[arg(long, short, requires = "output")]
+    pub quiet: bool,
     /// Encode each line separately and print one line of output per input line.
     #[arg(long)]
     pub lines: bool,

@@ -382,3 +382,56 @@ fn count_takes_counting_options_and_fields_are_settable() {
     // Without the field names the records have no `text`: the error names the field.
     fails_with(&vocab(&["train", "--corpus", &jsonl, "--out", &tok, "--vocab-size", "300"]), &["text"]);
 }
+
+#[test]
+fn encodes_a_corpus_into_token_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = trained(dir.path());
+    let corpus = dir.path().join("shards-in");
+    std::fs::create_dir(&corpus).unwrap();
+    write(&corpus, "a.txt", "le chat\n\nder Hund ſo\n".as_bytes());
+    write(&corpus, "b.jsonl", b"{\"text\": \"l'homme <|source_end|>\"}\n{\"text\": \"la femme\"}\n");
+    let corpus_arg = corpus.display().to_string();
+    let mut shards = Vec::new();
+    for threads in ["1", "2"] {
+        let prefix = dir.path().join(format!("shard{threads}")).display().to_string();
+        let run = vocab(&["encode", "-t", &tok, "--output", &prefix, "--eod", "<|source_end|>", "--threads", threads, "-q", &corpus_arg]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let ids = std::fs::read(format!("{prefix}.ids.npy")).unwrap();
+        let offsets = std::fs::read(format!("{prefix}.offsets.npy")).unwrap();
+        shards.push((ids, offsets, prefix));
+    }
+    assert_eq!((&shards[0].0, &shards[0].1), (&shards[1].0, &shards[1].1), "same bytes at 1 and 2 threads");
+    let shard = polybpe::encode_corpus::read_shard(std::path::Path::new(&shards[0].2)).unwrap();
+    // The same ids as encoding each document alone, with the end-of-document id after each.
+    let lines = write(dir.path(), "docs.txt", "le chat\nder Hund ſo\nl'homme <|source_end|>\nla femme\n".as_bytes());
+    let each = vocab(&["encode", "-t", &tok, "--lines", &lines]);
+    let eod = polybpe::formats::hf::load(std::path::Path::new(&tok)).unwrap().token_to_id("<|source_end|>").unwrap();
+    let mut expected = Vec::new();
+    let mut offsets = vec![0u64];
+    for line in String::from_utf8(each.stdout).unwrap().lines() {
+        expected.extend(line.split_whitespace().map(|id| id.parse::<u32>().unwrap()));
+        expected.push(eod);
+        offsets.push(expected.len() as u64);
+    }
+    assert_eq!(shard.ids, expected);
+    assert_eq!(shard.offsets, offsets);
+    assert_eq!(&shards[0].0[..10], b"\x93NUMPY\x01\x00\x76\x00", "npy 1.0 with a 118-byte header");
+    assert!(String::from_utf8_lossy(&shards[0].0[10..128]).contains("'descr': '<u2'"));
+}
+
+#[test]
+fn bad_corpus_encodes_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = trained(dir.path());
+    let good = write(dir.path(), "good.txt", b"le chat\n");
+    let prefix = dir.path().join("out").display().to_string();
+    let missing = dir.path().join("missing.txt").display().to_string();
+    fails_with(&vocab(&["encode", "-t", &tok, "-o", &prefix, "-q", &missing]), &["missing.txt"]);
+    fails_with(&vocab(&["encode", "-t", &tok, "-o", &prefix, "-q", "--eod", "<nope>", &good]), &["<nope>"]);
+    fails_with(&vocab(&["encode", "-t", &tok, "-o", &prefix, "-q"]), &["--output"]);
+    fails_with(&vocab(&["encode", "-t", &tok, &good, &good]), &["--output"]);
+    let bad = write(dir.path(), "bad.jsonl", b"{\"text\": \"ok\"}\n{\"body\": \"no text\"}\n");
+    fails_with(&vocab(&["encode", "-t", &tok, "-o", &prefix, "-q", &bad]), &["bad.jsonl", "line 2"]);
+    assert!(!Path::new(&format!("{prefix}.ids.npy")).exists() && !Path::new(&format!("{prefix}.offsets.npy")).exists());
+}

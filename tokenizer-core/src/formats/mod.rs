@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result, Tokenizer};
 
 pub mod gguf;
+pub mod npy;
 pub mod hf;
 pub mod hf_folder;
 pub mod tiktoken;

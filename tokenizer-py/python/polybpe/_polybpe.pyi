@@ -64,6 +64,19 @@ class Tokenizer:
                      ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
         """Encodes on all cores (or ``num_threads``) with the GIL released. The id lists share
         one int object per id (cheap for millions of ids). With ``return_numpy=True``: ``(ids, offsets)``, text ``i`` being ``ids[offsets[i]:offsets[i+1]]``."""
+    @overload
+    def encode_files(self, paths: str | PathLike[str] | Sequence[str | PathLike[str]], *, output: None = None,
+                     doc_per_file: bool = False, text_field: str | None = None, skip_invalid: bool = False,
+                     eod: str | int | None = None, num_threads: int | None = None
+                     ) -> tuple[npt.NDArray[np.uint16] | npt.NDArray[np.uint32], npt.NDArray[np.uint64]]: ...
+    @overload
+    def encode_files(self, paths: str | PathLike[str] | Sequence[str | PathLike[str]], *, output: str | PathLike[str],
+                     doc_per_file: bool = False, text_field: str | None = None, skip_invalid: bool = False,
+                     eod: str | int | None = None, num_threads: int | None = None) -> dict[str, Any]:
+        """Encodes corpus files (text lines or files, JSONL, Parquet, directories) on all cores:
+        ``(ids, offsets)`` (ids ``uint16`` when the vocabulary fits, else ``uint32``; ``uint64``
+        offsets, document ``i`` being ``ids[offsets[i]:offsets[i+1]]``), or with ``output`` the
+        same arrays written to ``output + ".ids.npy"`` and ``output + ".offsets.npy"``."""
     def encode_rag_prompt(self, query: str, sources: Sequence[str | tuple[object, str]]) -> list[int]:
         """Ids of a Pleias RAG prompt with real special ids; special-token text inside the query
         or sources stays ordinary text."""

@@ -1,0 +1,360 @@
+//! Encoding a whole corpus into token shards: one flat array of ids and one of document offsets.
+//!
+//! This is what training frameworks read: the ids of every document, concatenated in corpus
+//! order, as a `.npy` array of `uint16` when every id fits (vocabularies up to 65,536 tokens)
+//! and `uint32` otherwise, plus a `uint64` array of `documents + 1` offsets, so document `i` is
+//! `ids[offsets[i]..offsets[i + 1]]`. An end-of-document token, if asked for, ends every
+//! document (and is counted inside its offsets).
+//!
+//! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) on a
+//! thread of its own, one batch ahead, and each batch is encoded in parallel on the current
+//! rayon pool; the output is in corpus order
+//! whatever the number of threads, so it is byte-identical at any thread count. Files are
+//! streamed (memory stays bounded by a batch) and appear only when complete.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::corpus::{Corpus, CorpusStats, Document, ReadProgress};
+use crate::formats::npy::{self, Dtype, NpyWriter};
+use crate::{AllowedSpecial, Error, Result, TokenId, Tokenizer};
+
+/// Text read before a batch is encoded: enough to keep every core busy, small enough that a
+/// batch's ids stay in memory briefly.
+pub const DEFAULT_BATCH_BYTES: usize = 16 << 20;
+
+/// How a corpus is encoded.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeOptions {
+    /// Appended to every document (e.g. `<|endoftext|>`), if any.
+    pub end_of_document: Option<TokenId>,
+    /// Whether special-token text in documents becomes special ids (default: it is text).
+    pub allowed: AllowedSpecial,
+    /// Text per batch, see [`DEFAULT_BATCH_BYTES`].
+    pub batch_bytes: usize,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions { end_of_document: None, allowed: AllowedSpecial::None, batch_bytes: DEFAULT_BATCH_BYTES }
+    }
+}
+
+/// The element type of the ids array: `uint16` when every id of the tokenizer fits.
+pub fn ids_dtype(tokenizer: &Tokenizer) -> Dtype {
+    if tokenizer.vocab_size() <= 1 << 16 {
+        Dtype::U16
+    } else {
+        Dtype::U32
+    }
+}
+
+/// The two files of a shard written under `prefix`: `PREFIX.ids.npy` and `PREFIX.offsets.npy`.
+pub fn shard_paths(prefix: &Path) -> (PathBuf, PathBuf) {
+    let with = |suffix: &str| {
+        let mut name = prefix.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    (with(".ids.npy"), with(".offsets.npy"))
+}
+
+/// What an encoding run produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EncodeStats {
+    /// Documents encoded (one offset each, after the leading 0).
+    pub documents: u64,
+    /// Ids written, end-of-document tokens included.
+    pub tokens: u64,
+    /// What the corpus reader read and skipped.
+    pub corpus: CorpusStats,
+}
+
+/// A corpus encoded in memory: ids (as `u32`, see [`ids_dtype`] for the file type) and offsets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EncodedCorpus {
+    pub ids: Vec<TokenId>,
+    /// `documents + 1` offsets into `ids`, from 0.
+    pub offsets: Vec<u64>,
+}
+
+/// Where the ids of each encoded batch go.
+trait ShardSink {
+    /// Appends a batch: its documents' ids concatenated, and each document's length.
+    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()>;
+}
+
+impl ShardSink for EncodedCorpus {
+    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()> {
+        self.ids.extend_from_slice(ids);
+        let mut end = *self.offsets.last().expect("offsets start with 0");
+        for &len in lengths {
+            end += len;
+            self.offsets.push(end);
+        }
+        Ok(())
+    }
+}
+
+/// Streams both arrays to their files.
+struct NpyShard {
+    ids: NpyWriter,
+    offsets: NpyWriter,
+}
+
+impl ShardSink for NpyShard {
+    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()> {
+        let mut end = self.ids.len();
+        self.ids.extend(ids)?;
+        let offsets: Vec<u64> = lengths
+            .iter()
+            .map(|len| {
+                end += len;
+                end
+            })
+            .collect();
+        self.offsets.extend(&offsets)
+    }
+}
+
+/// Checks that the end-of-document token is a token of `tokenizer`.
+fn check_options(tokenizer: &Tokenizer, options: &EncodeOptions) -> Result<()> {
+    if let Some(id) = options.end_of_document {
+        if tokenizer.id_to_bytes(id).is_none() {
+            return Err(Error::config(format!(
+                "end-of-document id {id} is not a token of this tokenizer (vocabulary size {})",
+                tokenizer.vocab_size()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Encodes every document of `corpus` into memory.
+pub fn encode_corpus(
+    tokenizer: &Tokenizer,
+    corpus: &Corpus,
+    options: &EncodeOptions,
+    on_progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(EncodedCorpus, EncodeStats)> {
+    check_options(tokenizer, options)?;
+    let mut out = EncodedCorpus { ids: Vec::new(), offsets: vec![0] };
+    let stats = run(tokenizer, corpus, options, on_progress, &mut out)?;
+    Ok((out, stats))
+}
+
+/// Encodes every document of `corpus` into the shard files under `prefix` (see [`shard_paths`]),
+/// each written atomically: on an error neither file is created or changed.
+pub fn encode_corpus_to_files(
+    tokenizer: &Tokenizer,
+    corpus: &Corpus,
+    options: &EncodeOptions,
+    prefix: &Path,
+    on_progress: &mut dyn FnMut(ReadProgress),
+) -> Result<EncodeStats> {
+    check_options(tokenizer, options)?;
+    let (ids_path, offsets_path) = shard_paths(prefix);
+    let mut shard = NpyShard {
+        ids: NpyWriter::create(&ids_path, ids_dtype(tokenizer))?,
+        offsets: NpyWriter::create(&offsets_path, Dtype::U64)?,
+    };
+    shard.offsets.extend(&[0u64])?;
+    let stats = run(tokenizer, corpus, options, on_progress, &mut shard)?;
+    shard.ids.finish()?;
+    shard.offsets.finish()?;
+    Ok(stats)
+}
+
+/// What the reading thread hands to the encoding one.
+enum Read {
+    Batch(Vec<Document>),
+    Progress(ReadProgress),
+}
+
+/// Reads the corpus on a thread of its own, one batch ahead, while the current rayon pool
+/// encodes the previous batch; hands each encoded batch to `sink` in corpus order.
+fn run(
+    tokenizer: &Tokenizer,
+    corpus: &Corpus,
+    options: &EncodeOptions,
+    on_progress: &mut dyn FnMut(ReadProgress),
+    sink: &mut dyn ShardSink,
+) -> Result<EncodeStats> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Read>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let progress_sender = sender.clone();
+            corpus.for_each_batch(
+                options.batch_bytes,
+                &mut |p| {
+                    let _ = progress_sender.send(Read::Progress(p));
+                },
+                // The encoder stopped (an error of its own): stop reading.
+                &mut |batch| sender.send(Read::Batch(batch)).map_err(|_| Error::config("encoding stopped")),
+            )
+        });
+        let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0, ids: Vec::new(), lengths: Vec::new() };
+        let mut failure = None;
+        for message in receiver.iter() {
+            match message {
+                Read::Progress(p) => on_progress(p),
+                Read::Batch(batch) => {
+                    if let Err(e) = encoder.encode(&batch, sink) {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        drop(receiver);
+        let read = reader.join().expect("the corpus reader does not panic");
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read? })
+    })
+}
+
+/// Encodes batches in parallel and keeps the running counts.
+struct BatchEncoder<'a> {
+    tokenizer: &'a Tokenizer,
+    options: &'a EncodeOptions,
+    documents: u64,
+    tokens: u64,
+    ids: Vec<TokenId>,
+    lengths: Vec<u64>,
+}
+
+impl BatchEncoder<'_> {
+    fn encode(&mut self, batch: &[Document], sink: &mut dyn ShardSink) -> Result<()> {
+        let (tokenizer, options) = (self.tokenizer, self.options);
+        let encoded: Vec<Result<Vec<TokenId>>> = batch
+            .par_iter()
+            .map(|doc| {
+                let mut doc_ids = tokenizer.encode(&doc.text, options.allowed)?;
+                doc_ids.extend(options.end_of_document);
+                Ok(doc_ids)
+            })
+            .collect();
+        self.ids.clear();
+        self.lengths.clear();
+        for (i, doc_ids) in encoded.into_iter().enumerate() {
+            let doc_ids = doc_ids.map_err(|e| Error::config(format!("document {}: {e}", self.documents + i as u64 + 1)))?;
+            self.ids.extend_from_slice(&doc_ids);
+            self.lengths.push(doc_ids.len() as u64);
+        }
+        self.documents += self.lengths.len() as u64;
+        self.tokens += self.ids.len() as u64;
+        sink.append(&self.ids, &self.lengths)
+    }
+}
+
+/// Reads a shard written by [`encode_corpus_to_files`] back (for checks and tests): the ids
+/// widened to `u32`, and the offsets; a pair of files that do not fit together is an error.
+pub fn read_shard(prefix: &Path) -> Result<EncodedCorpus> {
+    let (ids_path, offsets_path) = shard_paths(prefix);
+    let (_, ids) = npy::read(&ids_path)?;
+    let (dtype, offsets) = npy::read(&offsets_path)?;
+    if dtype != Dtype::U64 || offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(Error::format(&offsets_path, "not offsets: uint64, from 0, never decreasing"));
+    }
+    if offsets.last() != Some(&(ids.len() as u64)) {
+        return Err(Error::format(&offsets_path, format!("the last offset is not the number of ids ({})", ids.len())));
+    }
+    let ids = ids.into_iter().map(|id| TokenId::try_from(id).expect("read from a u16 or u32 array")).collect();
+    Ok(EncodedCorpus { ids, offsets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::CorpusOptions;
+    use crate::formats::hf;
+
+    fn shared() -> Option<PathBuf> {
+        let dir = std::env::var_os("POLYBPE_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        dir.join("tokenizers").is_dir().then_some(dir)
+    }
+
+    fn corpus(dir: &Path, files: &[(&str, &str)], options: CorpusOptions) -> Corpus {
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|(name, text)| {
+                let path = dir.join(name);
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        Corpus::open(&paths, options).unwrap()
+    }
+
+    fn per_document(tok: &Tokenizer, docs: &[&str], eod: Option<TokenId>) -> EncodedCorpus {
+        let mut out = EncodedCorpus { ids: vec![], offsets: vec![0] };
+        for doc in docs {
+            out.ids.extend(tok.encode(doc, AllowedSpecial::None).unwrap());
+            out.ids.extend(eod);
+            out.offsets.push(out.ids.len() as u64);
+        }
+        out
+    }
+
+    #[test]
+    fn shards_equal_per_document_encoding_at_any_thread_count() {
+        let Some(shared) = shared() else { return };
+        let tok = hf::load(&shared.join("tokenizers/gpt2/gpt2.json")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let lines = ["Le château d'Ørsted, 1789 — ſouvent!", "second line", "  indented  <|endoftext|> code();"];
+        let text = format!("{}\n\n{}\r\n{}\n", lines[0], lines[1], lines[2]);
+        let corpus = corpus(dir.path(), &[("a.txt", &text), ("b.txt", "b\n")], CorpusOptions::default());
+        let eod = tok.token_to_id("<|endoftext|>");
+        let expected = per_document(&tok, &[lines[0], lines[1], lines[2], "b"], eod);
+        let options = EncodeOptions { end_of_document: eod, batch_bytes: 20, ..EncodeOptions::default() };
+        let mut written = Vec::new();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (memory, stats) = pool.install(|| encode_corpus(&tok, &corpus, &options, &mut |_| {})).unwrap();
+            assert_eq!(memory, expected);
+            assert_eq!((stats.documents, stats.tokens), (4, expected.ids.len() as u64));
+            let prefix = dir.path().join(format!("out{threads}"));
+            pool.install(|| encode_corpus_to_files(&tok, &corpus, &options, &prefix, &mut |_| {})).unwrap();
+            assert_eq!(read_shard(&prefix).unwrap(), expected);
+            let (ids, offsets) = shard_paths(&prefix);
+            assert_eq!(npy::read(&ids).unwrap().0, Dtype::U16, "GPT-2's 50,257 ids fit uint16");
+            written.push((std::fs::read(ids).unwrap(), std::fs::read(offsets).unwrap()));
+        }
+        assert!(written.windows(2).all(|w| w[0] == w[1]), "byte-identical files at 1, 2 and 3 threads");
+    }
+
+    #[test]
+    fn large_vocabularies_write_uint32_and_bad_eod_is_refused() {
+        let Some(shared) = shared() else { return };
+        let tok = hf::load(&shared.join("tokenizers/olmo-dolma2/allenai_dolma2.json")).unwrap();
+        assert_eq!(ids_dtype(&tok), Dtype::U32);
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = corpus(dir.path(), &[("x.jsonl", "{\"text\": \"one\"}\n{\"text\": \"two three\"}\n")], CorpusOptions::default());
+        let prefix = dir.path().join("shard");
+        encode_corpus_to_files(&tok, &corpus, &EncodeOptions::default(), &prefix, &mut |_| {}).unwrap();
+        assert_eq!(read_shard(&prefix).unwrap(), per_document(&tok, &["one", "two three"], None));
+        assert_eq!(npy::read(&shard_paths(&prefix).0).unwrap().0, Dtype::U32);
+
+        let bad = EncodeOptions { end_of_document: Some(10_000_000), ..EncodeOptions::default() };
+        let err = encode_corpus_to_files(&tok, &corpus, &bad, &dir.path().join("bad"), &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("10000000"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_record_leaves_no_files() {
+        let Some(shared) = shared() else { return };
+        let tok = hf::load(&shared.join("tokenizers/gpt2/gpt2.json")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = corpus(dir.path(), &[("x.jsonl", "{\"text\": \"one\"}\n{\"text\": 3}\n")], CorpusOptions::default());
+        let prefix = dir.path().join("shard");
+        let err = encode_corpus_to_files(&tok, &corpus, &EncodeOptions::default(), &prefix, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("x.jsonl") && err.to_string().contains("line 2"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("x.jsonl")]);
+    }
+}
