@@ -392,11 +392,6 @@ def main():
                 t = lib.load(v)
             except ImportError:
                 t = None
-            except BaseException as e:  # a Rust panic in a peer's loader is a BaseException
-                if isinstance(e, KeyboardInterrupt):
-                    raise
-                print(f"  {lib.name} cannot load {vname}: {type(e).__name__}: {e}")
-                t = None
             if t is not None:
                 loaded[lib.name] = t
         if "polybpe" not in loaded:

@@ -14,15 +14,8 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
-/// Slots of each of the two generations of a thread's cache (56 bytes each: 14.7 MB, full at
-/// half its slots, so 131,072 pieces). Measured on the first 1 MB of each
-/// ../shared/corpus/train file as lines, cl100k, which has 192,000 distinct pieces that are
-/// cached (2 to 23 bytes, not a token by themselves) among 712,508 such pieces per pass: a
-/// first pass finds 73% of them cached at any size (the rest are first sightings); a second
-/// pass over the same text finds 84–91% at this size, 71% with one table of 2^17 slots cleared
-/// when full (the previous cache), 100% with generations of 2^20 slots (59 MB a thread,
-/// beyond the 32 MB L3 shared by both cores of the machine measured).
-const CACHE_SLOTS: usize = 1 << 18;
+/// Slots of a thread's cache (56 bytes each, 7.3 MB); it is cleared when half full.
+const CACHE_SLOTS: usize = 1 << 17;
 /// Tokenizers whose caches a thread keeps at once.
 const CACHED_TOKENIZERS: usize = 4;
 /// Ids stored inline in an entry; longer encodings go to the cache's overflow arena.
@@ -94,19 +87,28 @@ struct CachedIds {
     ids: [TokenId; INLINE_IDS],
 }
 
-/// One generation of the cache: a table and the arena of its long encodings.
-struct Generation {
+/// One tokenizer's piece cache on one thread.
+pub(crate) struct PieceCache {
     table: PieceTable<CachedIds>,
     overflow: Vec<TokenId>,
 }
 
-impl Generation {
-    fn new(slots: usize) -> Self {
-        Generation { table: PieceTable::with_capacity(slots), overflow: Vec::new() }
+impl Default for PieceCache {
+    fn default() -> Self {
+        PieceCache { table: PieceTable::with_capacity(CACHE_SLOTS), overflow: Vec::new() }
+    }
+}
+
+impl PieceCache {
+    /// Starts loading the slot of a piece about to be looked up.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        self.table.prefetch(hash);
     }
 
+    /// Appends the cached ids of `key` to `out`; false if the piece is not cached.
     #[inline]
-    fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
+    pub(crate) fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
         let Some(cached) = self.table.get(key, hash) else { return false };
         let len = cached.len as usize;
         if len <= INLINE_IDS {
@@ -118,7 +120,12 @@ impl Generation {
         true
     }
 
-    fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
+    /// Remembers the ids of a piece (clearing the cache first when it is full).
+    pub(crate) fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
+        if self.table.is_full() {
+            self.table.clear();
+            self.overflow.clear();
+        }
         let mut cached = CachedIds { len: ids.len() as u32, ids: [0; INLINE_IDS] };
         if ids.len() <= INLINE_IDS {
             cached.ids[..ids.len()].copy_from_slice(ids);
@@ -127,68 +134,6 @@ impl Generation {
             self.overflow.extend_from_slice(ids);
         }
         self.table.insert(key, hash, cached);
-    }
-
-    fn clear(&mut self) {
-        self.table.clear();
-        self.overflow.clear();
-    }
-}
-
-/// One tokenizer's piece cache on one thread, in two generations.
-///
-/// Text has a long tail of rare pieces: more distinct pieces than any cache in L2/L3 holds. A
-/// single table cleared when full forgot the frequent pieces with the rare ones (on 11.4 MB of
-/// lines with cl100k, 3 clears per pass, and 30% of cacheable pieces merged again even on a
-/// second pass over the same text). New pieces go to `current`; when it fills up, it becomes
-/// `previous` and the old `previous` is cleared for reuse. A piece found in `previous` is
-/// copied back into `current`, so what is still in use survives every rotation and only
-/// pieces unused for a whole generation are forgotten.
-pub(crate) struct PieceCache {
-    current: Generation,
-    previous: Generation,
-}
-
-impl Default for PieceCache {
-    fn default() -> Self {
-        PieceCache::with_slots(CACHE_SLOTS)
-    }
-}
-
-impl PieceCache {
-    fn with_slots(slots: usize) -> Self {
-        PieceCache { current: Generation::new(slots), previous: Generation::new(slots) }
-    }
-
-    /// Starts loading the slot of a piece about to be looked up.
-    #[inline(always)]
-    pub(crate) fn prefetch(&self, hash: u64) {
-        self.current.table.prefetch(hash);
-    }
-
-    /// Appends the cached ids of `key` to `out`; false if the piece is not cached.
-    #[inline]
-    pub(crate) fn extend(&mut self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
-        if self.current.extend(key, hash, out) {
-            return true;
-        }
-        let start = out.len();
-        if !self.previous.extend(key, hash, out) {
-            return false;
-        }
-        // Still in use: keep it through the next rotation.
-        self.insert(*key, hash, &out[start..]);
-        true
-    }
-
-    /// Remembers the ids of a piece (rotating the generations first when the current one is
-    /// full).
-    pub(crate) fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
-        if self.current.table.is_full() {
-            std::mem::swap(&mut self.current, &mut self.previous);
-            self.current.clear();
-        }
-        self.current.insert(key, hash, ids);
     }
 }
 
@@ -250,29 +195,6 @@ mod tests {
         assert!(!cache.extend(&other, other.hash64(), &mut out));
         assert_eq!(out, vec![0, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
         assert!(PieceKey::new(b"a").is_none() && PieceKey::new(&[b'x'; 24]).is_none());
-    }
-
-    /// Pieces in use survive rotations; pieces unused for a whole generation are forgotten.
-    #[test]
-    fn used_pieces_survive_rotations() {
-        let mut cache = PieceCache::with_slots(8); // a generation holds 4 pieces
-        let key = |i: u32| PieceKey::new(format!("p{i}").as_bytes()).unwrap();
-        let lookup = |cache: &mut PieceCache, i: u32| {
-            let mut out = Vec::new();
-            cache.extend(&key(i), key(i).hash64(), &mut out).then_some(out)
-        };
-        for i in 0..5 {
-            cache.insert(key(i), key(i).hash64(), &[i, i + 100]);
-        }
-        // 0..4 filled the first generation; 4 rotated it to `previous`.
-        assert_eq!(lookup(&mut cache, 0), Some(vec![0, 100]), "found in previous, copied to current");
-        for i in 5..9 {
-            cache.insert(key(i), key(i).hash64(), &[i]);
-        }
-        // Inserting 7 rotated again: {4, 0, 5, 6} is `previous`, {7, 8} current.
-        assert_eq!(lookup(&mut cache, 0), Some(vec![0, 100]));
-        assert_eq!(lookup(&mut cache, 1), None, "unused for a generation");
-        assert_eq!(lookup(&mut cache, 8), Some(vec![8]));
     }
 
     #[test]
