@@ -221,12 +221,23 @@ pub struct MergingArgs {
     /// Merges between two reweightings of soft parity (default 100).
     #[arg(long, value_name = "N", help_heading = "Balancing")]
     pub reweight_every: Option<usize>,
+    /// Dev languages aim at equal bytes/token instead of equal token counts (each target set
+    /// from its mean bytes per parallel line).
+    #[arg(long, help_heading = "Balancing")]
+    pub byte_premium: bool,
     /// Plain merge selection even if the recipe sets parity (weights still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_parity: bool,
     /// Ignore the recipe's [balance] and [parity] tables (these flags still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_balance: bool,
+    /// Score this directory of <lang>.txt text, never trained on, after training: bytes/token per
+    /// language and pooled, and the Gini of the token totals (for parallel text).
+    #[arg(long, value_name = "DIR", help_heading = "Held-out scoring")]
+    pub heldout: Option<PathBuf>,
+    /// Lines of the held-out files to score, 1-based inclusive: FIRST:LAST, FIRST: or :LAST.
+    #[arg(long, value_name = "RANGE", help_heading = "Held-out scoring")]
+    pub heldout_lines: Option<String>,
 }
 
 /// How a long command runs.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::count::{WordCounter, MAX_PIECE_BYTES};
-use super::balance::{LanguageWeights, LineRange, ParityConfig, Weighting, Window};
+use super::balance::{HeldOut, LanguageWeights, LineRange, ParityConfig, Weighting, Window};
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
 use crate::pretokenize::{Pattern, PreTokenizer};
@@ -205,6 +205,7 @@ impl MergeSettings {
                 "window": p.window.map(|w| (w.size, w.alpha)),
                 "strength": p.strength,
                 "reweight_every": p.reweight_every,
+                "byte_premium": p.byte_premium,
             })
         });
         serde_json::json!({
@@ -287,6 +288,13 @@ pub struct Recipe {
     pub balance: Option<BalanceTable>,
     /// Parity-aware merge selection.
     pub parity: Option<ParityTable>,
+
+    // Scoring.
+    /// Directory of `<lang>.txt` text never trained on, scored after training (relative to the
+    /// corpus directory, like `dev`).
+    pub heldout: Option<PathBuf>,
+    /// Lines of the held-out files to score: `"FIRST:LAST"`, 1-based inclusive.
+    pub heldout_lines: Option<String>,
 }
 
 /// `[balance]`: how much each language's counts weigh.
@@ -320,6 +328,9 @@ pub struct ParityTable {
     /// Soft selection: weigh each language's counts by cost^strength.
     pub strength: Option<f64>,
     pub reweight_every: Option<usize>,
+    /// Dev languages aim at equal bytes/token instead of equal token counts (each target set
+    /// from its mean bytes per parallel line).
+    pub byte_premium: Option<bool>,
 }
 
 /// One input of a recipe.
@@ -339,6 +350,8 @@ pub struct TrainPlan {
     /// Files or directories to count (empty when the caller brings its own text or counts).
     pub inputs: Vec<PathBuf>,
     pub corpus: CorpusOptions,
+    /// Text never trained on, scored after training.
+    pub heldout: Option<HeldOut>,
 }
 
 impl TrainPlan {
@@ -353,6 +366,10 @@ impl TrainPlan {
             "lang": self.corpus.lang_map,
             "text_field": self.corpus.text_field_name(),
             "lang_field": self.corpus.lang_field_name(),
+            "heldout": self.heldout.as_ref().map(|h| serde_json::json!({
+                "dir": h.dir,
+                "lines": h.lines.map(|r| format!("{}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string()))),
+            })),
         })
     }
 }
@@ -407,6 +424,8 @@ impl Recipe {
         pick(&mut self.vocab_size, top.vocab_size);
         pick(&mut self.min_frequency, top.min_frequency);
         pick(&mut self.max_token_bytes, top.max_token_bytes);
+        pick(&mut self.heldout, top.heldout);
+        pick(&mut self.heldout_lines, top.heldout_lines);
         self.balance = match (self.balance, top.balance) {
             (Some(mut base), Some(top)) => {
                 if top.weighting.is_some() {
@@ -431,6 +450,7 @@ impl Recipe {
                 pick(&mut base.alpha, top.alpha);
                 pick(&mut base.strength, top.strength);
                 pick(&mut base.reweight_every, top.reweight_every);
+                pick(&mut base.byte_premium, top.byte_premium);
                 Some(base)
             }
             (base, top) => top.or(base),
@@ -511,6 +531,7 @@ impl Recipe {
             }
         };
         let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings(corpus_dir)? };
+        let heldout = self.heldout(corpus_dir)?;
         let corpus = CorpusOptions {
             doc_per_file: self.doc_per_file.unwrap_or(false),
             skip_invalid: self.skip_invalid.unwrap_or(false),
@@ -518,7 +539,23 @@ impl Recipe {
             text_field: self.text_field.clone().unwrap_or_default(),
             lang_field: self.lang_field.clone().unwrap_or_default(),
         };
-        Ok(TrainPlan { settings, inputs, corpus })
+        Ok(TrainPlan { settings, inputs, corpus, heldout })
+    }
+
+    /// The held-out text, its directory relative to `corpus_dir` like the dev directory.
+    fn heldout(&self, corpus_dir: Option<&Path>) -> Result<Option<HeldOut>> {
+        let lines = self.heldout_lines.as_deref().map(LineRange::parse).transpose()?;
+        let Some(dir) = &self.heldout else {
+            if lines.is_some() {
+                return Err(Error::config("heldout_lines is set without a held-out directory (recipe heldout, flag --heldout DIR, Python heldout=)"));
+            }
+            return Ok(None);
+        };
+        let dir = match corpus_dir {
+            Some(base) if dir.is_relative() => base.join(dir),
+            _ => dir.clone(),
+        };
+        Ok(Some(HeldOut { dir, lines }))
     }
 }
 
@@ -541,6 +578,7 @@ impl ParityTable {
             window: self.window.map(|size| Window { size, alpha: self.alpha.unwrap_or(DEFAULT_WINDOW_ALPHA) }),
             strength: self.strength,
             reweight_every: self.reweight_every.unwrap_or(0),
+            byte_premium: self.byte_premium.unwrap_or(false),
         })
     }
 }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use super::count::{LanguageTotals, WordCounter, WordCounts};
 use super::countfile;
+use super::balance::{HeldOutScore, HeldOutText};
 use super::parity::Target;
-use super::settings::{CountSettings, MergeSettings, TrainSettings};
+use super::settings::{CountSettings, MergeSettings, TrainPlan, TrainSettings};
 use super::{BalanceSummary, TrainObserver};
 use crate::corpus::{Corpus, CorpusOptions, CorpusStats};
 use crate::normalize::NfkcFolds;
@@ -158,6 +159,8 @@ fn finish(counter: WordCounter, corpus: CorpusStats, started: Instant, what: &st
 pub struct Trainer {
     counting: Counting,
     merge: MergeSettings,
+    /// Scored once the vocabulary is learned (read and checked when the trainer is built).
+    heldout: Option<HeldOutText>,
 }
 
 impl Trainer {
@@ -165,7 +168,17 @@ impl Trainer {
     pub fn new(settings: TrainSettings) -> Result<Trainer> {
         let counting = Counting::new(settings.count)?;
         settings.merge.validate(counting.settings.special_tokens.len())?;
-        Ok(Trainer { counting, merge: settings.merge })
+        Ok(Trainer { counting, merge: settings.merge, heldout: None })
+    }
+
+    /// A trainer for a resolved plan: its settings, and its held-out text read and checked
+    /// against the plan's inputs and dev set (see [`super::balance::HeldOut::read`]).
+    pub fn for_plan(plan: &TrainPlan) -> Result<Trainer> {
+        let mut trainer = Trainer::new(plan.settings.clone())?;
+        if let Some(heldout) = &plan.heldout {
+            trainer.heldout = Some(heldout.read(&plan.inputs, trainer.merge.parity.as_ref())?);
+        }
+        Ok(trainer)
     }
 
     /// The counting half.
@@ -206,6 +219,7 @@ impl Trainer {
             observer.warn(&message);
             warnings.push(message);
         }
+        let heldout = self.heldout.as_ref().map(|h| h.score(&tokenizer)).transpose()?;
         let report = TrainReport {
             vocab_size: tokenizer.vocab_size(),
             special_tokens: settings.count.special_tokens.len(),
@@ -220,6 +234,7 @@ impl Trainer {
             balance: summary.balance,
             nfkc_folds,
             tokens_per_language: summary.tokens_per_language,
+            heldout,
             warnings,
             count_time,
             merge_time: merge_start.elapsed(),
@@ -251,6 +266,8 @@ pub struct TrainReport {
     pub nfkc_folds: Option<NfkcFolds>,
     /// Tokens the new vocabulary spends on each language's training text.
     pub tokens_per_language: Vec<u64>,
+    /// How the vocabulary compresses the held-out text, when there is one.
+    pub heldout: Option<HeldOutScore>,
     /// What the user should know (pruning, folds, skipped lines, an unfilled vocabulary).
     pub warnings: Vec<String>,
     pub count_time: Duration,
@@ -349,6 +366,21 @@ impl fmt::Display for TrainReport {
                     dev,
                     b.bytes_per_token()
                 )?;
+            }
+        }
+        if let Some(heldout) = &self.heldout {
+            let lines = heldout.lines.map_or(String::new(), |r| format!(" lines {}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string())));
+            writeln!(
+                f,
+                "held-out text ({}{lines}, never trained on): {:.3} bytes/token pooled, Gini of token totals {:.4}",
+                heldout.dir.display(),
+                heldout.pooled_bytes_per_token(),
+                heldout.token_gini()
+            )?;
+            writeln!(f, "{:<12} {:>9} {:>11} {:>11} {:>11} {:>11}", "language", "lines", "bytes", "tokens", "bytes/tok", "train b/t")?;
+            for l in &heldout.languages {
+                let train = self.languages.iter().position(|t| t == &l.lang).map_or("-".to_string(), |i| format!("{:.3}", self.bytes_per_token(i)));
+                writeln!(f, "{:<12} {:>9} {:>11} {:>11} {:>11.3} {:>11}", l.lang, l.lines, l.bytes, l.tokens, l.bytes_per_token(), train)?;
             }
         }
         Ok(())

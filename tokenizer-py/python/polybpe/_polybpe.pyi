@@ -123,8 +123,11 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: bool | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -164,8 +167,11 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: bool | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -183,7 +189,10 @@ def train(
     ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
     ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
+    ``byte_premium`` aims dev languages at equal bytes/token instead of equal token counts.
     ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
+    ``heldout`` (a directory of ``<lang>.txt`` never trained on, lines ``heldout_lines``) is
+    scored after training: the report's ``heldout`` holds bytes/token per language and pooled.
 
     Give ``files`` (txt / jsonl / parquet files or directories; with a recipe that lists
     inputs, the one corpus directory they are relative to; ``languages`` maps file names or
@@ -257,8 +266,11 @@ def resolve_settings(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: bool | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -288,6 +300,9 @@ class TrainReport:
     balance: list[dict[str, Any]] | None
     """One dict per balanced language (lang, target, merges, dev_tokens_before,
     dev_tokens_after, bytes_per_token); None without parity-aware selection."""
+    heldout: dict[str, Any] | None
+    """Held-out scoring (dir, lines, pooled_bytes_per_token, gini, languages: one dict per
+    language with lang, lines, bytes, tokens, bytes_per_token); None without held-out text."""
     warnings: list[str]
     count_seconds: float
     merge_seconds: float

@@ -48,6 +48,8 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
         flags.vocab_size = m.vocab_size;
         flags.min_frequency = m.min_frequency;
         flags.max_token_bytes = m.max_token_bytes;
+        flags.heldout = m.heldout.clone();
+        flags.heldout_lines = m.heldout_lines.clone();
         let weights = non_empty(lang_values("weight", &m.weights)?);
         if m.weighting.is_some() || weights.is_some() {
             flags.balance = Some(BalanceTable { weighting: m.weighting.clone(), temperature: None, weights });
@@ -63,6 +65,7 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
             alpha: m.parity_alpha,
             strength: m.parity_strength,
             reweight_every: m.reweight_every,
+            byte_premium: m.byte_premium.then_some(true),
         };
         if parity != ParityTable::default() {
             flags.parity = Some(parity);
@@ -201,7 +204,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let recipe = layered(&args.input, &args.counting, Some(&args.merging))?;
     let dirs = corpus_dirs(&args.input);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
-    let trainer = Trainer::new(plan.settings.clone()).map_err(msg)?;
+    let trainer = Trainer::for_plan(&plan).map_err(msg)?;
     if args.dry_run {
         println!("{}", serde_json::to_string_pretty(&plan.to_json()).map_err(msg)?);
         return Ok(());

@@ -43,6 +43,7 @@
 
 pub mod columns;
 pub mod dev;
+pub mod heldout;
 pub mod select;
 pub mod weights;
 
@@ -50,6 +51,7 @@ use std::path::PathBuf;
 
 pub use columns::{Column, LanguageColumns, Target};
 pub use dev::{count_dev, dev_counts, DevText, LineRange};
+pub use heldout::{HeldOut, HeldOutLanguage, HeldOutScore, HeldOutText};
 pub use select::{Selector, Window};
 pub use weights::{LanguageWeights, ResolvedWeights, Weighting};
 
@@ -78,6 +80,10 @@ pub struct ParityConfig {
     pub strength: Option<f64>,
     /// Merges between two reweightings in soft selection (0: every 100).
     pub reweight_every: usize,
+    /// Byte-premium targets: each dev language's tokens are divided by its byte premium (its
+    /// dev bytes over the mean of the dev languages' bytes) before costs are compared, so every
+    /// language aims at the same bytes/token on the dev text instead of the same token count.
+    pub byte_premium: bool,
 }
 
 impl ParityConfig {
@@ -103,6 +109,9 @@ impl ParityConfig {
             if self.window.is_some() {
                 return Err(Error::config("a parity window applies to language picks; soft selection (strength) has none"));
             }
+        }
+        if self.byte_premium && self.dev.is_none() {
+            return Err(Error::config("byte_premium sets dev languages' targets from their dev bytes: it needs a dev set (parity dev)"));
         }
         if let Some(w) = self.window {
             if w.size == 0 || !w.alpha.is_finite() || w.alpha <= 0.0 {
@@ -135,7 +144,11 @@ pub struct Balancer {
 
 impl Balancer {
     pub fn new(columns: Vec<Column>, dev: DevText, config: &ParityConfig) -> Balancer {
-        let select = Selector::new(columns.iter().map(|c| c.target).collect(), config);
+        let mut select = Selector::new(columns.iter().map(|c| c.target).collect(), config);
+        if config.byte_premium {
+            // Before the first merge every dev token is a byte.
+            select.set_byte_premiums(&dev.tokens);
+        }
         Balancer { dev_tokens_before: dev.tokens.clone(), columns, dev, select }
     }
 
