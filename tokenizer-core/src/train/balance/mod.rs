@@ -263,4 +263,47 @@ mod tests {
         assert_eq!((fr.merges, fr.dev_tokens_before, fr.dev_tokens_after, fr.train_bytes, fr.train_tokens), (1, 3, 2, 20, 6));
         assert_eq!((summary.soft, summary.global_merges), (false, 0));
     }
+
+    /// Byte-premium targets divide each dev language's tokens by its bytes over the mean, so a
+    /// language that spends twice the bytes on the same lines is at parity with twice the tokens.
+    #[test]
+    fn byte_premiums_compare_bytes_per_token() {
+        let dev = DevText::new(vec![vec![1, 2], vec![1, 2, 3, 4]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
+        let config = ParityConfig { byte_premium: true, dev: Some("d".into()), ..ParityConfig::default() };
+        let b = Balancer::new(dev_columns(&["de", "fr"]), dev, &config);
+        // 2 and 4 bytes: premiums 2/3 and 4/3, so both cost 1 and the tie goes to column 0.
+        let costs = b.select.costs(b.dev_tokens(), &[0, 0], &[0, 0]);
+        assert_eq!(costs, [Some(1.0), Some(1.0)]);
+        assert_eq!(b.pick(&[0, 0], &[0, 0]), Pick::Column(0));
+    }
+
+    /// Byte-premium training is identical at 1 and 4 threads, and differs from token parity.
+    #[test]
+    fn byte_premium_training_is_deterministic_across_threads() {
+        use crate::train::{Recipe, Silent, Trainer};
+        let root = tempfile::tempdir().unwrap();
+        let (train, dev) = (root.path().join("train"), root.path().join("dev"));
+        std::fs::create_dir_all(&train).unwrap();
+        std::fs::create_dir_all(&dev).unwrap();
+        let texts = [
+            ("en", "the small cat sat on the mat while the dog ran far away from home"),
+            ("pl", "mały kot siedział na macie, a pies pobiegł daleko od domu źdźbło"),
+            ("de", "die kleine Katze saß auf der Matte, während der Hund weit weglief"),
+        ];
+        for (i, (lang, text)) in texts.iter().enumerate() {
+            let body: String = (0..200).map(|n| format!("{text} {}\n", n * (i + 3))).collect();
+            std::fs::write(train.join(format!("{lang}.txt")), body).unwrap();
+            std::fs::write(dev.join(format!("{lang}.txt")), format!("{text}\n{text} {text}\n")).unwrap();
+        }
+        let train_with = |premium: bool, threads: usize| {
+            let recipe = format!("vocab_size = 600\nspecial_tokens = \"none\"\n[parity]\ndev = \"../dev\"\nbyte_premium = {premium}");
+            let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (tok, _) = pool.install(|| Trainer::for_plan(&plan).unwrap().train_files(&plan.inputs, &plan.corpus, &Silent)).unwrap();
+            crate::formats::hf::to_json(&tok).unwrap()
+        };
+        let one = train_with(true, 1);
+        assert!(one == train_with(true, 4), "byte-premium training differs between 1 and 4 threads");
+        assert!(one != train_with(false, 1), "byte premiums changed no merge");
+    }
 }
