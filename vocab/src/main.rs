@@ -221,10 +221,10 @@ pub struct MergingArgs {
     /// Merges between two reweightings of soft parity (default 100).
     #[arg(long, value_name = "N", help_heading = "Balancing")]
     pub reweight_every: Option<usize>,
-    /// Dev languages aim at equal bytes/token instead of equal token counts (each target set
-    /// from its mean bytes per parallel line).
-    #[arg(long, help_heading = "Balancing")]
-    pub byte_premium: bool,
+    /// Byte-premium ratio targets: balance each dev language by a bytes/token target on its
+    /// training text, R times its mean bytes per dev line over the mean of the dev languages'.
+    #[arg(long, value_name = "R", help_heading = "Balancing")]
+    pub byte_premium: Option<f64>,
     /// Plain merge selection even if the recipe sets parity (weights still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_parity: bool,

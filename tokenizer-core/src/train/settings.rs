@@ -328,9 +328,9 @@ pub struct ParityTable {
     /// Soft selection: weigh each language's counts by cost^strength.
     pub strength: Option<f64>,
     pub reweight_every: Option<usize>,
-    /// Dev languages aim at equal bytes/token instead of equal token counts (each target set
-    /// from its mean bytes per parallel line).
-    pub byte_premium: Option<bool>,
+    /// Byte-premium ratio targets: dev languages are balanced by a bytes/token target on their
+    /// training text, this reference times their mean bytes per dev line over the mean.
+    pub byte_premium: Option<f64>,
 }
 
 /// One input of a recipe.
@@ -578,7 +578,7 @@ impl ParityTable {
             window: self.window.map(|size| Window { size, alpha: self.alpha.unwrap_or(DEFAULT_WINDOW_ALPHA) }),
             strength: self.strength,
             reweight_every: self.reweight_every.unwrap_or(0),
-            byte_premium: self.byte_premium.unwrap_or(false),
+            byte_premium: self.byte_premium,
         })
     }
 }

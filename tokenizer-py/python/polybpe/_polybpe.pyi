@@ -123,7 +123,7 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
-    byte_premium: bool | None = None,
+    byte_premium: float | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     heldout: str | PathLike[str] | None = None,
@@ -167,7 +167,7 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
-    byte_premium: bool | None = None,
+    byte_premium: float | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     heldout: str | PathLike[str] | None = None,
@@ -189,7 +189,8 @@ def train(
     ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
     ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
-    ``byte_premium`` aims dev languages at equal bytes/token instead of equal token counts.
+    ``byte_premium`` (a reference bytes/token) balances dev languages by ratio targets scaled
+    by their mean bytes per dev line instead of by their dev tokens.
     ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
     ``heldout`` (a directory of ``<lang>.txt`` never trained on, lines ``heldout_lines``) is
     scored after training: the report's ``heldout`` holds bytes/token per language and pooled.
@@ -266,7 +267,7 @@ def resolve_settings(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
-    byte_premium: bool | None = None,
+    byte_premium: float | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
     heldout: str | PathLike[str] | None = None,

@@ -65,7 +65,7 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
             alpha: m.parity_alpha,
             strength: m.parity_strength,
             reweight_every: m.reweight_every,
-            byte_premium: m.byte_premium.then_some(true),
+            byte_premium: m.byte_premium,
         };
         if parity != ParityTable::default() {
             flags.parity = Some(parity);

@@ -80,10 +80,11 @@ pub struct ParityConfig {
     pub strength: Option<f64>,
     /// Merges between two reweightings in soft selection (0: every 100).
     pub reweight_every: usize,
-    /// Byte-premium targets: each dev language's tokens are divided by its byte premium (its
-    /// dev bytes over the mean of the dev languages' bytes) before costs are compared, so every
-    /// language aims at the same bytes/token on the dev text instead of the same token count.
-    pub byte_premium: bool,
+    /// Byte-premium ratio targets (the normalization HF's `ParityBpeTrainer` recommends): each
+    /// dev language is balanced by a bytes/token target on its training text, this reference
+    /// times its byte premium (its mean bytes per dev line over the mean of the dev languages'),
+    /// instead of by its dev tokens.
+    pub byte_premium: Option<f64>,
 }
 
 impl ParityConfig {
@@ -110,8 +111,13 @@ impl ParityConfig {
                 return Err(Error::config("a parity window applies to language picks; soft selection (strength) has none"));
             }
         }
-        if self.byte_premium && self.dev.is_none() {
-            return Err(Error::config("byte_premium sets dev languages' targets from their dev bytes: it needs a dev set (parity dev)"));
+        if let Some(reference) = self.byte_premium {
+            if self.dev.is_none() {
+                return Err(Error::config("byte_premium sets dev languages' targets from their mean bytes per dev line: it needs a dev set (parity dev)"));
+            }
+            if !reference.is_finite() || reference <= 0.0 {
+                return Err(Error::config(format!("byte_premium {reference} must be a positive bytes/token value")));
+            }
         }
         if let Some(w) = self.window {
             if w.size == 0 || !w.alpha.is_finite() || w.alpha <= 0.0 {
@@ -144,11 +150,7 @@ pub struct Balancer {
 
 impl Balancer {
     pub fn new(columns: Vec<Column>, dev: DevText, config: &ParityConfig) -> Balancer {
-        let mut select = Selector::new(columns.iter().map(|c| c.target).collect(), config);
-        if config.byte_premium {
-            // Before the first merge every dev token is a byte.
-            select.set_byte_premiums(&dev.tokens);
-        }
+        let select = Selector::new(columns.iter().map(|c| c.target).collect(), config);
         Balancer { dev_tokens_before: dev.tokens.clone(), columns, dev, select }
     }
 
@@ -264,19 +266,6 @@ mod tests {
         assert_eq!((summary.soft, summary.global_merges), (false, 0));
     }
 
-    /// Byte-premium targets divide each dev language's tokens by its bytes over the mean, so a
-    /// language that spends twice the bytes on the same lines is at parity with twice the tokens.
-    #[test]
-    fn byte_premiums_compare_bytes_per_token() {
-        let dev = DevText::new(vec![vec![1, 2], vec![1, 2, 3, 4]], vec![vec![(0, 1)], vec![(1, 1)]], 2);
-        let config = ParityConfig { byte_premium: true, dev: Some("d".into()), ..ParityConfig::default() };
-        let b = Balancer::new(dev_columns(&["de", "fr"]), dev, &config);
-        // 2 and 4 bytes: premiums 2/3 and 4/3, so both cost 1 and the tie goes to column 0.
-        let costs = b.select.costs(b.dev_tokens(), &[0, 0], &[0, 0]);
-        assert_eq!(costs, [Some(1.0), Some(1.0)]);
-        assert_eq!(b.pick(&[0, 0], &[0, 0]), Pick::Column(0));
-    }
-
     /// Byte-premium training is identical at 1 and 4 threads, and differs from token parity.
     #[test]
     fn byte_premium_training_is_deterministic_across_threads() {
@@ -295,15 +284,24 @@ mod tests {
             std::fs::write(train.join(format!("{lang}.txt")), body).unwrap();
             std::fs::write(dev.join(format!("{lang}.txt")), format!("{text}\n{text} {text}\n")).unwrap();
         }
-        let train_with = |premium: bool, threads: usize| {
-            let recipe = format!("vocab_size = 600\nspecial_tokens = \"none\"\n[parity]\ndev = \"../dev\"\nbyte_premium = {premium}");
+        let train_with = |premium: Option<f64>, threads: usize| {
+            let premium = premium.map_or(String::new(), |r| format!("\nbyte_premium = {r:?}"));
+            let recipe = format!("vocab_size = 600\nspecial_tokens = \"none\"\n[parity]\ndev = \"../dev\"{premium}");
             let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let (tok, _) = pool.install(|| Trainer::for_plan(&plan).unwrap().train_files(&plan.inputs, &plan.corpus, &Silent)).unwrap();
-            crate::formats::hf::to_json(&tok).unwrap()
+            let (tok, report) = pool.install(|| Trainer::for_plan(&plan).unwrap().train_files(&plan.inputs, &plan.corpus, &Silent)).unwrap();
+            (crate::formats::hf::to_json(&tok).unwrap(), report.balance.unwrap().languages)
         };
-        let one = train_with(true, 1);
-        assert!(one == train_with(true, 4), "byte-premium training differs between 1 and 4 threads");
-        assert!(one != train_with(false, 1), "byte premiums changed no merge");
+        let (one, languages) = train_with(Some(3.0), 1);
+        assert!(one == train_with(Some(3.0), 4).0, "byte-premium training differs between 1 and 4 threads");
+        assert!(one != train_with(None, 1).0, "byte premiums changed no merge");
+        // Each target is the reference times the language's mean bytes per dev line over the mean.
+        let per_line: Vec<f64> = texts.iter().map(|(_, t)| (t.len() + (2 * t.len() + 1)) as f64 / 2.0).collect();
+        let mean = per_line.iter().sum::<f64>() / 3.0;
+        for (l, (lang, i)) in languages.iter().zip([("de", 2), ("en", 0), ("pl", 1)]) {
+            assert_eq!(l.lang, lang);
+            let Target::Ratio(r) = l.target else { panic!("{lang}: {:?}", l.target) };
+            assert!((r - 3.0 * per_line[i] / mean).abs() < 1e-9, "{lang}: {r}");
+        }
     }
 }

@@ -30,9 +30,6 @@ pub struct Window {
 pub struct Selector {
     /// What each column is balanced by.
     targets: Vec<Target>,
-    /// What each column's dev tokens are divided by before costs compare them (1: token
-    /// parity; byte premiums: bytes/token parity).
-    premiums: Vec<f64>,
     global_merges: usize,
     tolerance: Option<f64>,
     /// `(size, cap)`.
@@ -59,7 +56,6 @@ impl Selector {
             (w.size, cap.max(1))
         });
         Selector {
-            premiums: vec![1.0; n],
             targets,
             global_merges: config.global_merges,
             tolerance: config.tolerance,
@@ -75,19 +71,6 @@ impl Selector {
         }
     }
 
-    /// Byte-premium targets: each dev column's premium is its dev bytes over the mean of the dev
-    /// columns' bytes, so a language that spends more bytes on the same content may spend
-    /// proportionally more tokens (the normalization of HF's `ParityBpeTrainer`).
-    pub fn set_byte_premiums(&mut self, dev_bytes: &[u64]) {
-        let dev: Vec<usize> = (0..self.targets.len()).filter(|&i| self.targets[i] == Target::Dev).collect();
-        let mean = dev.iter().map(|&i| dev_bytes[i] as f64).sum::<f64>() / dev.len().max(1) as f64;
-        for &i in &dev {
-            if mean > 0.0 && dev_bytes[i] > 0 {
-                self.premiums[i] = dev_bytes[i] as f64 / mean;
-            }
-        }
-    }
-
     /// Soft selection: every merge is chosen by the reweighted global counts.
     pub fn is_soft(&self) -> bool {
         self.strength.is_some()
@@ -96,16 +79,14 @@ impl Selector {
     /// The cost of every column (see [`super`]) from its dev tokens, training bytes and current
     /// training tokens; `None` for exhausted and free columns.
     pub fn costs(&self, dev_tokens: &[u64], train_bytes: &[u64], train_tokens: &[u64]) -> Vec<Option<f64>> {
-        let dev_tokens_of = || {
-            self.targets.iter().enumerate().filter(|(_, t)| **t == Target::Dev).map(|(i, _)| dev_tokens[i] as f64 / self.premiums[i])
-        };
+        let dev_tokens_of = || self.targets.iter().enumerate().filter(|(_, t)| **t == Target::Dev).map(|(i, _)| dev_tokens[i]);
         // Hard picks compare with the best language (parity = 1); soft weights with the mean,
         // so the best languages weigh less than 1 and free languages (weight 1) keep their place.
         let reference = match self.strength {
-            None => dev_tokens_of().fold(f64::INFINITY, f64::min),
-            Some(_) => dev_tokens_of().sum::<f64>() / dev_tokens_of().count().max(1) as f64,
-        };
-        let reference = if reference.is_finite() { reference.max(1.0) } else { 1.0 };
+            None => dev_tokens_of().min().unwrap_or(0) as f64,
+            Some(_) => dev_tokens_of().sum::<u64>() as f64 / dev_tokens_of().count().max(1) as f64,
+        }
+        .max(1.0);
         self.targets
             .iter()
             .enumerate()
@@ -114,7 +95,7 @@ impl Selector {
                     return None;
                 }
                 match *target {
-                    Target::Dev => Some(dev_tokens[i] as f64 / self.premiums[i] / reference),
+                    Target::Dev => Some(dev_tokens[i] as f64 / reference),
                     Target::Ratio(target) => Some(target * train_tokens[i] as f64 / train_bytes[i].max(1) as f64),
                     Target::Free => None,
                 }
