@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-import polybpe
+from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_LINES = (1, 1000)
@@ -108,26 +108,39 @@ def train(name: str, size: int, flags: list[str], corpus: Path, heldout: Path, o
     return out, seconds, run.stdout
 
 
-def compression(tok: polybpe.Tokenizer, texts: dict[str, list[str]]) -> dict[str, float]:
-    """Bytes/token per language and pooled ("all")."""
-    out, total_bytes, total_tokens = {}, 0, 0
-    for lang, lines in texts.items():
-        lines = [l for l in lines if l]
-        tokens = sum(len(x) for x in tok.encode_batch(lines))
-        nbytes = sum(len(l.encode()) for l in lines)
-        out[lang] = nbytes / tokens
-        total_bytes += nbytes
-        total_tokens += tokens
-    out["all"] = total_bytes / total_tokens
-    return out
+def summary_tables(stdout: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Bytes/token per language and pooled ("all") from the summary `vocab train` prints: the
+    held-out table (exact bytes and tokens) and the training-text table (in-sample)."""
+    heldout, train, table = {}, {}, None
+    bytes_tokens = {"heldout": [0, 0], "train": [0.0, 0]}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells[:1] == ["language"]:
+            table = "heldout" if "lines" in cells else "train" if "docs" in cells else None
+        elif table == "heldout" and len(cells) == 6:
+            nbytes, tokens = int(cells[2]), int(cells[3])
+            heldout[cells[0]] = nbytes / tokens
+            bytes_tokens["heldout"][0] += nbytes
+            bytes_tokens["heldout"][1] += tokens
+        elif table == "train" and len(cells) == 8:
+            tokens, bpt = int(cells[5]), float(cells[6])
+            train[cells[0]] = bpt
+            bytes_tokens["train"][0] += tokens * bpt
+            bytes_tokens["train"][1] += tokens
+        else:
+            table = None
+    heldout["all"] = bytes_tokens["heldout"][0] / bytes_tokens["heldout"][1]
+    train["all"] = bytes_tokens["train"][0] / bytes_tokens["train"][1]
+    return heldout, train
 
 
-def measure(tok: polybpe.Tokenizer, sets, heldout_texts, train_texts) -> dict:
+def measure(tok: Tokenizer, sets, stdout: str) -> dict:
+    """Token totals per language of every parallel set (encoded by HF `tokenizers`, which loads
+    polybpe's tokenizer.json exactly), held-out and in-sample bytes/token from the summary."""
     row: dict = {}
     for set_name, texts in sets.items():
-        row[set_name] = {lang: sum(len(ids) for ids in tok.encode_batch(lines)) for lang, lines in texts.items()}
-    row["heldout_bpt"] = compression(tok, heldout_texts)
-    row["train_bpt"] = compression(tok, train_texts)
+        row[set_name] = {lang: sum(len(e.ids) for e in tok.encode_batch(lines, add_special_tokens=False)) for lang, lines in texts.items()}
+    row["heldout_bpt"], row["train_bpt"] = summary_tables(stdout)
     return row
 
 
@@ -153,15 +166,12 @@ def main() -> None:
     out_dir = ROOT / "out" / "balance"
     out_dir.mkdir(parents=True, exist_ok=True)
     train_dir, heldout_dir = split_corpus(shared, args.heldout_share, out_dir / "split")
-    train_texts = {p.stem: read_lines(p) for p in sorted(train_dir.glob("*.txt"))}
-    heldout_texts = {p.stem: read_lines(p) for p in sorted(heldout_dir.glob("*.txt"))}
     results = []
     for size in args.sizes:
         for name, flags in modes.items():
             flags = [f.replace("{dev}", str(shared / "corpus" / "parallel")).replace("{hybrid}", str(args.hybrid)) for f in flags]
             path, seconds, stdout = train(name, size, flags, train_dir, heldout_dir, out_dir)
-            tok = polybpe.Tokenizer.from_file(str(path))
-            row = measure(tok, sets, heldout_texts, train_texts)
+            row = measure(Tokenizer.from_file(str(path)), sets, stdout)
             shown = " ".join(flags).replace(str(shared / "corpus" / "parallel"), "../shared/corpus/parallel")
             peak = re.search(r"peak memory: (\d+) MB", stdout)
             row.update(mode=name, size=size, seconds=seconds, flags=shown, peak_mb=int(peak.group(1)) if peak else None)
@@ -183,7 +193,7 @@ def write_markdown(path: Path, results: list[dict], sets, args) -> None:
         "# Balancing merges across languages: measured",
         "",
         f"Regenerate with `.venv/bin/python {command}` (after `cargo build --release -p vocab`",
-        "and `maturin develop --release` in tokenizer-py). Compression is judged on held-out text:",
+        "with HF `tokenizers` installed). Compression is judged on held-out text:",
         f"the last {args.heldout_share:.0%} of the lines of every file of ../shared/corpus/train is cut off and never",
         "trained on; every vocabulary is trained on the rest with the euro-65k recipe's inputs. `dev` is",
         "lines 1-1000 of ../shared/corpus/parallel (the parity modes' dev set), `held-out` lines 1001-1997",
