@@ -37,7 +37,7 @@ DEV_LINES = (1, 1000)
 PARITY = ["--no-balance", "--weighting", "uniform", "--parity-dev", "{dev}", "--dev-lines", "1:1000"]
 MODES: dict[str, list[str]] = {
     "plain": ["--no-balance", "--pattern", "cl100k"],
-    "plain-qwen35": ["--no-balance"],
+    "plain-qwen35": ["--no-balance", "--pattern", "qwen35"],
     "uniform": ["--no-balance", "--weighting", "uniform"],
     "parity": ["--no-balance", "--parity-dev", "{dev}", "--dev-lines", "1:1000"],
     "soft8": PARITY + ["--parity-strength", "8", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
