@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Trains vocabularies under several balancing modes and measures how evenly they serve languages.
 
-    .venv/bin/python scripts/balance_report.py [--sizes 32768 65536] [--modes plain uniform ...]
-        [--out vocab/BALANCE.md] [--shared ../shared]
+    .venv/bin/python scripts/balance_report.py [--sizes 65536] [--modes plain default ...]
+        [--heldout-share 0.05] [--out vocab/BALANCE.md] [--shared ../shared]
 
-Every mode is `vocab train` on ../shared/corpus/train with the euro-65k recipe's inputs and flags
-of its own (see MODES). The dev set of the parity modes is lines 1-1000 of
-../shared/corpus/parallel; lines 1001-1997 are held out: training never sees them. Measured per
-vocabulary:
-- tokens per language on the dev lines, the held-out lines and parallel_udhr (which has Latin);
-- the Gini of those per-language totals, sum_i sum_j |c_i - c_j| / (2 n^2 mean), and max/min;
-- bytes/token over all training text, chars/token on train/historical.txt and train/la.txt;
-- training time (wall clock, as `vocab train` reports it).
+Compression is judged on held-out text: the last `--heldout-share` of the lines of every file of
+../shared/corpus/train is cut off (into out/balance/split/heldout/<lang>.txt) and never trained
+on; every mode is `vocab train` on the heads (out/balance/split/train, the euro-65k recipe's
+inputs) with flags of its own (see MODES), and `--heldout` on the tails, so the summary it prints
+carries the same held-out numbers. The dev set of the parity modes is lines 1-1000 of
+../shared/corpus/parallel; lines 1001-1997 are held out. Measured per vocabulary:
+- tokens per language on the dev lines, the held-out parallel lines and parallel_udhr (which
+  has Latin); the Gini of those per-language totals, sum_i sum_j |c_i - c_j| / (2 n^2 mean);
+- bytes/token per language and pooled on the held-out tails, and in-sample (the trained heads);
+- training time (wall clock) and peak memory (as `vocab train` reports it).
 """
 
 from __future__ import annotations
@@ -25,18 +27,22 @@ import sys
 import time
 from pathlib import Path
 
-import polybpe
+from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_LINES = (1, 1000)
 
-# name -> extra `vocab train` flags. {dev} is replaced by the parallel directory.
+# name -> extra `vocab train` flags. {dev} is replaced by the parallel directory. "plain" is the
+# baseline every other mode is judged against: plain BPE on the cl100k split (HF's trainer).
+PARITY = ["--no-balance", "--weighting", "uniform", "--parity-dev", "{dev}", "--dev-lines", "1:1000"]
 MODES: dict[str, list[str]] = {
-    "plain": ["--no-balance"],
+    "plain": ["--no-balance", "--pattern", "cl100k"],
+    "plain-qwen35": ["--no-balance", "--pattern", "qwen35"],
     "uniform": ["--no-balance", "--weighting", "uniform"],
-    "temp0.3": ["--no-balance", "--weighting", "temperature=0.3"],
     "parity": ["--no-balance", "--parity-dev", "{dev}", "--dev-lines", "1:1000"],
-    "parity-hybrid": ["--no-balance", "--parity-dev", "{dev}", "--dev-lines", "1:1000", "--global-merges", "{hybrid}"],
+    "soft8": PARITY + ["--parity-strength", "8", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
+    "soft40": PARITY + ["--parity-strength", "40", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
+    "byte-premium": PARITY + ["--byte-premium", "4.3", "--ratio", "historical=3.9", "--ratio", "code=3.7"],
     "default": [],
 }
 
@@ -49,6 +55,28 @@ def gini(values: list[float]) -> float:
 
 def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
+
+
+def split_corpus(shared: Path, share: float, out: Path) -> tuple[Path, Path]:
+    """Cuts the last `share` of every training file's lines off into a held-out file of its
+    language; returns (train dir, held-out dir). Rewritten only when the split changed."""
+    train, heldout = out / "train", out / "heldout"
+    stamp = out / "share"
+    if stamp.exists() and stamp.read_text() == repr(share):
+        return train, heldout
+    for d in (train, heldout):
+        d.mkdir(parents=True, exist_ok=True)
+    for f in sorted((shared / "corpus" / "train").glob("*.txt")):
+        lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+        cut = len(lines) - max(1, int(len(lines) * share))
+        (train / f.name).write_text("".join(lines[:cut]), encoding="utf-8")
+        (heldout / f.name).write_text("".join(lines[cut:]), encoding="utf-8")
+    # The recipe's dev set is ../parallel, relative to the corpus directory.
+    link = out / "parallel"
+    if not link.exists():
+        link.symlink_to((shared / "corpus" / "parallel").resolve())
+    stamp.write_text(repr(share))
+    return train, heldout
 
 
 def parallel_sets(shared: Path) -> dict[str, dict[str, list[str]]]:
@@ -64,12 +92,12 @@ def parallel_sets(shared: Path) -> dict[str, dict[str, list[str]]]:
     }
 
 
-def train(name: str, size: int, flags: list[str], shared: Path, out_dir: Path) -> tuple[Path, float, str]:
+def train(name: str, size: int, flags: list[str], corpus: Path, heldout: Path, out_dir: Path) -> tuple[Path, float, str]:
     out = out_dir / f"{name}-{size}.json"
     cmd = [
         str(ROOT / "target" / "release" / "vocab"), "train",
         "--recipe", str(ROOT / "vocab" / "recipes" / "euro-65k.toml"),
-        "--corpus", str(shared / "corpus" / "train"),
+        "--corpus", str(corpus), "--heldout", str(heldout.resolve()),
         "--vocab-size", str(size), "--out", str(out),
     ] + flags
     start = time.perf_counter()
@@ -80,28 +108,48 @@ def train(name: str, size: int, flags: list[str], shared: Path, out_dir: Path) -
     return out, seconds, run.stdout
 
 
-def measure(tok: polybpe.Tokenizer, sets, train_texts) -> dict:
+def summary_tables(stdout: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Bytes/token per language and pooled ("all") from the summary `vocab train` prints: the
+    held-out table (exact bytes and tokens) and the training-text table (in-sample)."""
+    heldout, train, table = {}, {}, None
+    bytes_tokens = {"heldout": [0, 0], "train": [0.0, 0]}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells[:1] == ["language"]:
+            table = "heldout" if "lines" in cells else "train" if "docs" in cells else None
+        elif table == "heldout" and len(cells) == 6:
+            nbytes, tokens = int(cells[2]), int(cells[3])
+            heldout[cells[0]] = nbytes / tokens
+            bytes_tokens["heldout"][0] += nbytes
+            bytes_tokens["heldout"][1] += tokens
+        elif table == "train" and len(cells) == 8:
+            tokens, bpt = int(cells[5]), float(cells[6])
+            train[cells[0]] = bpt
+            bytes_tokens["train"][0] += tokens * bpt
+            bytes_tokens["train"][1] += tokens
+        else:
+            table = None
+    heldout["all"] = bytes_tokens["heldout"][0] / bytes_tokens["heldout"][1]
+    train["all"] = bytes_tokens["train"][0] / bytes_tokens["train"][1]
+    return heldout, train
+
+
+def measure(tok: Tokenizer, sets, stdout: str) -> dict:
+    """Token totals per language of every parallel set (encoded by HF `tokenizers`, which loads
+    polybpe's tokenizer.json exactly), held-out and in-sample bytes/token from the summary."""
     row: dict = {}
     for set_name, texts in sets.items():
-        totals = {lang: sum(len(ids) for ids in tok.encode_batch(lines)) for lang, lines in texts.items()}
-        row[set_name] = totals
-    total_bytes = total_tokens = 0
-    for lang, lines in train_texts.items():
-        ids = tok.encode_batch(lines)
-        tokens = sum(len(x) for x in ids)
-        nbytes = sum(len(line.encode()) for line in lines)
-        total_bytes += nbytes
-        total_tokens += tokens
-        if lang in ("historical", "la"):
-            row[f"{lang}_chars_per_token"] = sum(len(line) for line in lines) / tokens
-    row["bytes_per_token"] = total_bytes / total_tokens
+        row[set_name] = {lang: sum(len(e.ids) for e in tok.encode_batch(lines, add_special_tokens=False)) for lang, lines in texts.items()}
+    row["heldout_bpt"], row["train_bpt"] = summary_tables(stdout)
     return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", default=os.environ.get("POLYBPE_SHARED", str(ROOT.parent / "shared")))
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32768, 65536])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[65536])
+    parser.add_argument("--heldout-share", type=float, default=0.05,
+                        help="share of every training file's lines (its tail) held out, never trained on")
     parser.add_argument("--modes", nargs="*", default=list(MODES))
     parser.add_argument("--flags", action="append", default=[], metavar="NAME=FLAGS",
                         help="an extra mode: NAME='--flag value ...'")
@@ -115,54 +163,64 @@ def main() -> None:
         name, flags = extra.split("=", 1)
         modes[name] = flags.split()
     sets = parallel_sets(shared)
-    train_dir = shared / "corpus" / "train"
-    train_texts = {p.stem: read_lines(p) for p in sorted(train_dir.glob("*.txt"))}
     out_dir = ROOT / "out" / "balance"
     out_dir.mkdir(parents=True, exist_ok=True)
+    train_dir, heldout_dir = split_corpus(shared, args.heldout_share, out_dir / "split")
     results = []
     for size in args.sizes:
         for name, flags in modes.items():
             flags = [f.replace("{dev}", str(shared / "corpus" / "parallel")).replace("{hybrid}", str(args.hybrid)) for f in flags]
-            path, seconds, stdout = train(name, size, flags, shared, out_dir)
-            tok = polybpe.Tokenizer.from_file(str(path))
-            row = measure(tok, sets, train_texts)
+            path, seconds, stdout = train(name, size, flags, train_dir, heldout_dir, out_dir)
+            row = measure(Tokenizer.from_file(str(path)), sets, stdout)
             shown = " ".join(flags).replace(str(shared / "corpus" / "parallel"), "../shared/corpus/parallel")
-            row.update(mode=name, size=size, seconds=seconds, flags=shown)
+            peak = re.search(r"peak memory: (\d+) MB", stdout)
+            row.update(mode=name, size=size, seconds=seconds, flags=shown, peak_mb=int(peak.group(1)) if peak else None)
             results.append(row)
             print(f"{name:>14} {size:>6}: " + "  ".join(
                 f"{s} gini {gini(list(row[s].values())):.4f}" for s in sets) +
-                f"  bytes/tok {row['bytes_per_token']:.4f}  hist c/t {row['historical_chars_per_token']:.3f}"
-                f"  la c/t {row['la_chars_per_token']:.3f}  {seconds:.1f} s", flush=True)
+                f"  held-out b/t {row['heldout_bpt']['all']:.4f}  in-sample b/t {row['train_bpt']['all']:.4f}"
+                f"  {seconds:.1f} s", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
-    write_markdown(Path(args.out), results, sets)
+    write_markdown(Path(args.out), results, sets, args)
 
 
-def write_markdown(path: Path, results: list[dict], sets) -> None:
+def write_markdown(path: Path, results: list[dict], sets, args) -> None:
+    command = "scripts/balance_report.py " + " ".join(
+        ["--sizes"] + [str(x) for x in args.sizes] + ["--modes"] + list(args.modes) + [f"--heldout-share {args.heldout_share}"]
+        + [f"--flags '{f}'" for f in args.flags])
     lines = [
         "# Balancing merges across languages: measured",
         "",
-        "Regenerate with `.venv/bin/python scripts/balance_report.py` (after `cargo build --release -p vocab`",
-        "and `maturin develop --release` in tokenizer-py). Every vocabulary is trained on",
-        "../shared/corpus/train with the euro-65k recipe's inputs; `dev` is lines 1-1000 of",
-        "../shared/corpus/parallel (the parity modes' dev set), `held-out` lines 1001-1997 (never seen",
-        "in training), `udhr` is parallel_udhr (with Latin, which has no dev text). Gini is over the",
-        "per-language token totals of each set; bytes/tok is over all training text.",
+        f"Regenerate with `.venv/bin/python {command}` (after `cargo build --release -p vocab`",
+        "with HF `tokenizers` installed). Compression is judged on held-out text:",
+        f"the last {args.heldout_share:.0%} of the lines of every file of ../shared/corpus/train is cut off and never",
+        "trained on; every vocabulary is trained on the rest with the euro-65k recipe's inputs. `dev` is",
+        "lines 1-1000 of ../shared/corpus/parallel (the parity modes' dev set), `held-out` lines 1001-1997",
+        "(NTREX, never a dev line), `udhr` is parallel_udhr (with Latin, which has no dev text). Gini is",
+        "over the per-language token totals of each set. \"plain\" is `--no-balance --pattern cl100k`,",
+        "the baseline a user would otherwise pick (the merges HF's trainer learns); every \"vs plain\" is",
+        "against it. In-sample is bytes/token on the trained text itself, which plain BPE maximizes by",
+        "construction.",
         "",
-        "| size | mode | Gini dev | Gini held-out | max/min held-out | Gini udhr | max/min udhr | bytes/tok | vs plain | historical chars/tok | vs plain | la chars/tok | train s |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| size | mode | Gini dev | Gini held-out | Gini udhr | held-out b/t | vs plain | worst language vs plain | historical vs plain | la vs plain | in-sample b/t | vs plain | train s | vs plain | peak MB |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     plain = {r["size"]: r for r in results if r["mode"] == "plain"}
     for r in results:
         base = plain.get(r["size"])
-        def rel(key: str) -> str:
-            return f"{100 * (r[key] / base[key] - 1):+.2f}%" if base else "-"
-        h = list(r["held-out"].values())
-        u = list(r["udhr"].values())
+        def rel(a: float, b: float) -> str:
+            return f"{100 * (a / b - 1):+.2f}%"
+        h, b = r["heldout_bpt"], base["heldout_bpt"] if base else None
+        worst = min((h[l] / b[l], l) for l in h if l != "all") if b else None
+        time_ratio = f"{r['seconds'] / base['seconds']:.2f}×" if base else "-"
         lines.append(
-            f"| {r['size']} | {r['mode']} | {gini(list(r['dev'].values())):.4f} | {gini(h):.4f} | {max(h) / min(h):.3f} | "
-            f"{gini(u):.4f} | {max(u) / min(u):.3f} | {r['bytes_per_token']:.4f} | {rel('bytes_per_token')} | "
-            f"{r['historical_chars_per_token']:.3f} | {rel('historical_chars_per_token')} | {r['la_chars_per_token']:.3f} | {r['seconds']:.1f} |"
+            f"| {r['size']} | {r['mode']} | {gini(list(r['dev'].values())):.4f} | {gini(list(r['held-out'].values())):.4f} | "
+            f"{gini(list(r['udhr'].values())):.4f} | {h['all']:.4f} | {rel(h['all'], b['all']) if b else '-'} | "
+            f"{f'{worst[1]} {worst[0]:.3f}×' if worst else '-'} | {rel(h['historical'], b['historical']) if b else '-'} | "
+            f"{rel(h['la'], b['la']) if b else '-'} | {r['train_bpt']['all']:.4f} | "
+            f"{rel(r['train_bpt']['all'], base['train_bpt']['all']) if base else '-'} | {r['seconds']:.1f} | "
+            f"{time_ratio} | {r.get('peak_mb') or '-'} |"
         )
     lines += ["", "Flags of each mode (added to the recipe's settings):", ""]
     seen = set()
@@ -170,6 +228,14 @@ def write_markdown(path: Path, results: list[dict], sets) -> None:
         if r["mode"] not in seen:
             seen.add(r["mode"])
             lines.append(f"- `{r['mode']}`: `{r['flags'] or '(the recipe as it is)'}`")
+    langs = [l for l in results[0]["heldout_bpt"] if l != "all"]
+    for key, title in (("heldout_bpt", "held-out tails (never trained on)"), ("train_bpt", "in-sample (the trained text)")):
+        lines += ["", f"## Bytes/token per language: {title}", "",
+                  "| size | mode | " + " | ".join(langs) + " | pooled |", "|---:|---|" + "---:|" * (len(langs) + 1)]
+        for r in results:
+            base = plain.get(r["size"])
+            cells = [f"{r[key][l]:.3f}" + (f" ({r[key][l] / base[key][l]:.3f}×)" if base else "") for l in langs + ["all"]]
+            lines.append(f"| {r['size']} | {r['mode']} | " + " | ".join(cells) + " |")
     for set_name in sets:
         langs = list(results[0][set_name])
         lines += ["", f"## Tokens per language: {set_name}", "",

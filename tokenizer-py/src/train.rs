@@ -33,7 +33,8 @@ const COUNT_KWARGS: &[&str] = &[
 const MERGE_KWARGS: &[&str] = &[
     "vocab_size", "min_frequency", "max_token_bytes", "weighting", "temperature", "weights", "parity_dev", "dev_lines",
     "ratio", "parity_exclude", "global_merges", "parity_tolerance", "parity_window", "parity_alpha", "parity_strength",
-    "reweight_every", "superword_transition", "superword_pattern", "max_superword_words", "no_balance", "no_parity",
+    "reweight_every", "byte_premium", "superword_transition", "superword_pattern", "max_superword_words", "no_balance", "no_parity",
+    "heldout", "heldout_lines",
 ];
 /// Keyword arguments about how the call runs.
 const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
@@ -47,8 +48,8 @@ const RUN_KWARGS: &[&str] = &["num_threads", "batch_size", "quiet"];
     max_words=None, doc_per_file=None, skip_invalid=None, text_field=None, lang_field=None, languages=None, keep_languages=None, max_bytes_per_lang=None, weighting=None, \
     temperature=None, weights=None, parity_dev=None, dev_lines=None, ratio=None, parity_exclude=None, global_merges=None, \
     parity_tolerance=None, parity_window=None, parity_alpha=None, parity_strength=None, reweight_every=None, \
-    superword_transition=None, superword_pattern=None, max_superword_words=None, \
-    no_balance=False, no_parity=False, num_threads=None, batch_size=8192, quiet=False, report=False)")]
+    byte_premium=None, superword_transition=None, superword_pattern=None, max_superword_words=None, \
+    no_balance=False, no_parity=False, heldout=None, heldout_lines=None, num_threads=None, batch_size=8192, quiet=False, report=False)")]
 pub fn train(
     py: Python<'_>,
     files: Option<Vec<PathBuf>>,
@@ -59,7 +60,7 @@ pub fn train(
 ) -> PyResult<PyObject> {
     let call = Call::parse(kwargs, &[COUNT_KWARGS, MERGE_KWARGS, RUN_KWARGS])?;
     let plan = call.plan(files.as_deref())?;
-    let trainer = Trainer::new(plan.settings.clone()).map_err(to_py)?;
+    let trainer = Trainer::for_plan(&plan).map_err(to_py)?;
     let progress = Progress::new(call.quiet);
     let counted = match (files, texts, counts) {
         (Some(_), None, None) => {
@@ -121,7 +122,7 @@ pub fn count<'py>(
 pub fn resolve_settings(files: Option<Vec<PathBuf>>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
     let call = Call::parse(kwargs, &[COUNT_KWARGS, MERGE_KWARGS, RUN_KWARGS])?;
     let plan = call.plan(files.as_deref())?;
-    Trainer::new(plan.settings.clone()).map_err(to_py)?;
+    Trainer::for_plan(&plan).map_err(to_py)?;
     let json = plan.to_json();
     serde_json::to_string_pretty(&json).map_err(|e| PyValueError::new_err(e.to_string()))
 }
@@ -248,6 +249,9 @@ fn overlay_kwarg(layer: &mut Recipe, key: &str, value: &Bound<'_, PyAny>) -> PyR
         }
         "superword_pattern" => layer.superword_pattern = Some(arg(key, value)?),
         "max_superword_words" => layer.max_superword_words = Some(arg(key, value)?),
+        "byte_premium" => parity(layer).byte_premium = Some(arg(key, value)?),
+        "heldout" => layer.heldout = Some(arg(key, value)?),
+        "heldout_lines" => layer.heldout_lines = Some(arg(key, value)?),
         _ => return Err(PyTypeError::new_err(format!("unexpected keyword argument {key:?}"))),
     }
     Ok(())
@@ -406,6 +410,10 @@ pub struct TrainReport {
     /// One dict per balanced language (lang, target, merges, dev_tokens_before,
     /// dev_tokens_after, bytes_per_token), or None without parity-aware selection.
     balance: Option<Py<PyList>>,
+    /// Held-out scoring, or None without held-out text: a dict with dir, lines,
+    /// pooled_bytes_per_token, gini and languages (one dict per language: lang, lines, bytes,
+    /// tokens, bytes_per_token).
+    heldout: Option<Py<PyDict>>,
     warnings: Vec<String>,
     count_seconds: f64,
     merge_seconds: f64,
@@ -450,6 +458,28 @@ impl TrainReport {
                 Some(list.unbind())
             }
         };
+        let heldout = match &r.heldout {
+            None => None,
+            Some(h) => {
+                let list = PyList::empty(py);
+                for l in &h.languages {
+                    let row = PyDict::new(py);
+                    row.set_item("lang", &l.lang)?;
+                    row.set_item("lines", l.lines)?;
+                    row.set_item("bytes", l.bytes)?;
+                    row.set_item("tokens", l.tokens)?;
+                    row.set_item("bytes_per_token", l.bytes_per_token())?;
+                    list.append(row)?;
+                }
+                let d = PyDict::new(py);
+                d.set_item("dir", h.dir.display().to_string())?;
+                d.set_item("lines", h.lines.map(|r| format!("{}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string()))))?;
+                d.set_item("pooled_bytes_per_token", h.pooled_bytes_per_token())?;
+                d.set_item("gini", h.token_gini())?;
+                d.set_item("languages", list)?;
+                Some(d.unbind())
+            }
+        };
         Ok(TrainReport {
             vocab_size: r.vocab_size,
             special_tokens: r.special_tokens,
@@ -465,6 +495,7 @@ impl TrainReport {
             skipped_null: r.corpus.skipped_null,
             languages: languages.unbind(),
             balance,
+            heldout,
             warnings: r.warnings.clone(),
             count_seconds: r.count_time.as_secs_f64(),
             merge_seconds: r.merge_time.as_secs_f64(),

@@ -99,3 +99,19 @@ def test_null_texts_are_counted_and_reported(tmp_path):
     assert report.documents == 20
     assert any("null text" in w for w in report.warnings), report.warnings
     assert "3 records with null text skipped" in str(report)
+
+
+def test_heldout_text_is_scored_in_the_report(tmp_path):
+    held = tmp_path / "held"
+    held.mkdir()
+    (held / "fr.txt").write_text("un oiseau chante\n", encoding="utf-8")
+    (held / "de.txt").write_text("ein Vogel singt\n", encoding="utf-8")
+    tok, report = polybpe.train(texts=CORPUS, vocab_size=300, special_tokens="none", heldout=held, quiet=True, report=True)
+    rows = {row["lang"]: row for row in report.heldout["languages"]}
+    assert rows["fr"]["bytes"] == len("un oiseau chante".encode())
+    assert rows["fr"]["tokens"] == len(tok.encode("un oiseau chante", disallowed_special=()))
+    assert report.heldout["pooled_bytes_per_token"] > 1
+    assert "held-out text" in str(report)
+    # Held-out lines that are dev lines are refused.
+    with pytest.raises(ValueError, match="overlap the dev lines"):
+        polybpe.train(texts=CORPUS, vocab_size=300, special_tokens="none", parity_dev=held, heldout=held, quiet=True)

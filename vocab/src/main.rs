@@ -230,6 +230,10 @@ pub struct MergingArgs {
     /// Merges between two reweightings of soft parity (default 100).
     #[arg(long, value_name = "N", help_heading = "Balancing")]
     pub reweight_every: Option<usize>,
+    /// Byte-premium ratio targets: balance each dev language by a bytes/token target on its
+    /// training text, R times its mean bytes per dev line over the mean of the dev languages'.
+    #[arg(long, value_name = "R", help_heading = "Balancing")]
+    pub byte_premium: Option<f64>,
     /// Superword merges (SuperBPE) after this many merges (50000) or this share of them (0.8):
     /// later merges may join words across spaces.
     #[arg(long, value_name = "N|SHARE", help_heading = "Superwords")]
@@ -246,6 +250,13 @@ pub struct MergingArgs {
     /// Ignore the recipe's [balance] and [parity] tables (these flags still apply).
     #[arg(long, help_heading = "Balancing")]
     pub no_balance: bool,
+    /// Score this directory of <lang>.txt text, never trained on, after training: bytes/token per
+    /// language and pooled, and the Gini of the token totals (for parallel text).
+    #[arg(long, value_name = "DIR", help_heading = "Held-out scoring")]
+    pub heldout: Option<PathBuf>,
+    /// Lines of the held-out files to score, 1-based inclusive: FIRST:LAST, FIRST: or :LAST.
+    #[arg(long, value_name = "RANGE", help_heading = "Held-out scoring")]
+    pub heldout_lines: Option<String>,
 }
 
 /// How a long command runs.

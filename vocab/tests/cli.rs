@@ -239,6 +239,20 @@ fn balanced_training_from_a_recipe_and_flags() {
     fails_with(&vocab(&["train", "--corpus", &corpus, "--out", &out, "--parity-dev", &missing, "-q"]), &["nodev"]);
     let bad = write(dir.path(), "b.toml", b"[parity]\ndev = \"x\"\nstrenght = 2\n");
     fails_with(&vocab(&["train", "--recipe", &bad, "--corpus", &corpus, "--out", &out, "-q"]), &["b.toml", "strenght"]);
+
+    // Held-out scoring: the dev file's second line, never a dev line, is scored; held-out lines
+    // that overlap the dev lines are refused.
+    let dev_dir = dev.display().to_string();
+    let run = vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &out, "--heldout", &dev_dir, "--heldout-lines", "2:"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = String::from_utf8_lossy(&run.stdout);
+    let fr = summary.lines().find(|l| l.starts_with("fr ") && l.split_whitespace().count() == 6).unwrap_or_else(|| panic!("{summary}"));
+    assert_eq!(fr.split_whitespace().nth(2), Some("8"), "{fr}"); // "held out": 8 bytes
+    assert!(summary.contains("held-out text"), "{summary}");
+    fails_with(
+        &vocab(&["train", "--recipe", &recipe, "--corpus", &corpus, "--out", &out, "--heldout", &dev_dir, "-q"]),
+        &["overlap the dev lines 1:1"],
+    );
 }
 
 #[test]

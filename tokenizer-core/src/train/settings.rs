@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::count::{WordCounter, MAX_PIECE_BYTES};
-use super::balance::{LanguageWeights, LineRange, ParityConfig, Weighting, Window};
+use super::balance::{HeldOut, LanguageWeights, LineRange, ParityConfig, Weighting, Window};
 use super::superword::{SuperwordConfig, SuperwordPattern, Transition, DEFAULT_MAX_SUPERWORD_WORDS};
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
@@ -212,6 +212,7 @@ impl MergeSettings {
                 "window": p.window.map(|w| (w.size, w.alpha)),
                 "strength": p.strength,
                 "reweight_every": p.reweight_every,
+                "byte_premium": p.byte_premium,
             })
         });
         let mut json = serde_json::json!({
@@ -354,6 +355,13 @@ pub struct Recipe {
     pub superword_pattern: Option<String>,
     /// Most words a superword token may span (default 4).
     pub max_superword_words: Option<usize>,
+
+    // Scoring.
+    /// Directory of `<lang>.txt` text never trained on, scored after training (relative to the
+    /// data root, like `dev`).
+    pub heldout: Option<PathBuf>,
+    /// Lines of the held-out files to score: `"FIRST:LAST"`, 1-based inclusive.
+    pub heldout_lines: Option<String>,
 }
 
 /// `[balance]`: how much each language's counts weigh.
@@ -388,6 +396,9 @@ pub struct ParityTable {
     /// Soft selection: weigh each language's counts by cost^strength.
     pub strength: Option<f64>,
     pub reweight_every: Option<usize>,
+    /// Byte-premium ratio targets: dev languages are balanced by a bytes/token target on their
+    /// training text, this reference times their mean bytes per dev line over the mean.
+    pub byte_premium: Option<f64>,
 }
 
 /// `[fallback]`: where a recipe's text comes from on a machine without its local sample.
@@ -452,6 +463,8 @@ pub struct TrainPlan {
     /// Files or directories to count (empty when the caller brings its own text or counts).
     pub inputs: Vec<PathBuf>,
     pub corpus: CorpusOptions,
+    /// Text never trained on, scored after training.
+    pub heldout: Option<HeldOut>,
 }
 
 impl TrainPlan {
@@ -468,6 +481,10 @@ impl TrainPlan {
             "lang_field": self.corpus.lang_field_name(),
             "keep_languages": self.corpus.keep_languages,
             "max_bytes_per_lang": self.corpus.max_bytes_per_lang,
+            "heldout": self.heldout.as_ref().map(|h| serde_json::json!({
+                "dir": h.dir,
+                "lines": h.lines.map(|r| format!("{}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string()))),
+            })),
         })
     }
 }
@@ -551,8 +568,13 @@ impl Recipe {
 
     /// This layer with `top` over it: each setting `top` sets replaces this one's; a list or
     /// map replaces the whole list or map; a weighting replaces its temperature too (the two
-    /// are one setting).
-    pub fn overlay(mut self, top: Recipe) -> Recipe {
+    /// are one setting). A layer that is not a recipe file (flags, keyword arguments) gives
+    /// its relative paths from the working directory, so over a recipe they are made absolute
+    /// before the recipe's data root could claim them.
+    pub fn overlay(mut self, mut top: Recipe) -> Recipe {
+        if top.recipe_dir.is_none() && self.recipe_dir.is_some() {
+            top.anchor_paths_at_working_dir();
+        }
         pick(&mut self.name, top.name);
         pick(&mut self.description, top.description);
         pick(&mut self.special_tokens, top.special_tokens);
@@ -581,6 +603,8 @@ impl Recipe {
         pick(&mut self.superword_transition, top.superword_transition);
         pick(&mut self.superword_pattern, top.superword_pattern);
         pick(&mut self.max_superword_words, top.max_superword_words);
+        pick(&mut self.heldout, top.heldout);
+        pick(&mut self.heldout_lines, top.heldout_lines);
         self.balance = match (self.balance, top.balance) {
             (Some(mut base), Some(top)) => {
                 if top.weighting.is_some() {
@@ -605,6 +629,7 @@ impl Recipe {
                 pick(&mut base.alpha, top.alpha);
                 pick(&mut base.strength, top.strength);
                 pick(&mut base.reweight_every, top.reweight_every);
+                pick(&mut base.byte_premium, top.byte_premium);
                 Some(base)
             }
             (base, top) => top.or(base),
@@ -705,6 +730,7 @@ impl Recipe {
             }
         };
         let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings()? };
+        let heldout = self.heldout()?;
         let corpus = CorpusOptions {
             doc_per_file: self.doc_per_file.unwrap_or(false),
             skip_invalid: self.skip_invalid.unwrap_or(false),
@@ -720,7 +746,37 @@ impl Recipe {
         if let Some((tag, _)) = corpus.keep_languages.iter().find(|(_, labels)| labels.is_empty()) {
             return Err(Error::config(format!("keep_languages: {tag:?} lists no label")));
         }
-        Ok(TrainPlan { settings, inputs, corpus })
+        Ok(TrainPlan { settings, inputs, corpus, heldout })
+    }
+
+    /// Makes this layer's relative local paths (data root, dev set, held-out text) absolute
+    /// from the working directory; Hub paths stay as they are.
+    fn anchor_paths_at_working_dir(&mut self) {
+        let anchor = |path: &mut PathBuf| {
+            if path.is_relative() && !is_hub_spec(path) {
+                if let Ok(absolute) = std::path::absolute(&*path) {
+                    *path = absolute;
+                }
+            }
+        };
+        self.data_root.iter_mut().for_each(anchor);
+        self.heldout.iter_mut().for_each(anchor);
+        if let Some(parity) = &mut self.parity {
+            parity.dev.iter_mut().for_each(anchor);
+        }
+    }
+
+    /// The held-out text, relative to the data root like the dev directory.
+    fn heldout(&self) -> Result<Option<HeldOut>> {
+        let lines = self.heldout_lines.as_deref().map(LineRange::parse).transpose()?;
+        let Some(dir) = &self.heldout else {
+            if lines.is_some() {
+                return Err(Error::config("heldout_lines is set without a held-out directory (recipe heldout, flag --heldout DIR, Python heldout=)"));
+            }
+            return Ok(None);
+        };
+        let dir = if dir.is_relative() { self.data_root().join(dir) } else { dir.clone() };
+        Ok(Some(HeldOut { dir, lines }))
     }
 }
 
@@ -745,6 +801,7 @@ impl ParityTable {
             window: self.window.map(|size| Window { size, alpha: self.alpha.unwrap_or(DEFAULT_WINDOW_ALPHA) }),
             strength: self.strength,
             reweight_every: self.reweight_every.unwrap_or(0),
+            byte_premium: self.byte_premium,
         })
     }
 }
@@ -818,6 +875,22 @@ mod tests {
         assert_eq!(parity.strength, Some(2.0));
         // The recipe's dev directory is relative to its data root, never to the corpus.
         assert_eq!(parity.dev, Some(PathBuf::from("dev")));
+    }
+
+    #[test]
+    fn flag_paths_over_a_recipe_file_stay_relative_to_the_working_directory() {
+        let recipe = Recipe { recipe_dir: Some(PathBuf::from("recipes")), ..Recipe::parse("data_root = \"data\"\n[parity]\ndev = \"dev\"").unwrap() };
+        let own = recipe.clone().merge_settings().unwrap();
+        assert_eq!(own.parity.unwrap().dev, Some(PathBuf::from("recipes/data/dev")));
+        let flags = Recipe {
+            parity: Some(ParityTable { dev: Some("mine/dev".into()), ..Default::default() }),
+            heldout: Some("mine/heldout".into()),
+            ..Default::default()
+        };
+        let plan = recipe.overlay(flags).resolve(&[PathBuf::from("corpus")]).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(plan.settings.merge.parity.unwrap().dev, Some(cwd.join("mine/dev")));
+        assert_eq!(plan.heldout.unwrap().dir, cwd.join("mine/heldout"));
     }
 
     #[test]

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use super::count::{LanguageTotals, WordCounter, WordCounts};
 use super::countfile;
+use super::balance::{HeldOutScore, HeldOutText};
 use super::parity::Target;
-use super::settings::{CountSettings, MergeSettings, TrainSettings};
+use super::settings::{CountSettings, MergeSettings, TrainPlan, TrainSettings};
 use super::{BalanceSummary, TrainObserver};
 use crate::corpus::{Corpus, CorpusOptions, CorpusStats};
 use crate::normalize::NfkcFolds;
@@ -177,6 +178,8 @@ fn finish(counter: WordCounter, corpus: CorpusStats, started: Instant, what: &st
 pub struct Trainer {
     counting: Counting,
     merge: MergeSettings,
+    /// Scored once the vocabulary is learned (read and checked when the trainer is built).
+    heldout: Option<HeldOutText>,
 }
 
 impl Trainer {
@@ -185,7 +188,17 @@ impl Trainer {
         let mut counting = Counting::new(settings.count)?;
         settings.merge.validate(counting.settings.special_tokens.len())?;
         counting.superword_pattern = settings.merge.superword.as_ref().map(|s| s.pattern.resolve(&counting.settings.pattern));
-        Ok(Trainer { counting, merge: settings.merge })
+        Ok(Trainer { counting, merge: settings.merge, heldout: None })
+    }
+
+    /// A trainer for a resolved plan: its settings, and its held-out text read and checked
+    /// against the plan's inputs and dev set (see [`super::balance::HeldOut::read`]).
+    pub fn for_plan(plan: &TrainPlan) -> Result<Trainer> {
+        let mut trainer = Trainer::new(plan.settings.clone())?;
+        if let Some(heldout) = &plan.heldout {
+            trainer.heldout = Some(heldout.read(&plan.inputs, trainer.merge.parity.as_ref())?);
+        }
+        Ok(trainer)
     }
 
     /// The counting half.
@@ -238,6 +251,7 @@ impl Trainer {
             observer.warn(&message);
             warnings.push(message);
         }
+        let heldout = self.heldout.as_ref().map(|h| h.score(&tokenizer)).transpose()?;
         let report = TrainReport {
             vocab_size: tokenizer.vocab_size(),
             special_tokens: settings.count.special_tokens.len(),
@@ -253,6 +267,7 @@ impl Trainer {
             nfkc_folds,
             tokens_per_language: summary.tokens_per_language,
             superword_merges: summary.superword_merges,
+            heldout,
             warnings,
             count_time,
             merge_time: merge_start.elapsed(),
@@ -286,6 +301,8 @@ pub struct TrainReport {
     pub tokens_per_language: Vec<u64>,
     /// Merges learned in the superword stage, when there was one.
     pub superword_merges: Option<usize>,
+    /// How the vocabulary compresses the held-out text, when there is one.
+    pub heldout: Option<HeldOutScore>,
     /// What the user should know (pruning, folds, skipped lines, an unfilled vocabulary).
     pub warnings: Vec<String>,
     pub count_time: Duration,
@@ -387,6 +404,21 @@ impl fmt::Display for TrainReport {
                     dev,
                     b.bytes_per_token()
                 )?;
+            }
+        }
+        if let Some(heldout) = &self.heldout {
+            let lines = heldout.lines.map_or(String::new(), |r| format!(" lines {}:{}", r.first, r.last.map_or(String::new(), |l| l.to_string())));
+            writeln!(
+                f,
+                "held-out text ({}{lines}, never trained on): {:.3} bytes/token pooled, Gini of token totals {:.4}",
+                heldout.dir.display(),
+                heldout.pooled_bytes_per_token(),
+                heldout.token_gini()
+            )?;
+            writeln!(f, "{:<12} {:>9} {:>11} {:>11} {:>11} {:>11}", "language", "lines", "bytes", "tokens", "bytes/tok", "train b/t")?;
+            for l in &heldout.languages {
+                let train = self.languages.iter().position(|t| t == &l.lang).map_or("-".to_string(), |i| format!("{:.3}", self.bytes_per_token(i)));
+                writeln!(f, "{:<12} {:>9} {:>11} {:>11} {:>11.3} {:>11}", l.lang, l.lines, l.bytes, l.tokens, l.bytes_per_token(), train)?;
             }
         }
         Ok(())

@@ -138,11 +138,14 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: float | None = None,
     superword_transition: int | float | None = None,
     superword_pattern: str | None = None,
     max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -184,11 +187,14 @@ def train(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: float | None = None,
     superword_transition: int | float | None = None,
     superword_pattern: str | None = None,
     max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -206,7 +212,11 @@ def train(
     ``"1:1000"``) or ``ratio`` (target bytes/token per language) turn on parity-aware merge
     selection, tuned by ``global_merges``, ``parity_tolerance``, ``parity_window`` /
     ``parity_alpha``, ``parity_strength`` (soft selection) and ``reweight_every``.
+    ``byte_premium`` (a reference bytes/token) balances dev languages by ratio targets scaled
+    by their mean bytes per dev line instead of by their dev tokens.
     ``no_balance`` drops the recipe's balance and parity tables, ``no_parity`` parity alone.
+    ``heldout`` (a directory of ``<lang>.txt`` never trained on, lines ``heldout_lines``) is
+    scored after training: the report's ``heldout`` holds bytes/token per language and pooled.
 
     Superword merges (README, "Superword merges"): ``superword_transition`` (a number of merges,
     or a share of them such as ``0.8``) starts a second stage whose merges may join words
@@ -291,11 +301,14 @@ def resolve_settings(
     parity_alpha: float | None = None,
     parity_strength: float | None = None,
     reweight_every: int | None = None,
+    byte_premium: float | None = None,
     superword_transition: int | float | None = None,
     superword_pattern: str | None = None,
     max_superword_words: int | None = None,
     no_balance: bool = False,
     no_parity: bool = False,
+    heldout: str | PathLike[str] | None = None,
+    heldout_lines: str | None = None,
     num_threads: int | None = None,
     batch_size: int = 8192,
     quiet: bool = False,
@@ -325,6 +338,9 @@ class TrainReport:
     balance: list[dict[str, Any]] | None
     """One dict per balanced language (lang, target, merges, dev_tokens_before,
     dev_tokens_after, bytes_per_token); None without parity-aware selection."""
+    heldout: dict[str, Any] | None
+    """Held-out scoring (dir, lines, pooled_bytes_per_token, gini, languages: one dict per
+    language with lang, lines, bytes, tokens, bytes_per_token); None without held-out text."""
     warnings: list[str]
     count_seconds: float
     merge_seconds: float

@@ -64,6 +64,8 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
         flags.superword_transition = m.superword_transition.as_deref().map(Transition::parse).transpose().map_err(msg)?;
         flags.superword_pattern = m.superword_pattern.clone();
         flags.max_superword_words = m.max_superword_words;
+        flags.heldout = m.heldout.clone();
+        flags.heldout_lines = m.heldout_lines.clone();
         let weights = non_empty(lang_values("weight", &m.weights)?);
         if m.weighting.is_some() || weights.is_some() {
             flags.balance = Some(BalanceTable { weighting: m.weighting.clone(), temperature: None, weights });
@@ -79,6 +81,7 @@ fn layered(input: &InputArgs, counting: &CountingArgs, merging: Option<&MergingA
             alpha: m.parity_alpha,
             strength: m.parity_strength,
             reweight_every: m.reweight_every,
+            byte_premium: m.byte_premium,
         };
         if parity != ParityTable::default() {
             flags.parity = Some(parity);
@@ -254,7 +257,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     }
     let dirs = corpus_dirs(&args.input, &recipe);
     let plan = recipe.resolve(&dirs).map_err(msg)?;
-    let trainer = Trainer::new(plan.settings.clone()).map_err(msg)?;
+    let trainer = Trainer::for_plan(&plan).map_err(msg)?;
     if args.dry_run {
         println!("{}", serde_json::to_string_pretty(&plan.to_json()).map_err(msg)?);
         return Ok(());

@@ -96,12 +96,20 @@ fn balanced_columns(parity: &ParityConfig, languages: &[String], dev: Option<&Wo
         known(lang, "excluded")?;
     }
     if let Some(dev) = dev {
-        for lang in &dev.languages {
-            if parity.exclude.contains(lang) {
-                continue;
-            }
+        let balanced: Vec<usize> = (0..dev.languages.len()).filter(|&l| !parity.exclude.contains(&dev.languages[l])).collect();
+        let bytes_per_line = |l: usize| dev.per_language[l].bytes as f64 / dev.per_language[l].documents.max(1) as f64;
+        let mean_bytes_per_line = balanced.iter().map(|&l| bytes_per_line(l)).sum::<f64>() / balanced.len().max(1) as f64;
+        for l in balanced {
+            let lang = &dev.languages[l];
             known(lang, "dev")?;
-            columns.push(Column { lang: lang.clone(), target: Target::Dev });
+            let target = match parity.byte_premium {
+                // The language's byte premium (its mean bytes per parallel line over the mean of
+                // all) scales the reference: equal tokens per parallel line, balanced on the
+                // training text without following the dev text.
+                Some(reference) => Target::Ratio(reference * bytes_per_line(l) / mean_bytes_per_line.max(f64::MIN_POSITIVE)),
+                None => Target::Dev,
+            };
+            columns.push(Column { lang: lang.clone(), target });
         }
     }
     for (lang, target) in &parity.ratio {

@@ -43,6 +43,7 @@
 
 pub mod columns;
 pub mod dev;
+pub mod heldout;
 pub mod select;
 pub mod weights;
 
@@ -50,6 +51,7 @@ use std::path::PathBuf;
 
 pub use columns::{Column, LanguageColumns, Target};
 pub use dev::{count_dev, dev_counts, DevText, LineRange};
+pub use heldout::{HeldOut, HeldOutLanguage, HeldOutScore, HeldOutText};
 pub use select::{Selector, Window};
 pub use weights::{LanguageWeights, ResolvedWeights, Weighting};
 
@@ -78,6 +80,11 @@ pub struct ParityConfig {
     pub strength: Option<f64>,
     /// Merges between two reweightings in soft selection (0: every 100).
     pub reweight_every: usize,
+    /// Byte-premium ratio targets (the normalization HF's `ParityBpeTrainer` recommends): each
+    /// dev language is balanced by a bytes/token target on its training text, this reference
+    /// times its byte premium (its mean bytes per dev line over the mean of the dev languages'),
+    /// instead of by its dev tokens.
+    pub byte_premium: Option<f64>,
 }
 
 impl ParityConfig {
@@ -102,6 +109,14 @@ impl ParityConfig {
             }
             if self.window.is_some() {
                 return Err(Error::config("a parity window applies to language picks; soft selection (strength) has none"));
+            }
+        }
+        if let Some(reference) = self.byte_premium {
+            if self.dev.is_none() {
+                return Err(Error::config("byte_premium sets dev languages' targets from their mean bytes per dev line: it needs a dev set (parity dev)"));
+            }
+            if !reference.is_finite() || reference <= 0.0 {
+                return Err(Error::config(format!("byte_premium {reference} must be a positive bytes/token value")));
             }
         }
         if let Some(w) = self.window {
@@ -255,5 +270,44 @@ mod tests {
         let fr = &summary.languages[1];
         assert_eq!((fr.merges, fr.dev_tokens_before, fr.dev_tokens_after, fr.train_bytes, fr.train_tokens), (1, 3, 2, 20, 6));
         assert_eq!((summary.soft, summary.global_merges), (false, 0));
+    }
+
+    /// Byte-premium training is identical at 1 and 4 threads, and differs from token parity.
+    #[test]
+    fn byte_premium_training_is_deterministic_across_threads() {
+        use crate::train::{Recipe, Silent, Trainer};
+        let root = tempfile::tempdir().unwrap();
+        let (train, dev) = (root.path().join("train"), root.path().join("dev"));
+        std::fs::create_dir_all(&train).unwrap();
+        std::fs::create_dir_all(&dev).unwrap();
+        let texts = [
+            ("en", "the small cat sat on the mat while the dog ran far away from home"),
+            ("pl", "mały kot siedział na macie, a pies pobiegł daleko od domu źdźbło"),
+            ("de", "die kleine Katze saß auf der Matte, während der Hund weit weglief"),
+        ];
+        for (i, (lang, text)) in texts.iter().enumerate() {
+            let body: String = (0..200).map(|n| format!("{text} {}\n", n * (i + 3))).collect();
+            std::fs::write(train.join(format!("{lang}.txt")), body).unwrap();
+            std::fs::write(dev.join(format!("{lang}.txt")), format!("{text}\n{text} {text}\n")).unwrap();
+        }
+        let train_with = |premium: Option<f64>, threads: usize| {
+            let premium = premium.map_or(String::new(), |r| format!("\nbyte_premium = {r:?}"));
+            let recipe = format!("vocab_size = 600\nspecial_tokens = \"none\"\n[parity]\ndev = \"../dev\"{premium}");
+            let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (tok, report) = pool.install(|| Trainer::for_plan(&plan).unwrap().train_files(&plan.inputs, &plan.corpus, &Silent)).unwrap();
+            (crate::formats::hf::to_json(&tok).unwrap(), report.balance.unwrap().languages)
+        };
+        let (one, languages) = train_with(Some(3.0), 1);
+        assert!(one == train_with(Some(3.0), 4).0, "byte-premium training differs between 1 and 4 threads");
+        assert!(one != train_with(None, 1).0, "byte premiums changed no merge");
+        // Each target is the reference times the language's mean bytes per dev line over the mean.
+        let per_line: Vec<f64> = texts.iter().map(|(_, t)| (t.len() + (2 * t.len() + 1)) as f64 / 2.0).collect();
+        let mean = per_line.iter().sum::<f64>() / 3.0;
+        for (l, (lang, i)) in languages.iter().zip([("de", 2), ("en", 0), ("pl", 1)]) {
+            assert_eq!(l.lang, lang);
+            let Target::Ratio(r) = l.target else { panic!("{lang}: {:?}", l.target) };
+            assert!((r - 3.0 * per_line[i] / mean).abs() < 1e-9, "{lang}: {r}");
+        }
     }
 }
