@@ -206,8 +206,9 @@ mod tests {
         let held = "zqxjheld zqxjheld zqxjheld zqxjheld";
         std::fs::write(parallel.join("en.txt"), format!("devmarker the cat\nthe dog ran\n{held}\nthe mat\n")).unwrap();
         std::fs::write(parallel.join("fr.txt"), format!("devmarker le chat\nle chien\n{held}\nle tapis\n")).unwrap();
+        // Recipe paths are relative to its data root: the training folder here.
         let recipe = format!(
-            "vocab_size = 400\nspecial_tokens = \"none\"\nheldout = \"../parallel\"\nheldout_lines = \"3:\"\n[parity]\ndev = \"../parallel\"\ndev_lines = \"1:2\""
+            "data_root = {train:?}\nvocab_size = 400\nspecial_tokens = \"none\"\nheldout = \"../parallel\"\nheldout_lines = \"3:\"\n[parity]\ndev = \"../parallel\"\ndev_lines = \"1:2\""
         );
         let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
         let trainer = Trainer::for_plan(&plan).unwrap();
