@@ -1,5 +1,6 @@
 """Shared fixtures: paths to ../shared data and the `vocab` binary."""
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -57,3 +58,24 @@ def train_on_heads(vocab_bin: str, shared: Path, tmp: Path, lines: int, vocab_si
     run_vocab(vocab_bin, "train", "--corpus", corpus, "--out", out, "--vocab-size", vocab_size,
               "--special-tokens", "pleias-rag", "--quiet", *args)
     return out
+
+
+def polybpe_ids(vocab_bin: str, tokenizer: Path, texts: list[str], tmp_path: Path) -> list[list[int]]:
+    """Ids of each text as `vocab encode --jsonl` gives them."""
+    src = tmp_path / "texts.jsonl"
+    src.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
+    out = run_vocab(vocab_bin, "encode", "--tokenizer", tokenizer, "--jsonl", src).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def eval_texts(shared: Path, skip: int, count: int, extra: list[str] | None = None) -> dict[str, list[str]]:
+    """Every parallel line, lines `skip` to `skip + count` of every training file (after the
+    lines training read) and, as "tricky", the `extra` strings."""
+    texts = {}
+    for src in sorted((shared / "corpus" / "parallel").glob("*.txt")):
+        texts[f"parallel/{src.name}"] = src.read_text(encoding="utf-8").splitlines()
+    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
+        texts[f"train/{src.name}"] = head(src, skip, count)
+    if extra is not None:
+        texts["tricky"] = extra
+    return texts

@@ -8,7 +8,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from conftest import head, run_vocab, train_on_heads
+from conftest import eval_texts, head, polybpe_ids, run_vocab, train_on_heads
 
 TRAIN_LINES = 2000
 EVAL_LINES = 1000
@@ -40,23 +40,6 @@ def trained(shared, vocab_bin, tmp_path_factory):
     return train_on_heads(vocab_bin, shared, tmp_path_factory.mktemp("hf"), TRAIN_LINES, VOCAB_SIZE)
 
 
-def polybpe_ids(vocab_bin, tokenizer: Path, texts: list[str], tmp_path: Path) -> list[list[int]]:
-    src = tmp_path / "texts.jsonl"
-    src.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
-    out = run_vocab(vocab_bin, "encode", "--tokenizer", tokenizer, "--jsonl", src).stdout
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def eval_texts(shared: Path) -> dict[str, list[str]]:
-    texts = {}
-    for src in sorted((shared / "corpus" / "parallel").glob("*.txt")):
-        texts[f"parallel/{src.name}"] = src.read_text(encoding="utf-8").splitlines()
-    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
-        texts[f"train/{src.name}"] = head(src, TRAIN_LINES, EVAL_LINES)
-    texts["tricky"] = TRICKY
-    return texts
-
-
 def test_vocab_shape(trained):
     doc = json.loads(trained.read_text(encoding="utf-8"))
     assert len(doc["model"]["vocab"]) == VOCAB_SIZE
@@ -68,7 +51,7 @@ def test_vocab_shape(trained):
 def test_tokenizers_library_encodes_identically(shared, vocab_bin, trained, tmp_path):
     hf = Tokenizer.from_file(str(trained))
     assert hf.get_vocab_size() == VOCAB_SIZE
-    for name, texts in eval_texts(shared).items():
+    for name, texts in eval_texts(shared, TRAIN_LINES, EVAL_LINES, TRICKY).items():
         ours = polybpe_ids(vocab_bin, trained, texts, tmp_path)
         theirs = [e.ids for e in hf.encode_batch(texts, add_special_tokens=False)]
         assert len(ours) == len(texts)
@@ -82,7 +65,7 @@ def test_tokenizers_library_encodes_identically(shared, vocab_bin, trained, tmp_
 def test_transformers_encodes_identically(shared, vocab_bin, trained, tmp_path):
     fast = PreTrainedTokenizerFast(tokenizer_file=str(trained))
     for name in ["parallel/fr.txt", "parallel/pl.txt", "train/historical.txt", "train/code.txt", "tricky"]:
-        texts = eval_texts(shared)[name]
+        texts = eval_texts(shared, TRAIN_LINES, EVAL_LINES, TRICKY)[name]
         ours = polybpe_ids(vocab_bin, trained, texts, tmp_path)
         theirs = fast(texts, add_special_tokens=False)["input_ids"]
         assert ours == theirs, name
@@ -128,7 +111,7 @@ def balanced(shared, vocab_bin, trained, tmp_path_factory):
 def test_balanced_vocabulary_encodes_identically_in_tokenizers(shared, vocab_bin, trained, balanced, tmp_path):
     assert balanced.read_bytes() != trained.read_bytes()
     hf = Tokenizer.from_file(str(balanced))
-    texts = eval_texts(shared)
+    texts = eval_texts(shared, TRAIN_LINES, EVAL_LINES, TRICKY)
     for name in ["parallel/nl.txt", "parallel/pl.txt", "train/historical.txt", "train/code.txt", "tricky"]:
         ours = polybpe_ids(vocab_bin, balanced, texts[name], tmp_path)
         theirs = [e.ids for e in hf.encode_batch(texts[name], add_special_tokens=False)]

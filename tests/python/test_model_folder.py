@@ -11,7 +11,7 @@ from tokenizers import Tokenizer as HfTokenizer
 from transformers import AutoTokenizer
 
 import polybpe
-from conftest import head, run_vocab, train_on_heads
+from conftest import eval_texts, run_vocab, train_on_heads
 
 TRAIN_LINES = 2000
 EVAL_LINES = 1000
@@ -44,15 +44,6 @@ def auto(trained):
     return AutoTokenizer.from_pretrained(str(trained[1]))
 
 
-def eval_texts(shared: Path) -> dict[str, list[str]]:
-    texts = {}
-    for src in sorted((shared / "corpus" / "parallel").glob("*.txt")):
-        texts[f"parallel/{src.name}"] = src.read_text(encoding="utf-8").splitlines()
-    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
-        texts[f"train/{src.name}"] = head(src, TRAIN_LINES, EVAL_LINES)
-    return texts
-
-
 def test_the_folder_loads_offline_with_roles_and_settings(trained, auto, monkeypatch):
     folder = trained[1]
     assert sorted(p.name for p in folder.iterdir()) == ["special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]
@@ -67,7 +58,7 @@ def test_the_folder_loads_offline_with_roles_and_settings(trained, auto, monkeyp
 
 
 def test_ids_equal_polybpe_on_every_line(shared, ours, auto):
-    for name, texts in eval_texts(shared).items():
+    for name, texts in eval_texts(shared, TRAIN_LINES, EVAL_LINES).items():
         expected = ours.encode_batch(texts, disallowed_special=())
         got = auto(texts, add_special_tokens=False)["input_ids"]
         assert len(got) == len(texts)
@@ -159,7 +150,7 @@ def test_save_pretrained_then_reload_gives_the_same_ids(shared, ours, auto, tmp_
     assert config["model_max_length"] == 2048 and config["split_special_tokens"] is True
     reloaded = AutoTokenizer.from_pretrained(str(folder))
     assert reloaded.model_max_length == 2048
-    texts = eval_texts(shared)["parallel/fr.txt"][:200] + [INJECTED]
+    texts = eval_texts(shared, TRAIN_LINES, EVAL_LINES)["parallel/fr.txt"][:200] + [INJECTED]
     assert reloaded(texts, add_special_tokens=False)["input_ids"] == ours.encode_batch(texts, disallowed_special=())
     # transformers' own save_pretrained of the loaded folder keeps the settings and the ids.
     again = tmp_path / "again"

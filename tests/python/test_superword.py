@@ -9,7 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
-from conftest import head, run_vocab, train_on_heads
+from conftest import eval_texts, polybpe_ids, run_vocab, train_on_heads
 
 TRAIN_LINES = 2000
 EVAL_LINES = 1000
@@ -42,23 +42,6 @@ def trained(request, shared, vocab_bin, tmp_path_factory) -> Path:
     return train_on_heads(vocab_bin, shared, tmp, TRAIN_LINES, VOCAB_SIZE, *args)
 
 
-def polybpe_ids(vocab_bin, tokenizer: Path, texts: list[str], tmp_path: Path) -> list[list[int]]:
-    src = tmp_path / "texts.jsonl"
-    src.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
-    out = run_vocab(vocab_bin, "encode", "--tokenizer", tokenizer, "--jsonl", src).stdout
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def eval_texts(shared: Path) -> dict[str, list[str]]:
-    texts = {}
-    for src in sorted((shared / "corpus" / "parallel").glob("*.txt")):
-        texts[f"parallel/{src.name}"] = src.read_text(encoding="utf-8").splitlines()
-    for src in sorted((shared / "corpus" / "train").glob("*.txt")):
-        texts[f"train/{src.name}"] = head(src, TRAIN_LINES, EVAL_LINES)
-    texts["tricky"] = TRICKY
-    return texts
-
-
 def assert_same(name: str, texts: list[str], ours: list[list[int]], theirs: list[list[int]], who: str):
     assert len(ours) == len(texts) == len(theirs)
     for i, (a, b) in enumerate(zip(ours, theirs)):
@@ -80,7 +63,7 @@ def test_tokenizers_and_transformers_encode_identically(shared, vocab_bin, train
     hf = Tokenizer.from_file(str(trained))
     fast = PreTrainedTokenizerFast(tokenizer_file=str(trained))
     shorter = 0
-    for name, texts in eval_texts(shared).items():
+    for name, texts in eval_texts(shared, TRAIN_LINES, EVAL_LINES, TRICKY).items():
         ours = polybpe_ids(vocab_bin, trained, texts, tmp_path)
         theirs = [e.ids for e in hf.encode_batch(texts, add_special_tokens=False)]
         assert_same(name, texts, ours, theirs, "HF     ")
