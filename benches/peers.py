@@ -190,7 +190,20 @@ class Fastokens:
         return flat(out)
 
 
-class Riptoken:
+class TiktokenApi:
+    """The calls of libraries shaped like tiktoken's `Encoding` (riptoken, bpe-openai)."""
+
+    def single(self, t, docs):
+        return [t.encode_ordinary(x) for x in docs]
+
+    def lists(self, t, docs):
+        return t.encode_ordinary_batch(docs)
+
+    def canonical(self, column, out):
+        return flat(out)
+
+
+class Riptoken(TiktokenApi):
     """tiktoken rank files only (for gpt2 and olmo2, the r50k and cl100k files of the same ids)."""
 
     name = "riptoken"
@@ -202,16 +215,7 @@ class Riptoken:
             return None
         return riptoken.CoreBPE(riptoken.load_tiktoken_bpe(str(v.ranks)), {}, v.regex)
 
-    def single(self, t, docs):
-        return [t.encode_ordinary(x) for x in docs]
-
-    def lists(self, t, docs):
-        return t.encode_ordinary_batch(docs)
-
     arrays = files = None
-
-    def canonical(self, column, out):
-        return flat(out)
 
 
 class Tokie:
@@ -257,7 +261,7 @@ class Tiktoken:
         return flat(out)
 
 
-class BpeOpenai:
+class BpeOpenai(TiktokenApi):
     """cl100k and o200k only (its built-in encodings)."""
 
     name = "bpe-openai"
@@ -269,16 +273,7 @@ class BpeOpenai:
         name = names.get(v.ranks.name) if v.ranks is not None else None
         return bpe_openai.get_encoding(name) if name else None
 
-    def single(self, t, docs):
-        return [t.encode_ordinary(x) for x in docs]
-
-    def lists(self, t, docs):
-        return t.encode_ordinary_batch(docs)
-
     arrays = files = None
-
-    def canonical(self, column, out):
-        return flat(out)
 
 
 class Kitoken:
