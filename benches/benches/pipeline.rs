@@ -58,7 +58,7 @@ fn count_and_merge(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("count 2MB fr", |b| b.iter(counter));
     let counts = counter();
-    let config = TrainSettings { count: CountSettings { special_tokens: special.clone(), ..Default::default() }, merge: MergeSettings { vocab_size: 8192, ..Default::default() }, ..Default::default() };
+    let config = TrainSettings { count: CountSettings { special_tokens: special.clone(), ..Default::default() }, merge: MergeSettings { vocab_size: 8192, ..Default::default() } };
     group.bench_function("merge 8k on 2MB fr", |b| b.iter(|| train::train_from_counts(&counts, &config, &train::Silent).unwrap()));
     group.finish();
 }

@@ -46,7 +46,7 @@ pub fn synthetic_corpus(dir: &Path) {
 
 /// Trains with the Pleias specials on `dir` at the given thread count.
 pub fn train_dir(dir: &Path, vocab_size: usize, threads: usize) -> Tokenizer {
-    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size, min_frequency: 2, ..Default::default() }, ..Default::default() };
+    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size, min_frequency: 2, ..Default::default() } };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| Trainer::new(config).unwrap().train_files(&[dir.to_path_buf()], &CorpusOptions::default(), &Silent).unwrap().0)
 }

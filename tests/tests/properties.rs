@@ -228,7 +228,7 @@ fn small_corpus() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn train_on(docs: &[(String, String)], weighting: Weighting, threads: usize) -> String {
-    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 60, min_frequency: 1, weights: LanguageWeights { weighting, multipliers: Vec::new() }, ..Default::default() }, ..Default::default() };
+    let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 60, min_frequency: 1, weights: LanguageWeights { weighting, multipliers: Vec::new() }, ..Default::default() } };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
         let mut counter: WordCounter = config.count.word_counter().unwrap();

@@ -64,7 +64,7 @@ mod tests {
     fn tokenizer() -> Tokenizer {
         let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &[] as &[&str]);
         counter.add_document("fr", "Qui a écrit le texte ? Le texte source dit que").unwrap();
-        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 320, min_frequency: 1, ..Default::default() }, ..Default::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 320, min_frequency: 1, ..Default::default() } };
         train_from_counts(&counter.finish(), &config, &Silent).unwrap().0
     }
 

@@ -463,7 +463,7 @@ mod tests {
             &["<|end_of_text|>"],
         );
         counter.add_document("fr", "le chat et le chien, l'homme et la femme. ſouvent ſouvent").unwrap();
-        let config = crate::train::TrainSettings { count: crate::train::CountSettings { special_tokens: vec!["<|end_of_text|>".into()], ..Default::default() }, merge: crate::train::MergeSettings { vocab_size: 300, min_frequency: 1, ..Default::default() }, ..Default::default() };
+        let config = crate::train::TrainSettings { count: crate::train::CountSettings { special_tokens: vec!["<|end_of_text|>".into()], ..Default::default() }, merge: crate::train::MergeSettings { vocab_size: 300, min_frequency: 1, ..Default::default() } };
         crate::train::train_from_counts(&counter.finish(), &config, &crate::train::Silent).unwrap().0
     }
 

@@ -118,7 +118,7 @@ mod tests {
     fn keeps_every_id_and_merge_and_learns_the_new_text() {
         let mut counter = WordCounter::new(Normalization::Nfc, PreTokenizer::from_pattern(Pattern::Default).unwrap(), &["<|x|>"]);
         counter.add_document("fr", &"le chat et le chien ".repeat(20)).unwrap();
-        let config = TrainSettings { count: CountSettings { special_tokens: vec!["<|x|>".into()], ..Default::default() }, merge: MergeSettings { vocab_size: 1 + 256 + 12, ..Default::default() }, ..Default::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: vec!["<|x|>".into()], ..Default::default() }, merge: MergeSettings { vocab_size: 1 + 256 + 12, ..Default::default() } };
         let (base, _) = train_from_counts(&counter.finish(), &config, &Silent).unwrap();
 
         let new_text = "Straßenbahnhaltestelle Straßenbahnhaltestelle ".repeat(10);

@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn vocab_too_small_names_the_floor() {
-        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 290, ..Default::default() }, ..Default::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 290, ..Default::default() } };
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("41 special tokens + 256 byte tokens = 297"), "{err}");
         let bad_regex = TrainSettings { count: CountSettings { pattern: Pattern::Custom("(?<".into()), ..Default::default() }, ..Default::default() };
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn id_layout_specials_bytes_merges() {
-        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 3, min_frequency: 1, ..Default::default() }, ..Default::default() };
+        let config = TrainSettings { count: CountSettings { special_tokens: special_token_list(SpecialPreset::PleiasRag, &[], 0).unwrap(), ..Default::default() }, merge: MergeSettings { vocab_size: 41 + 256 + 3, min_frequency: 1, ..Default::default() } };
         let (tok, summary) = train_from_counts(&counts("le le le la la"), &config, &Silent).unwrap();
         assert_eq!(tok.vocab_size(), 300);
         assert_eq!(summary.merges, 3);

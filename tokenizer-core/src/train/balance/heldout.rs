@@ -210,7 +210,7 @@ mod tests {
         let recipe = format!(
             "data_root = {train:?}\nvocab_size = 400\nspecial_tokens = \"none\"\nheldout = \"../parallel\"\nheldout_lines = \"3:\"\n[parity]\ndev = \"../parallel\"\ndev_lines = \"1:2\""
         );
-        let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
+        let plan = Recipe::parse(&recipe).unwrap().resolve(std::slice::from_ref(&train)).unwrap();
         let trainer = Trainer::for_plan(&plan).unwrap();
         let (tokenizer, report) = trainer.train_files(&plan.inputs, &plan.corpus, &Silent).unwrap();
         let score = report.heldout.as_ref().unwrap();
@@ -229,11 +229,11 @@ mod tests {
 
         // Held-out lines that overlap the dev lines, or held-out text that is an input, are refused.
         let overlapping = recipe.replace("heldout_lines = \"3:\"", "heldout_lines = \"2:\"");
-        let plan = Recipe::parse(&overlapping).unwrap().resolve(&[train.clone()]).unwrap();
+        let plan = Recipe::parse(&overlapping).unwrap().resolve(std::slice::from_ref(&train)).unwrap();
         let err = Trainer::for_plan(&plan).unwrap_err().to_string();
         assert!(err.contains("overlap the dev lines 1:2"), "{err}");
         let trained_on = recipe.replace("heldout = \"../parallel\"", "heldout = \".\"").replace("heldout_lines = \"3:\"\n", "");
-        let plan = Recipe::parse(&trained_on).unwrap().resolve(&[train.clone()]).unwrap();
+        let plan = Recipe::parse(&trained_on).unwrap().resolve(std::slice::from_ref(&train)).unwrap();
         let err = Trainer::for_plan(&plan).unwrap_err().to_string();
         assert!(err.contains("is a training input"), "{err}");
     }

@@ -293,7 +293,7 @@ mod tests {
         let train_with = |premium: Option<f64>, threads: usize| {
             let premium = premium.map_or(String::new(), |r| format!("\nbyte_premium = {r:?}"));
             let recipe = format!("data_root = {train:?}\nvocab_size = 600\nspecial_tokens = \"none\"\n[parity]\ndev = \"../dev\"{premium}");
-            let plan = Recipe::parse(&recipe).unwrap().resolve(&[train.clone()]).unwrap();
+            let plan = Recipe::parse(&recipe).unwrap().resolve(std::slice::from_ref(&train)).unwrap();
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let (tok, report) = pool.install(|| Trainer::for_plan(&plan).unwrap().train_files(&plan.inputs, &plan.corpus, &Silent)).unwrap();
             (crate::formats::hf::to_json(&tok).unwrap(), report.balance.unwrap().languages)
