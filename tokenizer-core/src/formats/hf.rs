@@ -395,6 +395,9 @@ fn regex_stage(pattern: &str, behavior: SplitBehavior, invert: bool) -> std::res
     Ok(Stage::Regex { regex, behavior, invert })
 }
 
+/// Most ids a tokenizer.json may leave unused (holes between its ids).
+const MAX_UNUSED_IDS: usize = 1 << 20;
+
 /// Token bytes by id, and the vocab's string → id map (for merges).
 type Vocab = (Vec<Option<Box<[u8]>>>, AHashMap<String, TokenId>);
 
@@ -402,6 +405,12 @@ type Vocab = (Vec<Option<Box<[u8]>>>, AHashMap<String, TokenId>);
 /// otherwise they are taken as they are.
 fn parse_vocab(model: &Map<String, Value>, added: &[AddedToken], byte_level: bool) -> std::result::Result<Vocab, String> {
     let vocab = model.get("vocab").and_then(Value::as_object).ok_or("model has no `vocab` object")?;
+    // Tokens are stored by id, so an id far past the file's tokens would allocate for nothing
+    // (a four-byte id of 4e9 asks for 64 GB): refuse ids past the entries plus a wide gap.
+    let id_limit = vocab.len() + added.len() + MAX_UNUSED_IDS;
+    if let Some(t) = added.iter().find(|t| t.id as usize >= id_limit) {
+        return Err(format!("added token {:?} has id {}, past the {} tokens of the file by more than {MAX_UNUSED_IDS} unused ids", t.content, t.id, vocab.len() + added.len()));
+    }
     let added_by_id: AHashMap<TokenId, &str> = added.iter().map(|t| (t.id, t.content.as_str())).collect();
     let mut tokens: Vec<Option<Box<[u8]>>> = Vec::new();
     let mut ids = AHashMap::with_capacity(vocab.len());
@@ -418,6 +427,9 @@ fn parse_vocab(model: &Map<String, Value>, added: &[AddedToken], byte_level: boo
             token.as_bytes().to_vec()
         };
         let slot = id as usize;
+        if slot >= id_limit {
+            return Err(format!("vocab entry {token:?} has id {id}, past the {} tokens of the file by more than {MAX_UNUSED_IDS} unused ids", vocab.len() + added.len()));
+        }
         if tokens.len() <= slot {
             tokens.resize(slot + 1, None);
         }
@@ -455,6 +467,19 @@ mod tests {
     use super::*;
     use crate::pretokenize::Pattern;
     use crate::tokenizer::AllowedSpecial;
+
+    #[test]
+    fn ids_far_past_the_tokens_are_refused_not_allocated() {
+        let huge = r#"{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 4294967295}, "merges": []}}"#;
+        let err = from_json(huge).unwrap_err();
+        assert!(err.contains("\"b\" has id 4294967295"), "{err}");
+        let added = r#"{"added_tokens": [{"id": 4000000000, "content": "<x>"}], "pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#;
+        let err = from_json(added).unwrap_err();
+        assert!(err.contains("\"<x>\" has id 4000000000"), "{err}");
+        // Holes below the limit stay allowed.
+        let holes = from_json(r#"{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 5000}, "merges": []}}"#);
+        assert!(holes.as_ref().map_or_else(|e| !e.contains("unused ids"), |_| true), "{:?}", holes.err());
+    }
 
     fn tiny() -> Tokenizer {
         let mut counter = crate::train::WordCounter::new(
