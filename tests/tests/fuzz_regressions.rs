@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use polybpe::formats::hf;
-use polybpe::train::countfile;
+use polybpe::train::{countfile, Recipe, Trainer};
 use polybpe::{AllowedSpecial, Tokenizer};
 
 /// The saved inputs of a fuzz target, with their file names.
@@ -71,6 +71,19 @@ fn tokenizer_json_structured() {
         let text = String::from_utf8(data).unwrap();
         if let Ok(tok) = hf::from_json(&text) {
             check_loaded(&name, &tok, "");
+        }
+    }
+}
+
+/// `recipe`: a recipe that parses resolves to settings or an error, and settings make a
+/// trainer or an error, never a panic or an allocation the size of a mistyped number.
+#[test]
+fn recipe() {
+    for (name, data) in inputs("recipe") {
+        let Ok(text) = std::str::from_utf8(&data) else { continue };
+        let Ok(recipe) = Recipe::parse(text) else { continue };
+        if let Ok(plan) = recipe.resolve(&[PathBuf::from("corpus")]) {
+            let _ = Trainer::new(plan.settings).map_err(|e| format!("{name}: {e}"));
         }
     }
 }

@@ -109,10 +109,21 @@ impl SpecialPreset {
     }
 }
 
+/// The most special tokens (preset, extra and reserved together) a training plan may ask for.
+/// Checked before any placeholder is built, so a mistyped `reserved` is an error rather than an
+/// allocation of its size; 2^20 is four times the largest vocabularies in use (about 262k).
+pub const MAX_SPECIAL_TOKENS: usize = 1 << 20;
+
 /// Builds the ordered special-token list: a preset, extra tokens, then `reserved` placeholders.
-/// Duplicates and empty strings are refused.
+/// Duplicates, empty strings and more than [`MAX_SPECIAL_TOKENS`] tokens are refused.
 pub fn special_token_list(preset: SpecialPreset, extra: &[String], reserved: usize) -> Result<Vec<String>> {
     let mut tokens = preset.tokens();
+    let total = tokens.len().saturating_add(extra.len()).saturating_add(reserved);
+    if total > MAX_SPECIAL_TOKENS {
+        return Err(Error::config(format!(
+            "reserved = {reserved} makes {total} special tokens, more than the {MAX_SPECIAL_TOKENS} a vocabulary can hold"
+        )));
+    }
     tokens.extend(extra.iter().cloned());
     tokens.extend((0..reserved).map(reserved_token));
     check_special_tokens(&tokens)?;
@@ -225,6 +236,16 @@ mod tests {
     fn duplicates_refused() {
         assert!(special_token_list(SpecialPreset::PleiasRag, &["[PAD]".into()], 0).is_err());
         assert!(special_token_list(SpecialPreset::None, &[String::new()], 0).is_err());
+    }
+
+    #[test]
+    fn a_huge_reserved_count_is_refused_before_anything_is_built() {
+        // Found by the `recipe` fuzz target: `reserved = 842949672962` tried to allocate 20 TB.
+        let err = special_token_list(SpecialPreset::PleiasRag, &[], 842_949_672_962).unwrap_err().to_string();
+        assert!(err.contains("reserved = 842949672962") && err.contains("1048576"), "{err}");
+        let fits = MAX_SPECIAL_TOKENS - PLEIAS_BASE.len() - PLEIAS_RAG.len();
+        assert!(special_token_list(SpecialPreset::PleiasRag, &[], fits + 1).is_err());
+        assert_eq!(special_token_list(SpecialPreset::PleiasRag, &[], fits).unwrap().len(), MAX_SPECIAL_TOKENS);
     }
 
     #[test]
