@@ -194,7 +194,8 @@ impl BpeModel {
                 .collect()
         };
         // A quarter full at most: most lookups are of pieces that are not there, and those
-        // probe until an empty slot.
+        // probe until an empty slot. (Half full, 8 MB instead of 16 MB for cl100k, measured no
+        // faster: 1,109 / 1,128 ms of task clock against 1,117 / 1,048 ms, `encode_lines`.)
         let mut table = PieceTable::with_capacity(whole.len() * 4);
         for (key, id) in whole {
             table.insert(key, key.hash64(), id);
