@@ -222,8 +222,9 @@ mod tests {
     fn cache_grows_keeping_entries_then_clears_at_its_largest() {
         let mut cache = PieceCache::default();
         let key = |i: u32| PieceKey::new(format!("piece{i}").as_bytes()).unwrap();
-        // Enough pieces to fill the first table twice over: every one stays cached.
-        let grown = FIRST_CACHE_SLOTS as u32;
+        // Enough pieces to make the cache grow twice (it grows when half full): every one
+        // stays cached.
+        let grown = FIRST_CACHE_SLOTS as u32 + 1;
         for i in 0..grown {
             cache.insert(key(i), key(i).hash64(), &[i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6]);
         }
