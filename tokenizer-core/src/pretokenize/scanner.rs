@@ -209,11 +209,13 @@ impl Scan<'_> {
     /// The end of the run of characters having one of `flags`, from `i`.
     #[inline(always)]
     fn run(&self, mut i: usize, flags: u8) -> usize {
-        // Letter runs (`\p{L}+`, `[\p{L}\p{M}]+`) are most of the text: take ASCII letters
-        // eight at a time. The classes agree on ASCII: its letters are exactly [A-Za-z], and
-        // no ASCII character is a mark.
+        // Letter runs (`\p{L}+`, `[\p{L}\p{M}]+`, o200k's lower-ish `[B]+`) are most of the
+        // text: take ASCII letters eight at a time. The classes agree on ASCII: its letters are
+        // exactly [A-Za-z], its lower-ish ones [a-z], and no ASCII character is a mark.
         if flags & !M == L {
-            i = self.ascii_letters(i);
+            i = self.ascii_letters(i, true);
+        } else if flags == LO {
+            i = self.ascii_letters(i, false);
         }
         loop {
             let (c, len) = self.at(i);
@@ -224,10 +226,11 @@ impl Scan<'_> {
         }
     }
 
-    /// The end of the run of ASCII letters from `i`, found eight bytes at a time while eight
-    /// bytes remain (the caller goes on from there character by character).
+    /// The end of the run of ASCII letters from `i` (both cases with `any_case`, else only
+    /// lowercase), found eight bytes at a time while eight bytes remain (the caller goes on
+    /// from there character by character).
     #[inline(always)]
-    fn ascii_letters(&self, mut i: usize) -> usize {
+    fn ascii_letters(&self, mut i: usize, any_case: bool) -> usize {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         while let Some(bytes) = self.b.get(i..i + 8) {
@@ -238,7 +241,7 @@ impl Scan<'_> {
             // `past_z` when it is past `z`.
             let high = word & HIGH;
             let ascii = if high == 0 { word } else { word & ((1u64 << (high.trailing_zeros() & !7)) - 1) };
-            let lower = ascii | (0x20 * ONES);
+            let lower = if any_case { ascii | (0x20 * ONES) } else { ascii };
             let at_least_a = lower + (0x80 - u64::from(b'a')) * ONES;
             let past_z = lower + (0x80 - u64::from(b'z' + 1)) * ONES;
             let not_letters = !(at_least_a & !past_z) & HIGH;
@@ -739,7 +742,15 @@ mod tests {
             for k in 0..20 {
                 for end in ends {
                     let word = "aZ".repeat(k / 2) + &"q".repeat(k % 2);
-                    for text in [format!("{word}{end}{word}"), format!(" {word}{end} {word}x"), format!("!{word}{end}")] {
+                    let lower = "z".repeat(k);
+                    let upper_then_lower = "Q".repeat(k % 3) + &"ab".repeat(k / 2);
+                    for text in [
+                        format!("{word}{end}{word}"),
+                        format!(" {word}{end} {word}x"),
+                        format!("!{word}{end}"),
+                        format!(" {lower}{end}{lower}A{lower}"),
+                        format!("{upper_then_lower}{end}{upper_then_lower}"),
+                    ] {
                         pair.check(&text).unwrap();
                     }
                 }
