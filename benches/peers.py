@@ -135,9 +135,15 @@ class Gigatoken:
             except Exception as e:  # refuses split patterns it has no fast path for
                 print(f"  gigatoken cannot load {v.name}: {e}")
                 return None
-        if v.scheme is None:
-            return gigatoken.Tokenizer.from_tiktoken(v.ranks)
-        return gigatoken.Tokenizer.from_tiktoken(v.ranks, pretokenizer=v.scheme, special_tokens={})
+        try:
+            if v.scheme is None:
+                return gigatoken.Tokenizer.from_tiktoken(v.ranks)
+            return gigatoken.Tokenizer.from_tiktoken(v.ranks, pretokenizer=v.scheme, special_tokens={})
+        except BaseException as e:  # a Rust panic on Llama 3's rank file is a BaseException
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            print(f"  gigatoken cannot load {v.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            return None
 
     def single(self, t, docs):
         return [t.encode(x) for x in docs]
@@ -386,6 +392,9 @@ def main():
             try:
                 t = lib.load(v)
             except ImportError:
+                t = None
+            except Exception as e:  # e.g. fastokens refusing Llama 3's rank file
+                print(f"  {lib.name} cannot load {vname}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
                 t = None
             if t is not None:
                 loaded[lib.name] = t

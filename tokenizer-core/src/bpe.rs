@@ -194,7 +194,8 @@ impl BpeModel {
                 .collect()
         };
         // A quarter full at most: most lookups are of pieces that are not there, and those
-        // probe until an empty slot.
+        // probe until an empty slot. (Half full, 8 MB instead of 16 MB for cl100k, measured no
+        // faster: 1,109 / 1,128 ms of task clock against 1,117 / 1,048 ms, `encode_lines`.)
         let mut table = PieceTable::with_capacity(whole.len() * 4);
         for (key, id) in whole {
             table.insert(key, key.hash64(), id);
@@ -348,6 +349,10 @@ impl BpeModel {
     /// rank of each adjacent pair is kept in an array, only the two pairs next to a merge are
     /// looked up again, and the next merge is found by a linear scan of the array (tiktoken
     /// makes the same choice below 100 bytes).
+    ///
+    /// Measured and not kept: filling the first round from a 65,536-entry table of byte pairs
+    /// (512 KB, in L2) instead of probing `ranks` gave no gain on new text (cl100k, 11.4 MB of
+    /// lines, one pass: 555 / 554 ms with it, 541 / 553 ms without).
     fn merge_short(&self, symbols: &mut Vec<TokenId>, start: usize) {
         const NO_MERGE: (u32, TokenId) = (u32::MAX, 0);
         let n = symbols.len() - start;

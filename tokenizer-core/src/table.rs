@@ -89,6 +89,16 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
         self.len * 2 >= self.slots.len()
     }
 
+    /// Number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The stored keys and values, in slot order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &(K, V)> {
+        self.slots.iter().filter(|(k, _)| *k != K::EMPTY)
+    }
+
     /// Removes every key.
     pub(crate) fn clear(&mut self) {
         if self.len > 0 {
@@ -171,6 +181,10 @@ mod tests {
         let found: Vec<Option<u32>> = (0..4u64).map(|k| table.get(&k, 7 << 32).copied()).collect();
         assert_eq!(found, vec![Some(0), Some(10), Some(2), Some(3)]);
         assert_eq!(table.get(&9, 7 << 32), None);
+        let mut entries: Vec<(u64, u32)> = table.entries().copied().collect();
+        entries.sort();
+        assert_eq!(entries, vec![(0, 0), (1, 10), (2, 2), (3, 3)]);
+        assert_eq!(table.capacity(), 8);
         table.clear();
         assert_eq!((table.len(), table.get(&0, 7 << 32)), (0, None));
     }

@@ -11,7 +11,9 @@ use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
 
-/// How many pieces ahead of the current one the encoder prefetches table slots.
+/// How many pieces ahead of the current one the encoder prefetches table slots. Measured 2, 4
+/// and 8 (`encode_lines`, cl100k, 5 passes over 11.4 MB of lines, under load): 1,048–1,117 ms
+/// of task clock for all three, no difference beyond noise.
 const PREFETCH_AHEAD: usize = 4;
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
@@ -208,9 +210,16 @@ impl Tokenizer {
     /// `disallowed_special`). The text is scanned for added tokens once.
     pub fn encode_with(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool, disallowed: Disallowed) -> Result<Vec<TokenId>> {
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_into(text, is_allowed, disallowed, &mut ids)?;
+        Ok(ids)
+    }
+
+    /// Like [`Self::encode_with`], appending the ids to `ids`: batch encoders fill one buffer
+    /// for many texts instead of allocating a vector per text. On an error, `ids` may hold part
+    /// of the text's ids.
+    pub fn encode_into(&self, text: &str, is_allowed: impl Fn(TokenId) -> bool, disallowed: Disallowed, ids: &mut Vec<TokenId>) -> Result<()> {
         if self.added.is_empty() || !self.all_scanner.contains(text) {
-            self.encode_text(text, &mut ids)?;
-            return Ok(ids);
+            return self.encode_text(text, ids);
         }
         // Where the text not yet encoded starts.
         let mut last = 0;
@@ -225,7 +234,7 @@ impl Tokenizer {
                 return true;
             }
             if start > last {
-                if let Err(e) = self.encode_segment(&text[last..start], last == 0, &mut ids) {
+                if let Err(e) = self.encode_segment(&text[last..start], last == 0, ids) {
                     failure = Some(e);
                     return false;
                 }
@@ -238,9 +247,9 @@ impl Tokenizer {
             return Err(e);
         }
         if last < text.len() {
-            self.encode_segment(&text[last..], last == 0, &mut ids)?;
+            self.encode_segment(&text[last..], last == 0, ids)?;
         }
-        Ok(ids)
+        Ok(())
     }
 
     /// The first special token whose text occurs in `text` and is not allowed, as

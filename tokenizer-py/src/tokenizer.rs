@@ -126,13 +126,51 @@ impl Tokenizer {
     }
 
     fn encode_one(&self, text: &str, policy: &Policy) -> Result<Vec<TokenId>, EncodeError> {
+        let mut ids = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_appending(text, policy, &mut ids)?;
+        Ok(ids)
+    }
+
+    /// Appends the ids of `text` to `ids`.
+    fn encode_appending(&self, text: &str, policy: &Policy, ids: &mut Vec<TokenId>) -> Result<(), EncodeError> {
         let disallowed = if policy.check_disallowed { Disallowed::Reject } else { Disallowed::AsText };
-        self.inner.encode_with(text, |id| policy.allowed.allows(id), disallowed).map_err(|e| match e {
+        self.inner.encode_into(text, |id| policy.allowed.allows(id), disallowed, ids).map_err(|e| match e {
             polybpe::Error::DisallowedSpecial { token } => EncodeError::Disallowed(token),
             e => EncodeError::Library(e),
         })
     }
+
+    /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel:
+    /// each task fills one buffer for a run of texts, so no vector is allocated per text.
+    fn encode_flat(&self, texts: &[PyBackedStr], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
+        let runs: Vec<(Vec<TokenId>, Vec<usize>)> = texts
+            .par_chunks(BATCH_RUN)
+            .map(|run| {
+                let mut ids = Vec::with_capacity(run.iter().map(|t| t.len() / 3 + 1).sum());
+                let mut ends = Vec::with_capacity(run.len());
+                for text in run {
+                    self.encode_appending(text, policy, &mut ids)?;
+                    ends.push(ids.len());
+                }
+                Ok((ids, ends))
+            })
+            .collect::<Result<_, EncodeError>>()?;
+        let mut flat = Vec::with_capacity(runs.iter().map(|(ids, _)| ids.len()).sum());
+        let mut offsets = Vec::with_capacity(texts.len() + 1);
+        offsets.push(0);
+        for (ids, ends) in runs {
+            let base = flat.len();
+            flat.extend_from_slice(&ids);
+            offsets.extend(ends.into_iter().map(|end| base + end));
+        }
+        Ok((flat, offsets))
+    }
 }
+
+/// Texts a batch task encodes into one buffer: enough to make the buffer's growth and the
+/// task's overhead negligible, few enough for rayon to balance 2 to 64 threads on a batch of
+/// thousands.
+const BATCH_RUN: usize = 64;
 
 impl Tokenizer {
     /// A Python list of ids, built directly with the C API from the shared int objects:
@@ -361,10 +399,7 @@ impl Tokenizer {
     ) -> PyResult<PyObject> {
         let texts = batch_texts(texts)?;
         let policy = self.policy(allowed_special, disallowed_special)?;
-        let encoded: Result<Vec<Vec<TokenId>>, EncodeError> = py.allow_threads(|| {
-            in_pool(num_threads, || texts.par_iter().map(|t| self.encode_one(t, &policy)).collect())
-        })?;
-        let encoded = encoded?;
+        let (flat, offsets) = py.allow_threads(|| in_pool(num_threads, || self.encode_flat(&texts, &policy)))??;
         if !return_numpy {
             // Each new list counts towards a cyclic-GC pass, and those passes would traverse
             // every list made so far: pause the collector while building them (lists of ints
@@ -374,23 +409,13 @@ impl Tokenizer {
             if was_enabled {
                 gc.call_method0("disable")?;
             }
-            let lists = encoded.iter().map(|ids| self.id_list(py, ids)).collect::<PyResult<Vec<_>>>();
+            let lists = offsets.windows(2).map(|w| self.id_list(py, &flat[w[0]..w[1]])).collect::<PyResult<Vec<_>>>();
             if was_enabled {
                 gc.call_method0("enable")?;
             }
             return Ok(PyList::new(py, lists?)?.into_any().unbind());
         }
-        let (flat, offsets) = py.allow_threads(|| {
-            let total: usize = encoded.iter().map(Vec::len).sum();
-            let mut flat = Vec::with_capacity(total);
-            let mut offsets = Vec::with_capacity(encoded.len() + 1);
-            offsets.push(0i64);
-            for ids in &encoded {
-                flat.extend_from_slice(ids);
-                offsets.push(flat.len() as i64);
-            }
-            (flat, offsets)
-        });
+        let offsets: Vec<i64> = offsets.into_iter().map(|o| o as i64).collect();
         let flat: Bound<'py, PyArray1<u32>> = flat.into_pyarray(py);
         let offsets: Bound<'py, PyArray1<i64>> = offsets.into_pyarray(py);
         Ok((flat, offsets).into_pyobject(py)?.into_any().unbind())

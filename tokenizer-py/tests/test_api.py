@@ -103,6 +103,22 @@ def test_batch_lists_and_numpy(tok):
     assert tok.decode_batch(lists) == [tok.decode(x) for x in lists]
 
 
+def test_batches_of_many_texts_keep_order_and_offsets(tok):
+    # Batches are encoded in runs of texts sharing one buffer: offsets must carry across runs.
+    texts = [("le chat " * (i % 7) + "ſ" * (i % 3) + ("<|source_end|>" if i % 50 == 7 else "")) for i in range(1000)]
+    expected = [tok.encode(t, allowed_special="all") for t in texts]
+    for threads in (1, 2, 3):
+        assert tok.encode_batch(texts, num_threads=threads, allowed_special="all") == expected
+        ids, offsets = tok.encode_batch(texts, return_numpy=True, num_threads=threads, allowed_special="all")
+        assert offsets[-1] == len(ids) == sum(map(len, expected))
+        assert [ids[offsets[i]:offsets[i + 1]].tolist() for i in range(len(texts))] == expected
+    # A disallowed special token far into the batch is still reported.
+    with pytest.raises(ValueError, match="source_end"):
+        tok.encode_batch(texts, num_threads=2)
+    with pytest.raises(ValueError, match="source_end"):
+        tok.encode_batch(texts, num_threads=2, return_numpy=True)
+
+
 def test_batch_lists_are_ordinary_lists_and_gc_state_is_kept(tok):
     import gc
 
