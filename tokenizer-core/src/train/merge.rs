@@ -97,7 +97,7 @@ pub struct MergeInput {
     /// Number of balanced language columns.
     pub n_columns: usize,
     /// Each column's language factor (fixed-point, as in `weights`), for soft selection,
-    /// which recomputes word weights as `Σ_c occurrences_c · factor_c · λ_c`.
+    /// which weighs words as `Σ_c occurrences_c · factor_c · λ_c`.
     pub column_factors: Vec<u64>,
 }
 
@@ -136,10 +136,13 @@ pub struct ColumnLengths {
 struct PairTable {
     slot_of: AHashMap<Pair, u32>,
     pairs: Vec<Pair>,
+    /// The weighted counts, stored (empty when they are derived from the columns, see `factors`).
     global: Vec<i64>,
     /// `slot * n_columns + column`.
     columns: Vec<i64>,
     n_columns: usize,
+    /// Soft selection: the weighted counts are derived from the columns.
+    derived: Option<Derived>,
     /// Words holding each pair, one entry per time a word gained it (stale entries are
     /// harmless: merging a word without the pair changes nothing).
     holders: Vec<Vec<u32>>,
@@ -153,17 +156,65 @@ impl PairTable {
         let slot = self.pairs.len();
         self.slot_of.insert(pair, slot as u32);
         self.pairs.push(pair);
-        self.global.push(0);
+        match &mut self.derived {
+            Some(derived) => derived.totals.push(0),
+            None => self.global.push(0),
+        }
         self.columns.resize(self.columns.len() + self.n_columns, 0);
         self.holders.push(Vec::new());
         slot
     }
 
     fn count(&self, slot: usize, pick: Pick) -> i64 {
-        match pick {
-            Pick::Global => self.global[slot],
-            Pick::Column(c) => self.columns[slot * self.n_columns + c],
+        match (pick, &self.derived) {
+            (Pick::Global, None) => self.global[slot],
+            (Pick::Global, Some(derived)) => self.row(slot).iter().zip(&derived.factors).map(|(&count, &f)| count * f).sum(),
+            (Pick::Column(c), _) => self.columns[slot * self.n_columns + c],
         }
+    }
+
+    /// False when the pair's count in `pick` is surely below `floor`, from a bound cheaper than
+    /// the count (derived counts are at most `total · max_factor`).
+    fn may_reach(&self, slot: usize, pick: Pick, floor: u64) -> bool {
+        match (pick, &self.derived) {
+            (Pick::Global, Some(derived)) => (derived.totals[slot].max(0) as u64).saturating_mul(derived.max_factor) >= floor,
+            _ => true,
+        }
+    }
+
+    /// A pair's raw count in every column.
+    fn row(&self, slot: usize) -> &[i64] {
+        &self.columns[slot * self.n_columns..(slot + 1) * self.n_columns]
+    }
+
+    /// Derives the weighted counts from the columns with these factors from now on; the stored
+    /// counts (equal to them: every word's weight is `Σ_c occurrences_c · factor_c`) are freed.
+    fn derive_global(&mut self, factors: Vec<i64>) {
+        debug_assert!((0..self.pairs.len()).all(|s| self.global[s] == self.row(s).iter().zip(&factors).map(|(&c, &f)| c * f).sum::<i64>()));
+        self.global = Vec::new();
+        let totals = (0..self.pairs.len()).map(|s| self.row(s).iter().sum()).collect();
+        let mut derived = Derived { factors: Vec::new(), max_factor: 0, totals };
+        derived.set_factors(factors);
+        self.derived = Some(derived);
+    }
+}
+
+/// Soft selection's weighted counts, derived on demand instead of stored: every language is a
+/// column, so a pair's weighted count is `Σ_c count_c · factor_c`. A reweighting then only
+/// replaces the factors, where stored counts meant recomputing every word's weight and every
+/// pair's count (measured, `benches/RESULTS.md`: most of soft selection's extra time).
+struct Derived {
+    factors: Vec<i64>,
+    /// The largest factor: a pair's weighted count is at most `total · max_factor`.
+    max_factor: u64,
+    /// Per slot, the pair's raw count over all columns.
+    totals: Vec<i64>,
+}
+
+impl Derived {
+    fn set_factors(&mut self, factors: Vec<i64>) {
+        self.max_factor = factors.iter().copied().max().unwrap_or(0).max(0) as u64;
+        self.factors = factors;
     }
 }
 
@@ -187,15 +238,33 @@ impl Queue {
 
     /// About the `keep` pairs with the highest counts in `pick` (all tied at the cut): soft
     /// selection rebuilds its heap hundreds of times, and a handful of merges happen between
-    /// two rebuilds, so heaping a million pairs each time would be mostly wasted.
-    fn top(table: &PairTable, pick: Pick, keep: usize) -> Queue {
-        let mut counts: Vec<i64> = (0..table.pairs.len()).into_par_iter().map(|s| table.count(s, pick)).filter(|&c| c > 0).collect();
-        if counts.len() <= keep {
-            return Self::complete(table, pick);
+    /// two rebuilds, so heaping a million pairs each time would be mostly wasted. `guess` is a
+    /// floor to try first (the previous heap's): pairs whose bound is below it are never
+    /// counted; when fewer than `keep` pairs reach it, a lower one is tried.
+    fn top(table: &PairTable, pick: Pick, keep: usize, guess: u64) -> Queue {
+        let mut floor = guess.max(1);
+        loop {
+            let mut candidates: Vec<Candidate> = (0..table.pairs.len())
+                .into_par_iter()
+                .filter(|&slot| table.may_reach(slot, pick, floor))
+                .filter_map(|slot| {
+                    let count = table.count(slot, pick).max(0) as u64;
+                    (count >= floor).then(|| Candidate { count, pair: table.pairs[slot], slot: slot as u32 })
+                })
+                .collect();
+            if candidates.len() < keep && floor > 1 {
+                floor = (floor / 8).max(1);
+                continue;
+            }
+            if candidates.len() > keep {
+                let cut = candidates.len() - keep;
+                floor = floor.max(candidates.select_nth_unstable_by_key(cut, |c| c.count).1.count);
+                candidates.retain(|c| c.count >= floor);
+            }
+            // Every pair with a positive count is in: the queue is complete.
+            let floor = if floor == 1 { 0 } else { floor };
+            return Queue { heap: BinaryHeap::from(candidates), floor };
         }
-        let cut = counts.len() - keep;
-        let floor = *counts.select_nth_unstable(cut).1 as u64;
-        Queue { heap: Self::at_least(table, pick, floor), floor }
     }
 
     /// A heap of every pair whose count in `pick` is at least `floor` (at least 1).
@@ -231,9 +300,11 @@ impl Queue {
 const SOFT_HEAP_PAIRS: usize = 1 << 14;
 
 impl Heaps {
-    /// One complete queue per pick.
-    fn build(table: &PairTable) -> Heaps {
-        Heaps((0..=table.n_columns).map(|h| Queue::complete(table, Self::pick_of(h))).collect())
+    /// One complete queue per pick; only the global one for soft selection, which never picks
+    /// a column.
+    fn build(table: &PairTable, soft: bool) -> Heaps {
+        let picks = if soft { 1 } else { table.n_columns + 1 };
+        Heaps((0..picks).map(|h| Queue::complete(table, Self::pick_of(h))).collect())
     }
 
     /// The pick a heap index stands for: 0 is global, then one per column.
@@ -279,7 +350,12 @@ pub fn learn_merges(
         }
     }
     let mut table = count_pairs(&words, &weights, &languages, &column_of, n_columns);
-    let mut heaps = Heaps::build(&table);
+    let soft = balancer.as_deref().is_some_and(|b| b.is_soft());
+    if soft {
+        table.derive_global(column_factors.iter().map(|&f| f as i64).collect());
+        weights = Vec::new();
+    }
+    let mut heaps = Heaps::build(&table, soft);
     let min_frequency = limits.min_frequency.max(1);
     let mut merges = Vec::with_capacity(limits.max_new_tokens);
     let initial_len = token_bytes.len();
@@ -288,7 +364,7 @@ pub fn learn_merges(
 
     while token_bytes.len() < target_len {
         if let Some(lambda) = balancer.as_deref_mut().and_then(|b| b.reweight(&lengths.bytes, &lengths.tokens)) {
-            reweight(&lambda, &column_factors, &languages, &column_of, &mut weights, &mut table, &mut heaps);
+            reweight(&lambda, &column_factors, &mut table, &mut heaps);
         }
         let pick = balancer.as_deref().map_or(Pick::Global, |b| b.pick(&lengths.bytes, &lengths.tokens));
         let floor = match pick {
@@ -340,13 +416,17 @@ pub fn learn_merges(
         clear_counts(&mut table, slot);
         touched.clear();
         for &w in &positions {
-            let weight = weights[w as usize] as i64;
+            let weight = weights.get(w as usize).map_or(0, |&weight| weight as i64);
+            let occurrences: i64 = if soft { word_columns(&languages, &column_of, w as usize).map(|(_, n)| n as i64).sum() } else { 0 };
             let saved = words.merge(w as usize, top.pair, result, |pair, delta| {
                 if pair == top.pair {
                     return;
                 }
                 let s = table.slot(pair);
-                table.global[s] += delta * weight;
+                match &mut table.derived {
+                    Some(derived) => derived.totals[s] += delta * occurrences,
+                    None => table.global[s] += delta * weight,
+                }
                 for (c, n) in word_columns(&languages, &column_of, w as usize) {
                     table.columns[s * n_columns + c] += delta * n as i64;
                 }
@@ -357,8 +437,10 @@ pub fn learn_merges(
                         table.holders[s].push(w);
                     }
                     touched.push((s as u32, 0));
-                    for (c, _) in word_columns(&languages, &column_of, w as usize) {
-                        touched.push((s as u32, c as u32 + 1));
+                    if !soft {
+                        for (c, _) in word_columns(&languages, &column_of, w as usize) {
+                            touched.push((s as u32, c as u32 + 1));
+                        }
                     }
                 }
             }) as u64;
@@ -389,26 +471,14 @@ pub fn learn_merges(
     MergeOutput { merges, lengths, language_tokens }
 }
 
-/// Soft selection: scales every column's factor by `lambda`, recomputes word weights and global
-/// pair counts from the per-column counts, and rebuilds the global heap.
-fn reweight(
-    lambda: &[f64],
-    column_factors: &[u64],
-    languages: &Ragged<(LangId, u64)>,
-    column_of: &[Option<u16>],
-    weights: &mut [u64],
-    table: &mut PairTable,
-    heaps: &mut Heaps,
-) {
+/// Soft selection: scales every column's factor by `lambda` (the table's weighted counts
+/// follow, being derived from the columns) and rebuilds the global heap.
+fn reweight(lambda: &[f64], column_factors: &[u64], table: &mut PairTable, heaps: &mut Heaps) {
     let factors: Vec<i64> = column_factors.iter().zip(lambda).map(|(&f, &l)| (f as f64 * l).round() as i64).collect();
-    weights.par_iter_mut().enumerate().for_each(|(w, weight)| {
-        *weight = word_columns(languages, column_of, w).map(|(c, n)| n as i64 * factors[c]).sum::<i64>() as u64;
-    });
-    let n = table.n_columns;
-    table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
-        *global = row.iter().zip(&factors).map(|(&count, &f)| count * f).sum();
-    });
-    *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS);
+    table.derived.as_mut().expect("soft selection derives its weighted counts").set_factors(factors);
+    // Counts fall between two reweightings: half the last floor usually keeps enough pairs.
+    let guess = heaps.queue(Pick::Global).floor / 2;
+    *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS, guess);
 }
 
 /// Pops the best live candidate of `heap`: an entry whose count is stale is pushed back with
@@ -429,7 +499,10 @@ fn pop_current(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) 
 
 /// Zeroes a pair's counts (merged, or refused by `max_token_bytes` or `max_token_words`).
 fn clear_counts(table: &mut PairTable, slot: usize) {
-    table.global[slot] = 0;
+    match &mut table.derived {
+        Some(derived) => derived.totals[slot] = 0,
+        None => table.global[slot] = 0,
+    }
     let n = table.n_columns;
     table.columns[slot * n..(slot + 1) * n].fill(0);
 }
@@ -492,7 +565,7 @@ fn count_pairs(
     }
     let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
-    PairTable { slot_of, pairs, global, columns, n_columns, holders }
+    PairTable { slot_of, pairs, global, columns, n_columns, holders, derived: None }
 }
 
 #[cfg(test)]
@@ -509,6 +582,7 @@ mod tests {
             columns: Vec::new(),
             n_columns: 0,
             holders: vec![Vec::new(); counts.len()],
+            derived: None,
         }
     }
 
@@ -535,7 +609,7 @@ mod tests {
         let counts: Vec<i64> = (0..200).map(|i| (i * 37 % 101) as i64).collect();
         let complete = drain(&mut table_with(&counts), Queue::complete(&table_with(&counts), Pick::Global));
         let mut table = table_with(&counts);
-        let top = Queue::top(&table, Pick::Global, 10);
+        let top = Queue::top(&table, Pick::Global, 10, 0);
         assert!(top.floor > 0 && top.heap.len() < 20, "floor {} with {} entries", top.floor, top.heap.len());
         assert_eq!(drain(&mut table, top), complete);
         assert_eq!(complete.len(), counts.iter().filter(|&&c| c > 0).count());

@@ -171,6 +171,12 @@ impl Balancer {
         self.select.exhaust(column);
     }
 
+    /// Soft selection: every merge is chosen by the reweighted global counts, never by one
+    /// column's.
+    pub fn is_soft(&self) -> bool {
+        self.select.is_soft()
+    }
+
     /// Records a merge taken for `pick` and applies it to the dev text.
     pub fn merged(&mut self, pick: Pick, pair: Pair, result: TokenId) {
         self.select.record(pick);
