@@ -136,13 +136,17 @@ pub struct ColumnLengths {
 struct PairTable {
     slot_of: AHashMap<Pair, u32>,
     pairs: Vec<Pair>,
-    /// The weighted counts, stored (empty when they are derived from the columns, see `factors`).
+    /// The weighted counts, stored (empty when they are derived, see `factors`).
     global: Vec<i64>,
     /// `slot * n_columns + column`.
     columns: Vec<i64>,
     n_columns: usize,
-    /// Soft selection: the weighted counts are derived from the columns.
-    derived: Option<Derived>,
+    /// Soft selection: every language is a column, so a pair's weighted count is
+    /// `Σ_c count_c · factor_c`, derived on demand instead of stored. A reweighting then only
+    /// replaces the factors, where stored counts meant recomputing every word's weight and
+    /// every pair's count (measured with the alternatives in `benches/RESULTS.md`, "Training
+    /// time").
+    factors: Option<Vec<i64>>,
     /// Words holding each pair, one entry per time a word gained it (stale entries are
     /// harmless: merging a word without the pair changes nothing).
     holders: Vec<Vec<u32>>,
@@ -156,9 +160,8 @@ impl PairTable {
         let slot = self.pairs.len();
         self.slot_of.insert(pair, slot as u32);
         self.pairs.push(pair);
-        match &mut self.derived {
-            Some(derived) => derived.totals.push(0),
-            None => self.global.push(0),
+        if self.factors.is_none() {
+            self.global.push(0);
         }
         self.columns.resize(self.columns.len() + self.n_columns, 0);
         self.holders.push(Vec::new());
@@ -166,19 +169,10 @@ impl PairTable {
     }
 
     fn count(&self, slot: usize, pick: Pick) -> i64 {
-        match (pick, &self.derived) {
+        match (pick, &self.factors) {
             (Pick::Global, None) => self.global[slot],
-            (Pick::Global, Some(derived)) => self.row(slot).iter().zip(&derived.factors).map(|(&count, &f)| count * f).sum(),
+            (Pick::Global, Some(factors)) => self.row(slot).iter().zip(factors).map(|(&count, &f)| count * f).sum(),
             (Pick::Column(c), _) => self.columns[slot * self.n_columns + c],
-        }
-    }
-
-    /// False when the pair's count in `pick` is surely below `floor`, from a bound cheaper than
-    /// the count (derived counts are at most `total · max_factor`).
-    fn may_reach(&self, slot: usize, pick: Pick, floor: u64) -> bool {
-        match (pick, &self.derived) {
-            (Pick::Global, Some(derived)) => (derived.totals[slot].max(0) as u64).saturating_mul(derived.max_factor) >= floor,
-            _ => true,
         }
     }
 
@@ -192,29 +186,7 @@ impl PairTable {
     fn derive_global(&mut self, factors: Vec<i64>) {
         debug_assert!((0..self.pairs.len()).all(|s| self.global[s] == self.row(s).iter().zip(&factors).map(|(&c, &f)| c * f).sum::<i64>()));
         self.global = Vec::new();
-        let totals = (0..self.pairs.len()).map(|s| self.row(s).iter().sum()).collect();
-        let mut derived = Derived { factors: Vec::new(), max_factor: 0, totals };
-        derived.set_factors(factors);
-        self.derived = Some(derived);
-    }
-}
-
-/// Soft selection's weighted counts, derived on demand instead of stored: every language is a
-/// column, so a pair's weighted count is `Σ_c count_c · factor_c`. A reweighting then only
-/// replaces the factors, where stored counts meant recomputing every word's weight and every
-/// pair's count (measured, `benches/RESULTS.md`: most of soft selection's extra time).
-struct Derived {
-    factors: Vec<i64>,
-    /// The largest factor: a pair's weighted count is at most `total · max_factor`.
-    max_factor: u64,
-    /// Per slot, the pair's raw count over all columns.
-    totals: Vec<i64>,
-}
-
-impl Derived {
-    fn set_factors(&mut self, factors: Vec<i64>) {
-        self.max_factor = factors.iter().copied().max().unwrap_or(0).max(0) as u64;
-        self.factors = factors;
+        self.factors = Some(factors);
     }
 }
 
@@ -238,33 +210,23 @@ impl Queue {
 
     /// About the `keep` pairs with the highest counts in `pick` (all tied at the cut): soft
     /// selection rebuilds its heap hundreds of times, and a handful of merges happen between
-    /// two rebuilds, so heaping a million pairs each time would be mostly wasted. `guess` is a
-    /// floor to try first (the previous heap's): pairs whose bound is below it are never
-    /// counted; when fewer than `keep` pairs reach it, a lower one is tried.
-    fn top(table: &PairTable, pick: Pick, keep: usize, guess: u64) -> Queue {
-        let mut floor = guess.max(1);
-        loop {
-            let mut candidates: Vec<Candidate> = (0..table.pairs.len())
-                .into_par_iter()
-                .filter(|&slot| table.may_reach(slot, pick, floor))
-                .filter_map(|slot| {
-                    let count = table.count(slot, pick).max(0) as u64;
-                    (count >= floor).then(|| Candidate { count, pair: table.pairs[slot], slot: slot as u32 })
-                })
-                .collect();
-            if candidates.len() < keep && floor > 1 {
-                floor = (floor / 8).max(1);
-                continue;
-            }
-            if candidates.len() > keep {
-                let cut = candidates.len() - keep;
-                floor = floor.max(candidates.select_nth_unstable_by_key(cut, |c| c.count).1.count);
-                candidates.retain(|c| c.count >= floor);
-            }
-            // Every pair with a positive count is in: the queue is complete.
-            let floor = if floor == 1 { 0 } else { floor };
-            return Queue { heap: BinaryHeap::from(candidates), floor };
+    /// two rebuilds, so heaping a million pairs each time would be mostly wasted. Every count
+    /// is read once (a derived count is a dot product).
+    fn top(table: &PairTable, pick: Pick, keep: usize) -> Queue {
+        let mut candidates: Vec<Candidate> = (0..table.pairs.len())
+            .into_par_iter()
+            .filter_map(|slot| {
+                let count = table.count(slot, pick);
+                (count > 0).then(|| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
+            })
+            .collect();
+        if candidates.len() <= keep {
+            return Queue { heap: BinaryHeap::from(candidates), floor: 0 };
         }
+        let cut = candidates.len() - keep;
+        let floor = candidates.select_nth_unstable_by_key(cut, |c| c.count).1.count;
+        candidates.retain(|c| c.count >= floor);
+        Queue { heap: BinaryHeap::from(candidates), floor }
     }
 
     /// A heap of every pair whose count in `pick` is at least `floor` (at least 1).
@@ -417,15 +379,13 @@ pub fn learn_merges(
         touched.clear();
         for &w in &positions {
             let weight = weights.get(w as usize).map_or(0, |&weight| weight as i64);
-            let occurrences: i64 = if soft { word_columns(&languages, &column_of, w as usize).map(|(_, n)| n as i64).sum() } else { 0 };
             let saved = words.merge(w as usize, top.pair, result, |pair, delta| {
                 if pair == top.pair {
                     return;
                 }
                 let s = table.slot(pair);
-                match &mut table.derived {
-                    Some(derived) => derived.totals[s] += delta * occurrences,
-                    None => table.global[s] += delta * weight,
+                if !soft {
+                    table.global[s] += delta * weight;
                 }
                 for (c, n) in word_columns(&languages, &column_of, w as usize) {
                     table.columns[s * n_columns + c] += delta * n as i64;
@@ -475,10 +435,8 @@ pub fn learn_merges(
 /// follow, being derived from the columns) and rebuilds the global heap.
 fn reweight(lambda: &[f64], column_factors: &[u64], table: &mut PairTable, heaps: &mut Heaps) {
     let factors: Vec<i64> = column_factors.iter().zip(lambda).map(|(&f, &l)| (f as f64 * l).round() as i64).collect();
-    table.derived.as_mut().expect("soft selection derives its weighted counts").set_factors(factors);
-    // Counts fall between two reweightings: half the last floor usually keeps enough pairs.
-    let guess = heaps.queue(Pick::Global).floor / 2;
-    *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS, guess);
+    table.factors = Some(factors);
+    *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS);
 }
 
 /// Pops the best live candidate of `heap`: an entry whose count is stale is pushed back with
@@ -499,9 +457,8 @@ fn pop_current(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) 
 
 /// Zeroes a pair's counts (merged, or refused by `max_token_bytes` or `max_token_words`).
 fn clear_counts(table: &mut PairTable, slot: usize) {
-    match &mut table.derived {
-        Some(derived) => derived.totals[slot] = 0,
-        None => table.global[slot] = 0,
+    if table.factors.is_none() {
+        table.global[slot] = 0;
     }
     let n = table.n_columns;
     table.columns[slot * n..(slot + 1) * n].fill(0);
@@ -565,7 +522,7 @@ fn count_pairs(
     }
     let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
-    PairTable { slot_of, pairs, global, columns, n_columns, holders, derived: None }
+    PairTable { slot_of, pairs, global, columns, n_columns, holders, factors: None }
 }
 
 #[cfg(test)]
@@ -582,7 +539,7 @@ mod tests {
             columns: Vec::new(),
             n_columns: 0,
             holders: vec![Vec::new(); counts.len()],
-            derived: None,
+            factors: None,
         }
     }
 
@@ -609,7 +566,7 @@ mod tests {
         let counts: Vec<i64> = (0..200).map(|i| (i * 37 % 101) as i64).collect();
         let complete = drain(&mut table_with(&counts), Queue::complete(&table_with(&counts), Pick::Global));
         let mut table = table_with(&counts);
-        let top = Queue::top(&table, Pick::Global, 10, 0);
+        let top = Queue::top(&table, Pick::Global, 10);
         assert!(top.floor > 0 && top.heap.len() < 20, "floor {} with {} entries", top.floor, top.heap.len());
         assert_eq!(drain(&mut table, top), complete);
         assert_eq!(complete.len(), counts.iter().filter(|&&c| c > 0).count());
