@@ -2,7 +2,7 @@
 """Trains vocabularies under several balancing modes and measures how evenly they serve languages.
 
     .venv/bin/python scripts/balance_report.py [--sizes 65536] [--modes plain default ...]
-        [--heldout-share 0.05] [--out vocab/BALANCE.md] [--shared ../shared]
+        [--heldout-share 0.05] [--out vocab/BALANCE.md] [--shared ../shared] [--vocab BIN]
 
 Compression is judged on held-out text: the last `--heldout-share` of the lines of every file of
 ../shared/corpus/train is cut off (into out/balance/split/heldout/<lang>.txt) and never trained
@@ -14,6 +14,8 @@ carries the same held-out numbers. The dev set of the parity modes is lines 1-10
   has Latin); the Gini of those per-language totals, sum_i sum_j |c_i - c_j| / (2 n^2 mean);
 - bytes/token per language and pooled on the held-out tails, and in-sample (the trained heads);
 - training time (wall clock) and peak memory (as `vocab train` reports it).
+The report ends with the targets of the default recipe, met or not by every mode: the frontier
+between parity (Gini) and compression (pooled, English).
 """
 
 from __future__ import annotations
@@ -34,16 +36,31 @@ DEV_LINES = (1, 1000)
 
 # name -> extra `vocab train` flags. {dev} is replaced by the parallel directory. "plain" is the
 # baseline every other mode is judged against: plain BPE on the cl100k split (HF's trainer).
+# Every other mode starts from the euro-65k recipe (cl100k split, uniform weights, soft parity
+# at strength 8 against dev lines 1-1000, ratio targets for historical, code and Latin).
 PARITY = ["--no-balance", "--weighting", "uniform", "--parity-dev", "{dev}", "--dev-lines", "1:1000"]
+RATIOS = ["--ratio", "historical=3.75", "--ratio", "code=3.76", "--ratio", "la=4.45"]
+HARD = PARITY + RATIOS
 MODES: dict[str, list[str]] = {
     "plain": ["--no-balance", "--pattern", "cl100k"],
     "plain-qwen35": ["--no-balance", "--pattern", "qwen35"],
-    "uniform": ["--no-balance", "--weighting", "uniform"],
-    "parity": ["--no-balance", "--parity-dev", "{dev}", "--dev-lines", "1:1000"],
-    "soft8": PARITY + ["--parity-strength", "8", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
-    "soft40": PARITY + ["--parity-strength", "40", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
-    "byte-premium": PARITY + ["--byte-premium", "4.3", "--ratio", "historical=3.9", "--ratio", "code=3.7"],
+    "qwen35-soft8": ["--pattern", "qwen35", "--ratio", "historical=3.8", "--ratio", "code=3.658"],
     "default": [],
+    # The frontier: soft parity strength, hard parity (the paper's) with tolerance or window,
+    # superword merges with soft and hard parity.
+    "soft4": ["--parity-strength", "4"],
+    "soft16": ["--parity-strength", "16"],
+    "soft40": ["--parity-strength", "40"],
+    "soft100": ["--parity-strength", "100"],
+    "parity": ["--no-balance", "--parity-dev", "{dev}", "--dev-lines", "1:1000"],
+    "hard": HARD,
+    "hard-tol0.05": HARD + ["--parity-tolerance", "0.05"],
+    "hard-tol0.15": HARD + ["--parity-tolerance", "0.15"],
+    "hard-window": HARD + ["--parity-window", "1000"],
+    "hard-global32k": HARD + ["--global-merges", "32000"],
+    "byte-premium": PARITY + ["--byte-premium", "4.3", "--ratio", "historical=3.9", "--ratio", "code=3.7"],
+    "sw80": ["--superword-transition", "0.8"],
+    "hard-sw80": HARD + ["--superword-transition", "0.8"],
 }
 
 
@@ -92,10 +109,21 @@ def parallel_sets(shared: Path) -> dict[str, dict[str, list[str]]]:
     }
 
 
-def train(name: str, size: int, flags: list[str], corpus: Path, heldout: Path, out_dir: Path) -> tuple[Path, float, str]:
+# The default recipe's targets (held-out text): (label, test on a row and the plain row).
+TARGETS = [
+    ("Gini held-out ≤ 0.010", lambda r, p: gini(list(r["held-out"].values())) <= 0.010),
+    ("Gini udhr ≤ 0.03", lambda r, p: gini(list(r["udhr"].values())) <= 0.03),
+    ("pooled ≥ plain", lambda r, p: r["heldout_bpt"]["all"] >= p["heldout_bpt"]["all"]),
+    ("every language ≥ 0.97×", lambda r, p: all(r["heldout_bpt"][l] >= 0.97 * p["heldout_bpt"][l] for l in p["heldout_bpt"])),
+    ("historical ≥ +5%", lambda r, p: r["heldout_bpt"]["historical"] >= 1.05 * p["heldout_bpt"]["historical"]),
+    ("la ≥ +0%", lambda r, p: r["heldout_bpt"]["la"] >= p["heldout_bpt"]["la"]),
+]
+
+
+def train(name: str, size: int, flags: list[str], corpus: Path, heldout: Path, out_dir: Path, vocab: str) -> tuple[Path, float, str]:
     out = out_dir / f"{name}-{size}.json"
     cmd = [
-        str(ROOT / "target" / "release" / "vocab"), "train",
+        vocab, "train",
         "--recipe", str(ROOT / "vocab" / "recipes" / "euro-65k.toml"),
         "--corpus", str(corpus), "--heldout", str(heldout.resolve()),
         "--vocab-size", str(size), "--out", str(out),
@@ -156,6 +184,7 @@ def main() -> None:
     parser.add_argument("--hybrid", type=int, default=2000, help="global merges of parity-hybrid")
     parser.add_argument("--out", default=str(ROOT / "vocab" / "BALANCE.md"))
     parser.add_argument("--json", help="also write the raw numbers here")
+    parser.add_argument("--vocab", default=str(ROOT / "target" / "release" / "vocab"), help="the vocab binary")
     args = parser.parse_args()
     shared = Path(args.shared)
     modes = {m: MODES[m] for m in args.modes}
@@ -170,7 +199,7 @@ def main() -> None:
     for size in args.sizes:
         for name, flags in modes.items():
             flags = [f.replace("{dev}", str(shared / "corpus" / "parallel")).replace("{hybrid}", str(args.hybrid)) for f in flags]
-            path, seconds, stdout = train(name, size, flags, train_dir, heldout_dir, out_dir)
+            path, seconds, stdout = train(name, size, flags, train_dir, heldout_dir, out_dir, args.vocab)
             row = measure(Tokenizer.from_file(str(path)), sets, stdout)
             shown = " ".join(flags).replace(str(shared / "corpus" / "parallel"), "../shared/corpus/parallel")
             peak = re.search(r"peak memory: (\d+) MB", stdout)
@@ -244,6 +273,22 @@ def write_markdown(path: Path, results: list[dict], sets, args) -> None:
             en = r[set_name].get("en")
             cells = [f"{r[set_name][l]} ({r[set_name][l] / en:.2f})" if en else str(r[set_name][l]) for l in langs]
             lines.append(f"| {r['size']} | {r['mode']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Targets of the default recipe, per mode (held-out text)", "",
+              "Pooled and English bytes/token on the held-out tails against `plain`; ✓ where a target is met.", "",
+              "| size | mode | Gini held-out | Gini udhr | pooled vs plain | en vs plain | "
+              + " | ".join(label for label, _ in TARGETS) + " | met |",
+              "|---:|---|---:|---:|---:|---:|" + ":---:|" * len(TARGETS) + "---:|"]
+    for r in results:
+        base = plain.get(r["size"])
+        if not base:
+            continue
+        met = [test(r, base) for _, test in TARGETS]
+        lines.append(
+            f"| {r['size']} | {r['mode']} | {gini(list(r['held-out'].values())):.4f} | {gini(list(r['udhr'].values())):.4f} | "
+            f"{100 * (r['heldout_bpt']['all'] / base['heldout_bpt']['all'] - 1):+.2f}% | "
+            f"{r['heldout_bpt']['en'] / base['heldout_bpt']['en']:.3f}× | "
+            + " | ".join("✓" if m else "·" for m in met) + f" | {sum(met)}/{len(met)} |"
+        )
     # Hand-written analysis below the marker survives regeneration.
     marker = "<!-- notes: kept when this file is regenerated -->"
     old = path.read_text(encoding="utf-8") if path.exists() else ""

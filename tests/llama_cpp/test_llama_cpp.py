@@ -5,6 +5,7 @@ LLAMA_CPP_DIR (the build: include/, lib/, share/) and LLAMA_TOKENIZE (the driver
 """
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -18,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from conftest import ROOT, run_vocab, shared, shared_dir, vocab_bin  # noqa: E402,F401
 
 RECIPE = ROOT / "vocab" / "recipes" / "euro-65k.toml"
-# The slice of each training file the test vocabulary is trained on (the rest of the recipe's
+# The llama.cpp pre-tokenizer each split pattern is exported as (`tokenizer.ggml.pre`).
+LLAMA_CPP_PRE = {"qwen35": "qwen35", "qwen2": "qwen2", "cl100k": "llama-bpe", "llama3": "llama-bpe", "gpt2": "gpt-2"}
+# The slice of each training file the test vocabularies are trained on (the rest of the recipe's
 # settings are kept; balancing is left out to keep the run short).
 TRAIN_LINES = 4000
 VOCAB_SIZE = 32768
@@ -50,9 +53,23 @@ def polybpe_encode(vocab_bin: str, tokenizer: Path, lines_file: Path, allow_spec
     return [[int(x) for x in line.split()] for line in out.split("\n")[:-1]]
 
 
+def recipe_pattern(vocab_bin: str) -> str:
+    """The default recipe's split pattern, as `vocab train --dry-run` resolves it."""
+    return json.loads(run_vocab(vocab_bin, "train", "--recipe", RECIPE, "--dry-run").stdout)["settings"]["count"]["pattern"]
+
+
+def pytest_generate_tests(metafunc):
+    """Every vocabulary test runs on the default recipe's pattern and, when that is another one,
+    on qwen35 (the other pattern whose marks-in-words and single digits llama.cpp runs exactly)."""
+    if "pattern" in metafunc.fixturenames:
+        bin_ = os.environ.get("POLYBPE_VOCAB_BIN", str(ROOT / "target" / "debug" / "vocab"))
+        patterns = [recipe_pattern(bin_)] if Path(bin_).exists() else ["default recipe"]
+        metafunc.parametrize("pattern", patterns + [p for p in ["qwen35"] if p not in patterns], scope="module")
+
+
 @pytest.fixture(scope="module")
-def trained(shared, vocab_bin, tmp_path_factory) -> Path:
-    """The default recipe (its pattern, specials, normalization) on a slice of the corpus."""
+def trained(shared, vocab_bin, tmp_path_factory, pattern) -> Path:
+    """The default recipe (its specials, normalization and pattern, or `pattern`) on a slice of the corpus."""
     work = tmp_path_factory.mktemp("train")
     corpus = work / "corpus"
     corpus.mkdir()
@@ -61,7 +78,7 @@ def trained(shared, vocab_bin, tmp_path_factory) -> Path:
             head = [line for _, line in zip(range(TRAIN_LINES), src)]
         (corpus / f.name).write_text("".join(head), encoding="utf-8")
     out = work / "tokenizer.json"
-    run_vocab(vocab_bin, "train", "--recipe", RECIPE, "--corpus", corpus, "--no-balance",
+    run_vocab(vocab_bin, "train", "--recipe", RECIPE, "--corpus", corpus, "--no-balance", "--pattern", pattern,
               "--vocab-size", VOCAB_SIZE, "--out", out, "--quiet")
     return out
 
@@ -79,9 +96,7 @@ def nfc_lines_file(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def test_gguf_keys_read_back_with_gguf_package(trained, gguf_file):
-    import json
-
+def test_gguf_keys_read_back_with_gguf_package(trained, gguf_file, pattern):
     from gguf import GGUFReader, TokenType
 
     reader = GGUFReader(gguf_file)
@@ -94,7 +109,7 @@ def test_gguf_keys_read_back_with_gguf_package(trained, gguf_file):
     hf = json.loads(trained.read_text(encoding="utf-8"))
     assert scalar("general.architecture") == "llama"
     assert scalar("tokenizer.ggml.model") == "gpt2"
-    assert scalar("tokenizer.ggml.pre") == "qwen35"
+    assert scalar("tokenizer.ggml.pre") == LLAMA_CPP_PRE[pattern]
     tokens = scalar("tokenizer.ggml.tokens")
     types = scalar("tokenizer.ggml.token_type")
     vocab = hf["model"]["vocab"]
@@ -116,16 +131,27 @@ def test_gguf_keys_read_back_with_gguf_package(trained, gguf_file):
     assert scalar("tokenizer.ggml.add_eos_token") is False
 
 
-def test_pattern_is_spelt_as_in_llama_cpp(trained):
-    """The tokenizer.json regex is the one llama.cpp's source quotes as the original for qwen35."""
-    import json
+def test_recipe_pattern_is_exported_as_its_llama_cpp_pre(vocab_bin):
+    """The default recipe trains with a pattern llama.cpp runs (the parametrized tests cover it)."""
+    assert recipe_pattern(vocab_bin) in LLAMA_CPP_PRE
 
+
+def test_pattern_is_spelt_as_in_llama_cpp(trained, gguf_file):
+    """The tokenizer.json regex is the one llama.cpp's source quotes for the GGUF's pre-tokenizer:
+    the pre name leads to its `LLAMA_VOCAB_PRE_TYPE_…` in llama-vocab.cpp, and that type's case
+    block quotes the original regex of tokenizer.json."""
+    from gguf import GGUFReader
+
+    pre = GGUFReader(gguf_file).fields["tokenizer.ggml.pre"].contents()
     regex = json.loads(trained.read_text(encoding="utf-8"))["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"]
     source = (llama_cpp_dir() / "share" / "llama-vocab.cpp").read_text(encoding="utf-8")
-    quoted = regex.replace("\\", "\\\\")
-    block = source[source.index("case LLAMA_VOCAB_PRE_TYPE_QWEN35:"):]
+    # `tokenizer_pre == "NAME"` (possibly among other names), then `pre_type = LLAMA_VOCAB_PRE_TYPE_X;`.
+    named = re.search(r'tokenizer_pre == "' + re.escape(pre) + r'"[^;]*?pre_type\s*=\s*(LLAMA_VOCAB_PRE_TYPE_\w+)', source, re.S)
+    assert named, f"llama-vocab.cpp has no pre-tokenizer named {pre!r}"
+    block = source[source.index(f"case {named.group(1)}:"):]
     block = block[: block.index("break;")]
-    assert f'"{quoted}"' in block
+    quoted = regex.replace("\\", "\\\\")
+    assert f'"{quoted}"' in block, (pre, named.group(1), regex)
 
 
 @pytest.mark.parametrize("kind", ["parallel", "train"])
@@ -151,8 +177,6 @@ def test_llama_cpp_ids_equal_polybpe(kind, shared, trained, gguf_file, vocab_bin
 
 
 def test_rag_special_tokens(trained, gguf_file, vocab_bin, tmp_path):
-    import json
-
     specials = {t["id"] for t in json.loads(trained.read_text(encoding="utf-8"))["added_tokens"]}
     lines_file = nfc_lines_file(tmp_path / "rag.txt", [line.replace("\n", " ") for line in RAG_LINES])
     parsed = llama_tokenize(gguf_file, lines_file, parse_special=True)
@@ -165,7 +189,7 @@ def test_rag_special_tokens(trained, gguf_file, vocab_bin, tmp_path):
         assert not any(i in specials for i in as_text), line
 
 
-def test_chkhsh_matches_transformers(trained, vocab_bin):
+def test_chkhsh_matches_transformers(trained, vocab_bin, pattern):
     from hashlib import sha256
 
     from transformers import PreTrainedTokenizerFast
@@ -175,7 +199,7 @@ def test_chkhsh_matches_transformers(trained, vocab_bin):
     expected = sha256(str(PreTrainedTokenizerFast(tokenizer_file=str(trained)).encode(chktxt)).encode()).hexdigest()
     shown = run_vocab(vocab_bin, "inspect", trained).stdout
     assert f"chkhsh {expected}" in shown
-    assert f'if chkhsh == "{expected}":' in shown and 'res = "qwen35"' in shown
+    assert f'if chkhsh == "{expected}":' in shown and f'res = "{LLAMA_CPP_PRE[pattern]}"' in shown
 
 
 def test_default_pattern_is_refused_naming_the_nearest(tmp_path, vocab_bin):

@@ -97,7 +97,7 @@ pub struct MergeInput {
     /// Number of balanced language columns.
     pub n_columns: usize,
     /// Each column's language factor (fixed-point, as in `weights`), for soft selection,
-    /// which recomputes word weights as `Σ_c occurrences_c · factor_c · λ_c`.
+    /// which weighs words as `Σ_c occurrences_c · factor_c · λ_c`.
     pub column_factors: Vec<u64>,
 }
 
@@ -136,10 +136,17 @@ pub struct ColumnLengths {
 struct PairTable {
     slot_of: AHashMap<Pair, u32>,
     pairs: Vec<Pair>,
+    /// The weighted counts, stored (empty when they are derived, see `factors`).
     global: Vec<i64>,
     /// `slot * n_columns + column`.
     columns: Vec<i64>,
     n_columns: usize,
+    /// Soft selection: every language is a column, so a pair's weighted count is
+    /// `Σ_c count_c · factor_c`, derived on demand instead of stored. A reweighting then only
+    /// replaces the factors, where stored counts meant recomputing every word's weight and
+    /// every pair's count (measured with the alternatives in `benches/RESULTS.md`, "Training
+    /// time").
+    factors: Option<Vec<i64>>,
     /// Words holding each pair, one entry per time a word gained it (stale entries are
     /// harmless: merging a word without the pair changes nothing).
     holders: Vec<Vec<u32>>,
@@ -153,17 +160,33 @@ impl PairTable {
         let slot = self.pairs.len();
         self.slot_of.insert(pair, slot as u32);
         self.pairs.push(pair);
-        self.global.push(0);
+        if self.factors.is_none() {
+            self.global.push(0);
+        }
         self.columns.resize(self.columns.len() + self.n_columns, 0);
         self.holders.push(Vec::new());
         slot
     }
 
     fn count(&self, slot: usize, pick: Pick) -> i64 {
-        match pick {
-            Pick::Global => self.global[slot],
-            Pick::Column(c) => self.columns[slot * self.n_columns + c],
+        match (pick, &self.factors) {
+            (Pick::Global, None) => self.global[slot],
+            (Pick::Global, Some(factors)) => self.row(slot).iter().zip(factors).map(|(&count, &f)| count * f).sum(),
+            (Pick::Column(c), _) => self.columns[slot * self.n_columns + c],
         }
+    }
+
+    /// A pair's raw count in every column.
+    fn row(&self, slot: usize) -> &[i64] {
+        &self.columns[slot * self.n_columns..(slot + 1) * self.n_columns]
+    }
+
+    /// Derives the weighted counts from the columns with these factors from now on; the stored
+    /// counts (equal to them: every word's weight is `Σ_c occurrences_c · factor_c`) are freed.
+    fn derive_global(&mut self, factors: Vec<i64>) {
+        debug_assert!((0..self.pairs.len()).all(|s| self.global[s] == self.row(s).iter().zip(&factors).map(|(&c, &f)| c * f).sum::<i64>()));
+        self.global = Vec::new();
+        self.factors = Some(factors);
     }
 }
 
@@ -187,15 +210,23 @@ impl Queue {
 
     /// About the `keep` pairs with the highest counts in `pick` (all tied at the cut): soft
     /// selection rebuilds its heap hundreds of times, and a handful of merges happen between
-    /// two rebuilds, so heaping a million pairs each time would be mostly wasted.
+    /// two rebuilds, so heaping a million pairs each time would be mostly wasted. Every count
+    /// is read once (a derived count is a dot product).
     fn top(table: &PairTable, pick: Pick, keep: usize) -> Queue {
-        let mut counts: Vec<i64> = (0..table.pairs.len()).into_par_iter().map(|s| table.count(s, pick)).filter(|&c| c > 0).collect();
-        if counts.len() <= keep {
-            return Self::complete(table, pick);
+        let mut candidates: Vec<Candidate> = (0..table.pairs.len())
+            .into_par_iter()
+            .filter_map(|slot| {
+                let count = table.count(slot, pick);
+                (count > 0).then(|| Candidate { count: count as u64, pair: table.pairs[slot], slot: slot as u32 })
+            })
+            .collect();
+        if candidates.len() <= keep {
+            return Queue { heap: BinaryHeap::from(candidates), floor: 0 };
         }
-        let cut = counts.len() - keep;
-        let floor = *counts.select_nth_unstable(cut).1 as u64;
-        Queue { heap: Self::at_least(table, pick, floor), floor }
+        let cut = candidates.len() - keep;
+        let floor = candidates.select_nth_unstable_by_key(cut, |c| c.count).1.count;
+        candidates.retain(|c| c.count >= floor);
+        Queue { heap: BinaryHeap::from(candidates), floor }
     }
 
     /// A heap of every pair whose count in `pick` is at least `floor` (at least 1).
@@ -231,9 +262,11 @@ impl Queue {
 const SOFT_HEAP_PAIRS: usize = 1 << 14;
 
 impl Heaps {
-    /// One complete queue per pick.
-    fn build(table: &PairTable) -> Heaps {
-        Heaps((0..=table.n_columns).map(|h| Queue::complete(table, Self::pick_of(h))).collect())
+    /// One complete queue per pick; only the global one for soft selection, which never picks
+    /// a column.
+    fn build(table: &PairTable, soft: bool) -> Heaps {
+        let picks = if soft { 1 } else { table.n_columns + 1 };
+        Heaps((0..picks).map(|h| Queue::complete(table, Self::pick_of(h))).collect())
     }
 
     /// The pick a heap index stands for: 0 is global, then one per column.
@@ -279,7 +312,12 @@ pub fn learn_merges(
         }
     }
     let mut table = count_pairs(&words, &weights, &languages, &column_of, n_columns);
-    let mut heaps = Heaps::build(&table);
+    let soft = balancer.as_deref().is_some_and(|b| b.is_soft());
+    if soft {
+        table.derive_global(column_factors.iter().map(|&f| f as i64).collect());
+        weights = Vec::new();
+    }
+    let mut heaps = Heaps::build(&table, soft);
     let min_frequency = limits.min_frequency.max(1);
     let mut merges = Vec::with_capacity(limits.max_new_tokens);
     let initial_len = token_bytes.len();
@@ -288,7 +326,7 @@ pub fn learn_merges(
 
     while token_bytes.len() < target_len {
         if let Some(lambda) = balancer.as_deref_mut().and_then(|b| b.reweight(&lengths.bytes, &lengths.tokens)) {
-            reweight(&lambda, &column_factors, &languages, &column_of, &mut weights, &mut table, &mut heaps);
+            reweight(&lambda, &column_factors, &mut table, &mut heaps);
         }
         let pick = balancer.as_deref().map_or(Pick::Global, |b| b.pick(&lengths.bytes, &lengths.tokens));
         let floor = match pick {
@@ -340,13 +378,15 @@ pub fn learn_merges(
         clear_counts(&mut table, slot);
         touched.clear();
         for &w in &positions {
-            let weight = weights[w as usize] as i64;
+            let weight = weights.get(w as usize).map_or(0, |&weight| weight as i64);
             let saved = words.merge(w as usize, top.pair, result, |pair, delta| {
                 if pair == top.pair {
                     return;
                 }
                 let s = table.slot(pair);
-                table.global[s] += delta * weight;
+                if !soft {
+                    table.global[s] += delta * weight;
+                }
                 for (c, n) in word_columns(&languages, &column_of, w as usize) {
                     table.columns[s * n_columns + c] += delta * n as i64;
                 }
@@ -357,8 +397,10 @@ pub fn learn_merges(
                         table.holders[s].push(w);
                     }
                     touched.push((s as u32, 0));
-                    for (c, _) in word_columns(&languages, &column_of, w as usize) {
-                        touched.push((s as u32, c as u32 + 1));
+                    if !soft {
+                        for (c, _) in word_columns(&languages, &column_of, w as usize) {
+                            touched.push((s as u32, c as u32 + 1));
+                        }
                     }
                 }
             }) as u64;
@@ -389,25 +431,11 @@ pub fn learn_merges(
     MergeOutput { merges, lengths, language_tokens }
 }
 
-/// Soft selection: scales every column's factor by `lambda`, recomputes word weights and global
-/// pair counts from the per-column counts, and rebuilds the global heap.
-fn reweight(
-    lambda: &[f64],
-    column_factors: &[u64],
-    languages: &Ragged<(LangId, u64)>,
-    column_of: &[Option<u16>],
-    weights: &mut [u64],
-    table: &mut PairTable,
-    heaps: &mut Heaps,
-) {
+/// Soft selection: scales every column's factor by `lambda` (the table's weighted counts
+/// follow, being derived from the columns) and rebuilds the global heap.
+fn reweight(lambda: &[f64], column_factors: &[u64], table: &mut PairTable, heaps: &mut Heaps) {
     let factors: Vec<i64> = column_factors.iter().zip(lambda).map(|(&f, &l)| (f as f64 * l).round() as i64).collect();
-    weights.par_iter_mut().enumerate().for_each(|(w, weight)| {
-        *weight = word_columns(languages, column_of, w).map(|(c, n)| n as i64 * factors[c]).sum::<i64>() as u64;
-    });
-    let n = table.n_columns;
-    table.global.par_iter_mut().zip(table.columns.par_chunks(n)).for_each(|(global, row)| {
-        *global = row.iter().zip(&factors).map(|(&count, &f)| count * f).sum();
-    });
+    table.factors = Some(factors);
     *heaps.queue(Pick::Global) = Queue::top(table, Pick::Global, SOFT_HEAP_PAIRS);
 }
 
@@ -429,7 +457,9 @@ fn pop_current(heap: &mut BinaryHeap<Candidate>, table: &PairTable, pick: Pick) 
 
 /// Zeroes a pair's counts (merged, or refused by `max_token_bytes` or `max_token_words`).
 fn clear_counts(table: &mut PairTable, slot: usize) {
-    table.global[slot] = 0;
+    if table.factors.is_none() {
+        table.global[slot] = 0;
+    }
     let n = table.n_columns;
     table.columns[slot * n..(slot + 1) * n].fill(0);
 }
@@ -492,7 +522,7 @@ fn count_pairs(
     }
     let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
     let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
-    PairTable { slot_of, pairs, global, columns, n_columns, holders }
+    PairTable { slot_of, pairs, global, columns, n_columns, holders, factors: None }
 }
 
 #[cfg(test)]
@@ -509,6 +539,7 @@ mod tests {
             columns: Vec::new(),
             n_columns: 0,
             holders: vec![Vec::new(); counts.len()],
+            factors: None,
         }
     }
 

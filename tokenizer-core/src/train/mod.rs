@@ -119,18 +119,8 @@ pub(super) fn learn_prepared(prepared: Prepared, settings: &TrainSettings, obser
     let total = limits.max_new_tokens;
     let merge::MergeOutput { merges: learned, lengths, language_tokens } =
         merge::learn_merges(input, &mut table, limits, balancer.as_mut(), |done| observer.merging(done, total));
-    let new_tokens = table.len() - 256;
+    let summary = MergeSummary::new(learned.len(), table.len() - 256, total, language_shares, language_tokens, balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens)), None);
     let tokenizer = assemble(table, &learned, settings, settings.count.pattern.clone())?;
-    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
-    let summary = MergeSummary {
-        merges: learned.len(),
-        duplicate_merges: learned.len() - new_tokens,
-        stopped_early: new_tokens < total,
-        language_shares,
-        tokens_per_language: language_tokens,
-        balance,
-        superword_merges: None,
-    };
     Ok((tokenizer, summary))
 }
 
@@ -168,6 +158,30 @@ pub struct MergeSummary {
     pub balance: Option<BalanceSummary>,
     /// Merges learned in the superword stage (`None`: no superword stage).
     pub superword_merges: Option<usize>,
+}
+
+impl MergeSummary {
+    /// The summary of `merges` learned merges that made `new_tokens` tokens of the
+    /// `max_new_tokens` asked for (a merge spelling an existing token makes none).
+    pub(super) fn new(
+        merges: usize,
+        new_tokens: usize,
+        max_new_tokens: usize,
+        language_shares: Vec<f64>,
+        tokens_per_language: Vec<u64>,
+        balance: Option<BalanceSummary>,
+        superword_merges: Option<usize>,
+    ) -> MergeSummary {
+        MergeSummary {
+            merges,
+            duplicate_merges: merges - new_tokens,
+            stopped_early: new_tokens < max_new_tokens,
+            language_shares,
+            tokens_per_language,
+            balance,
+            superword_merges,
+        }
+    }
 }
 
 /// Tokens per language on the training text itself, computed exactly from the word counts:

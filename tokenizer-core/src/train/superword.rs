@@ -226,17 +226,9 @@ pub(super) fn learn(
         merge::learn_merges(input, &mut table, limits, balancer.as_mut(), |done| observer.merging(stage1_tokens + done, total));
     let superword_merges = stage2.len();
     let learned: Vec<_> = stage1.merges.into_iter().chain(stage2).collect();
-    let new_tokens = table.len() - 256;
+    let balance = balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens));
+    let summary = MergeSummary::new(learned.len(), table.len() - 256, total, language_shares, language_tokens, balance, Some(superword_merges));
     let tokenizer = super::assemble(table, &learned, settings, stage2_pattern)?;
-    let summary = MergeSummary {
-        merges: learned.len(),
-        duplicate_merges: learned.len() - new_tokens,
-        stopped_early: new_tokens < total,
-        language_shares,
-        tokens_per_language: language_tokens,
-        balance: balancer.map(|b| b.summary(&lengths.bytes, &lengths.tokens)),
-        superword_merges: Some(superword_merges),
-    };
     Ok((tokenizer, summary))
 }
 
