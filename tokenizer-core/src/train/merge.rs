@@ -378,7 +378,8 @@ pub fn learn_merges(
         clear_counts(&mut table, slot);
         touched.clear();
         for &w in &positions {
-            let weight = weights.get(w as usize).map_or(0, |&weight| weight as i64);
+            // Soft selection keeps no word weights: its weighted counts are derived from the columns.
+            let weight = if soft { 0 } else { weights[w as usize] as i64 };
             let saved = words.merge(w as usize, top.pair, result, |pair, delta| {
                 if pair == top.pair {
                     return;
