@@ -8,17 +8,16 @@
 //!
 //! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) on a
 //! thread of its own, one batch ahead, and each batch is encoded in parallel on the current
-//! rayon pool; the output is in corpus order
+//! rayon pool into one flat buffer ([`crate::encode_batch`]); the output is in corpus order
 //! whatever the number of threads, so it is byte-identical at any thread count. Files are
 //! streamed (memory stays bounded by a batch) and appear only when complete.
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::corpus::{Corpus, CorpusStats, Document, ReadProgress};
+use crate::encode_batch::{encode_flat, FailedText};
 use crate::formats::npy::{self, Dtype, NpyWriter};
-use crate::{AllowedSpecial, Error, Result, TokenId, Tokenizer};
+use crate::{AllowedSpecial, Disallowed, Error, Result, TokenId, Tokenizer};
 
 /// Text read before a batch is encoded: enough to keep every core busy, small enough that a
 /// batch's ids stay in memory briefly.
@@ -81,18 +80,16 @@ pub struct EncodedCorpus {
 
 /// Where the ids of each encoded batch go.
 trait ShardSink {
-    /// Appends a batch: its documents' ids concatenated, and each document's length.
-    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()>;
+    /// Appends a batch: its documents' ids concatenated, and `documents + 1` offsets into them
+    /// from 0 (as [`encode_flat`] returns them).
+    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()>;
 }
 
 impl ShardSink for EncodedCorpus {
-    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()> {
+    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()> {
+        let base = *self.offsets.last().expect("offsets start with 0");
         self.ids.extend_from_slice(ids);
-        let mut end = *self.offsets.last().expect("offsets start with 0");
-        for &len in lengths {
-            end += len;
-            self.offsets.push(end);
-        }
+        self.offsets.extend(offsets[1..].iter().map(|&end| base + end as u64));
         Ok(())
     }
 }
@@ -104,16 +101,10 @@ struct NpyShard {
 }
 
 impl ShardSink for NpyShard {
-    fn append(&mut self, ids: &[TokenId], lengths: &[u64]) -> Result<()> {
-        let mut end = self.ids.len();
+    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()> {
+        let base = self.ids.len();
         self.ids.extend(ids)?;
-        let offsets: Vec<u64> = lengths
-            .iter()
-            .map(|len| {
-                end += len;
-                end
-            })
-            .collect();
+        let offsets: Vec<u64> = offsets[1..].iter().map(|&end| base + end as u64).collect();
         self.offsets.extend(&offsets)
     }
 }
@@ -194,7 +185,7 @@ fn run(
                 &mut |batch| sender.send(Read::Batch(batch)).map_err(|_| Error::config("encoding stopped")),
             )
         });
-        let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0, ids: Vec::new(), lengths: Vec::new() };
+        let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0 };
         let mut failure = None;
         for message in receiver.iter() {
             match message {
@@ -222,31 +213,24 @@ struct BatchEncoder<'a> {
     options: &'a EncodeOptions,
     documents: u64,
     tokens: u64,
-    ids: Vec<TokenId>,
-    lengths: Vec<u64>,
 }
 
 impl BatchEncoder<'_> {
     fn encode(&mut self, batch: &[Document], sink: &mut dyn ShardSink) -> Result<()> {
         let (tokenizer, options) = (self.tokenizer, self.options);
-        let encoded: Vec<Result<Vec<TokenId>>> = batch
-            .par_iter()
-            .map(|doc| {
-                let mut doc_ids = tokenizer.encode(&doc.text, options.allowed)?;
-                doc_ids.extend(options.end_of_document);
-                Ok(doc_ids)
-            })
-            .collect();
-        self.ids.clear();
-        self.lengths.clear();
-        for (i, doc_ids) in encoded.into_iter().enumerate() {
-            let doc_ids = doc_ids.map_err(|e| Error::config(format!("document {}: {e}", self.documents + i as u64 + 1)))?;
-            self.ids.extend_from_slice(&doc_ids);
-            self.lengths.push(doc_ids.len() as u64);
-        }
-        self.documents += self.lengths.len() as u64;
-        self.tokens += self.ids.len() as u64;
-        sink.append(&self.ids, &self.lengths)
+        let allowed = options.allowed == AllowedSpecial::All;
+        let texts: Vec<&str> = batch.iter().map(|doc| doc.text.as_str()).collect();
+        let (ids, offsets) = encode_flat(&texts, |text, ids| {
+            tokenizer.encode_into(text, |_| allowed, Disallowed::AsText, ids)?;
+            ids.extend(options.end_of_document);
+            Ok(())
+        })
+        .map_err(|failed: FailedText<Error>| {
+            Error::config(format!("document {}: {}", self.documents + failed.index as u64 + 1, failed.error))
+        })?;
+        self.documents += texts.len() as u64;
+        self.tokens += ids.len() as u64;
+        sink.append(&ids, &offsets)
     }
 }
 

@@ -16,6 +16,7 @@ pub mod bpe;
 pub mod bytelevel;
 pub mod compare;
 pub mod corpus;
+pub mod encode_batch;
 pub mod encode_corpus;
 pub mod error;
 pub mod formats;

@@ -12,7 +12,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use rayon::prelude::*;
 
-use polybpe::{bytelevel, Disallowed, TokenId};
+use polybpe::{bytelevel, encode_batch, Disallowed, TokenId};
 
 use crate::errors::to_py;
 use crate::pools::in_pool;
@@ -140,37 +140,12 @@ impl Tokenizer {
         })
     }
 
-    /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel:
-    /// each task fills one buffer for a run of texts, so no vector is allocated per text.
+    /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel
+    /// (`polybpe::encode_batch`); an error is the first failing text's.
     fn encode_flat(&self, texts: &[PyBackedStr], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
-        let runs: Vec<(Vec<TokenId>, Vec<usize>)> = texts
-            .par_chunks(BATCH_RUN)
-            .map(|run| {
-                let mut ids = Vec::with_capacity(run.iter().map(|t| t.len() / 3 + 1).sum());
-                let mut ends = Vec::with_capacity(run.len());
-                for text in run {
-                    self.encode_appending(text, policy, &mut ids)?;
-                    ends.push(ids.len());
-                }
-                Ok((ids, ends))
-            })
-            .collect::<Result<_, EncodeError>>()?;
-        let mut flat = Vec::with_capacity(runs.iter().map(|(ids, _)| ids.len()).sum());
-        let mut offsets = Vec::with_capacity(texts.len() + 1);
-        offsets.push(0);
-        for (ids, ends) in runs {
-            let base = flat.len();
-            flat.extend_from_slice(&ids);
-            offsets.extend(ends.into_iter().map(|end| base + end));
-        }
-        Ok((flat, offsets))
+        encode_batch::encode_flat(texts, |text, ids| self.encode_appending(text, policy, ids)).map_err(|failed| failed.error)
     }
 }
-
-/// Texts a batch task encodes into one buffer: enough to make the buffer's growth and the
-/// task's overhead negligible, few enough for rayon to balance 2 to 64 threads on a batch of
-/// thousands.
-const BATCH_RUN: usize = 64;
 
 impl Tokenizer {
     /// A Python list of ids, built directly with the C API from the shared int objects:
