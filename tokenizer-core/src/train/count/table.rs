@@ -2,11 +2,12 @@
 //! hash travels with it from a worker's table into a shard of the running counts.
 //!
 //! Measured on all of `../shared/corpus/train` (122 MB, GPT-2 split, 2 cores; benches/RESULTS.md,
-//! "Counting"): with `ahash` maps keyed by the word, hashing ran three times per word (worker,
-//! merge of workers, running counts), key comparisons were a third of the profile, and the
-//! running counts absorbed each batch on one thread. Here a worker's table is already split into
-//! the shards of the running counts, so a batch is absorbed shard by shard on all cores, and no
-//! word is hashed twice.
+//! "Counting against gigatoken"): with `ahash` maps keyed by the word, each word was hashed three
+//! times (worker, merge of workers, running counts), key comparisons (`memcmp`) were a fifth of
+//! the profile, and the running counts absorbed each batch on one thread. Here a worker's table
+//! is already cut into the shards of the running counts, so a batch is absorbed shard by shard
+//! on all cores; no word is hashed twice, and words of up to eight bytes are compared by their
+//! stored head without loading them.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -35,6 +36,8 @@ pub(super) fn shard_of(hash: u64) -> usize {
 /// A word of one worker's batch, borrowed from the batch's text unless normalization changed it.
 pub(super) struct BatchWord<'a> {
     pub hash: u64,
+    /// See [`CountedWord::head`].
+    pub head: u64,
     pub lang: LangId,
     pub count: u64,
     pub word: Cow<'a, [u8]>,
@@ -55,12 +58,12 @@ impl<'a> BatchTable<'a> {
     /// Counts one occurrence of `word` in `lang`; `owned` gives the word when the table must
     /// keep it (it is met for the first time), borrowed from the text when possible.
     pub fn add(&mut self, lang: LangId, word: &[u8], owned: impl FnOnce() -> Cow<'a, [u8]>) {
-        let hash = word_hash(word);
+        let (hash, head) = (word_hash(word), head_of(word));
         let table = &mut self.shards[shard_of(hash)];
-        match table.find_mut(hash, |e| e.hash == hash && e.lang == lang && same_bytes(&e.word, word)) {
+        match table.find_mut(hash, |e| e.lang == lang && is_word(e.hash, e.head, &e.word, hash, head, word)) {
             Some(entry) => entry.count += 1,
             None => {
-                table.insert_unique(hash, BatchWord { hash, lang, count: 1, word: owned() }, |e| e.hash);
+                table.insert_unique(hash, BatchWord { hash, head, lang, count: 1, word: owned() }, |e| e.hash);
             }
         }
     }
@@ -81,20 +84,24 @@ pub(super) struct CountedWord {
     pub counts: Vec<(LangId, u64)>,
 }
 
-impl CountedWord {
-    fn is(&self, hash: u64, head: u64, word: &[u8]) -> bool {
-        self.hash == hash && self.head == head && self.word.len() == word.len() && (word.len() <= 8 || same_bytes(&self.word, word))
-    }
-}
 
 /// The first eight bytes of a word, zero-padded, as a big-endian number: these order as the
 /// words do, except that two can tie where the words differ (past the eighth byte, or in
 /// trailing zero bytes), which the words themselves then decide.
+#[inline]
 pub(super) fn head_of(word: &[u8]) -> u64 {
-    let mut head = [0u8; 8];
-    let n = word.len().min(8);
-    head[..n].copy_from_slice(&word[..n]);
-    u64::from_be_bytes(head)
+    match word.first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        // Shifts, not a copy into a buffer: a copy of variable length is a library call,
+        // which took a tenth of counting's time.
+        None => word.iter().enumerate().fold(0, |head, (i, &b)| head | (b as u64) << (56 - 8 * i)),
+    }
+}
+
+/// Whether a word of a table, known by its hash and head, is `word`.
+#[inline]
+fn is_word(hash: u64, head: u64, stored: &[u8], word_hash: u64, word_head: u64, word: &[u8]) -> bool {
+    hash == word_hash && head == word_head && stored.len() == word.len() && (word.len() <= 8 || same_bytes(stored, word))
 }
 
 /// One shard of the running counts.
@@ -106,8 +113,8 @@ pub(super) struct CountShard {
 impl CountShard {
     /// Adds a worker's count of a word to this shard (the word's hash must fall in it).
     pub fn absorb(&mut self, from: &BatchWord<'_>) {
-        let (hash, head) = (from.hash, head_of(&from.word));
-        match self.words.find_mut(hash, |e| e.is(hash, head, &from.word)) {
+        let (hash, head) = (from.hash, from.head);
+        match self.words.find_mut(hash, |e| is_word(e.hash, e.head, &e.word, hash, head, &from.word)) {
             Some(entry) => add_count(&mut entry.counts, from.lang, from.count),
             None => {
                 let word = CountedWord { hash, head, word: Box::from(&*from.word), counts: vec![(from.lang, from.count)] };
