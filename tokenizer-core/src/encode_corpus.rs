@@ -157,14 +157,9 @@ pub fn encode_corpus_to_files(
     Ok(stats)
 }
 
-/// What the reading thread hands to the encoding one.
-enum Read {
-    Batch(Vec<Document>),
-    Progress(ReadProgress),
-}
-
-/// Reads the corpus on a thread of its own, one batch ahead, while the current rayon pool
-/// encodes the previous batch; hands each encoded batch to `sink` in corpus order.
+/// Reads the corpus on a thread of its own, ahead of the current rayon pool encoding the batch
+/// before ([`Corpus::for_each_batch_read_ahead`]); hands each encoded batch to `sink` in corpus
+/// order.
 fn run(
     tokenizer: &Tokenizer,
     corpus: &Corpus,
@@ -172,39 +167,9 @@ fn run(
     on_progress: &mut dyn FnMut(ReadProgress),
     sink: &mut dyn ShardSink,
 ) -> Result<EncodeStats> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Read>(1);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let progress_sender = sender.clone();
-            corpus.for_each_batch(
-                options.batch_bytes,
-                &mut |p| {
-                    let _ = progress_sender.send(Read::Progress(p));
-                },
-                // The encoder stopped (an error of its own): stop reading.
-                &mut |batch| sender.send(Read::Batch(batch)).map_err(|_| Error::config("encoding stopped")),
-            )
-        });
-        let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0 };
-        let mut failure = None;
-        for message in receiver.iter() {
-            match message {
-                Read::Progress(p) => on_progress(p),
-                Read::Batch(batch) => {
-                    if let Err(e) = encoder.encode(&batch, sink) {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
-        drop(receiver);
-        let read = reader.join().expect("the corpus reader does not panic");
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read? })
-    })
+    let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0 };
+    let read = corpus.for_each_batch_read_ahead(options.batch_bytes, on_progress, &mut |batch| encoder.encode(&batch, sink))?;
+    Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read })
 }
 
 /// Encodes batches in parallel and keeps the running counts.
