@@ -314,8 +314,8 @@ impl Corpus {
         sink.finish()
     }
 
-    /// [`Corpus::for_each_batch`] with the reading on a thread of its own, up to two batches
-    /// ahead: files are read and decoded while `on_batch` works on the batch before. Both
+    /// [`Corpus::for_each_batch`] with the reading on a thread of its own, one batch ahead:
+    /// files are read and decoded while `on_batch` works on the batch before. Both
     /// callbacks still run on the calling thread, in the order `for_each_batch` calls them.
     ///
     /// Reading is a serial tenth of counting's work; run in line, it left every other core idle
@@ -330,7 +330,7 @@ impl Corpus {
             Batch(Vec<Document>),
             Progress(ReadProgress),
         }
-        let (send, receive) = std::sync::mpsc::sync_channel::<Read>(2);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Read>(1);
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || {
                 // A failed send means the caller stopped at an error of its own, which it returns.

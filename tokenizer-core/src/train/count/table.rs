@@ -74,9 +74,10 @@ impl<'a> BatchTable<'a> {
     }
 }
 
-/// A distinct word of the running counts, with its non-zero counts by language (sorted).
+/// A distinct word of the running counts, with its non-zero counts by language (sorted). Its
+/// hash is not kept (it is computed again when the table grows): a word's head and length
+/// tell most words apart, and the running counts are the largest table of training.
 pub(super) struct CountedWord {
-    pub hash: u64,
     /// The word's first eight bytes (zero-padded): most words are no longer, so most lookups
     /// and sort comparisons never load the word from the heap.
     pub head: u64,
@@ -101,7 +102,13 @@ pub(super) fn head_of(word: &[u8]) -> u64 {
 /// Whether a word of a table, known by its hash and head, is `word`.
 #[inline]
 fn is_word(hash: u64, head: u64, stored: &[u8], word_hash: u64, word_head: u64, word: &[u8]) -> bool {
-    hash == word_hash && head == word_head && stored.len() == word.len() && (word.len() <= 8 || same_bytes(stored, word))
+    hash == word_hash && head == word_head && stored.len() == word.len() && (head_is_word(word) || same_bytes(stored, word))
+}
+
+/// Whether a word's head holds all of it (so equal heads and lengths mean equal words).
+#[inline]
+fn head_is_word(word: &[u8]) -> bool {
+    word.len() <= 8
 }
 
 /// One shard of the running counts.
@@ -114,11 +121,11 @@ impl CountShard {
     /// Adds a worker's count of a word to this shard (the word's hash must fall in it).
     pub fn absorb(&mut self, from: &BatchWord<'_>) {
         let (hash, head) = (from.hash, from.head);
-        match self.words.find_mut(hash, |e| is_word(e.hash, e.head, &e.word, hash, head, &from.word)) {
+        match self.words.find_mut(hash, |e| e.head == head && e.word.len() == from.word.len() && (head_is_word(&from.word) || same_bytes(&e.word, &from.word))) {
             Some(entry) => add_count(&mut entry.counts, from.lang, from.count),
             None => {
-                let word = CountedWord { hash, head, word: Box::from(&*from.word), counts: vec![(from.lang, from.count)] };
-                self.words.insert_unique(hash, word, |e| e.hash);
+                let word = CountedWord { head, word: Box::from(&*from.word), counts: vec![(from.lang, from.count)] };
+                self.words.insert_unique(hash, word, |e| word_hash(&e.word));
             }
         }
     }
