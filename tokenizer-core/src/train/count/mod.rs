@@ -436,6 +436,54 @@ mod tests {
         assert_eq!(&*c.finish().words[0].0, "été".as_bytes());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The sharded tables count what a plain map of the split pieces counts, whatever the
+        /// batches and threads; NFD text takes the path where words are copied, not borrowed.
+        #[test]
+        fn counts_equal_a_plain_count_of_the_pieces(
+            docs in proptest::collection::vec(
+                (0u8..3, proptest::collection::vec(proptest::sample::select(vec!["a", "b", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "ab"]), 0..60)),
+                0..80,
+            ),
+            batch in 1usize..30,
+            threads in 1usize..4,
+        ) {
+            let docs: Vec<Document> = docs
+                .into_iter()
+                .map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang as usize]), text: parts.concat() })
+                .collect();
+            let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
+            let mut languages: Vec<String> = Vec::new();
+            let mut expected: std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>> = Default::default();
+            for doc in &docs {
+                let lang = match languages.iter().position(|l| **l == *doc.lang) {
+                    Some(i) => i,
+                    None => {
+                        languages.push(doc.lang.to_string());
+                        languages.len() - 1
+                    }
+                } as LangId;
+                let text = Normalization::Nfc.apply(&doc.text);
+                for piece in pre.split(&text).unwrap() {
+                    *expected.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
+                }
+            }
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let counts = pool.install(|| {
+                let mut c = counter(&[]);
+                for chunk in docs.chunks(batch) {
+                    c.add_batch(chunk).unwrap();
+                }
+                c.finish()
+            });
+            let got: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
+            let expected: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
+            proptest::prop_assert_eq!(got, expected);
+            proptest::prop_assert_eq!(counts.languages, languages);
+        }
+    }
+
     #[test]
     fn same_counts_at_any_thread_count() {
         let docs: Vec<Document> = (0..500)
