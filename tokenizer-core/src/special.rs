@@ -114,16 +114,22 @@ impl SpecialPreset {
 /// allocation of its size; 2^20 is four times the largest vocabularies in use (about 262k).
 pub const MAX_SPECIAL_TOKENS: usize = 1 << 20;
 
+/// How many special tokens [`special_token_list`] makes, known without making them (a settings
+/// error about their number is reported at once, not after building a million strings).
+pub fn special_token_count(preset: SpecialPreset, extra: &[String], reserved: usize) -> usize {
+    preset.tokens().len().saturating_add(extra.len()).saturating_add(reserved)
+}
+
 /// Builds the ordered special-token list: a preset, extra tokens, then `reserved` placeholders.
 /// Duplicates, empty strings and more than [`MAX_SPECIAL_TOKENS`] tokens are refused.
 pub fn special_token_list(preset: SpecialPreset, extra: &[String], reserved: usize) -> Result<Vec<String>> {
-    let mut tokens = preset.tokens();
-    let total = tokens.len().saturating_add(extra.len()).saturating_add(reserved);
+    let total = special_token_count(preset, extra, reserved);
     if total > MAX_SPECIAL_TOKENS {
         return Err(Error::config(format!(
             "reserved = {reserved} makes {total} special tokens, more than the {MAX_SPECIAL_TOKENS} a vocabulary can hold"
         )));
     }
+    let mut tokens = preset.tokens();
     tokens.extend(extra.iter().cloned());
     tokens.extend((0..reserved).map(reserved_token));
     check_special_tokens(&tokens)?;

@@ -23,7 +23,7 @@ use super::superword::{SuperwordConfig, SuperwordPattern, Transition, DEFAULT_MA
 use crate::corpus::CorpusOptions;
 use crate::normalize::Normalization;
 use crate::pretokenize::{Pattern, PreTokenizer};
-use crate::special::{check_special_tokens, special_token_list, SpecialPreset};
+use crate::special::{check_special_tokens, special_token_count, special_token_list, SpecialPreset};
 use crate::{Error, Result};
 
 /// Total vocabulary size when none is set: special tokens + 256 bytes + merges.
@@ -167,15 +167,22 @@ impl Default for MergeSettings {
 }
 
 impl MergeSettings {
-    /// Checks what does not depend on the corpus; `n_special` tokens come before the bytes.
-    pub fn validate(&self, n_special: usize) -> Result<()> {
-        let floor = n_special + 256;
+    /// Checks that the vocabulary holds `n_special` special tokens and the 256 byte tokens.
+    pub fn check_room(&self, n_special: usize) -> Result<()> {
+        let floor = n_special.saturating_add(256);
         if self.vocab_size < floor {
             return Err(Error::config(format!(
                 "vocab size {} is too small: it must hold {n_special} special tokens + 256 byte tokens = {floor}",
                 self.vocab_size
             )));
         }
+        Ok(())
+    }
+
+    /// Checks what does not depend on the corpus; `n_special` tokens come before the bytes.
+    pub fn validate(&self, n_special: usize) -> Result<()> {
+        self.check_room(n_special)?;
+        let floor = n_special + 256;
         if self.vocab_size > u32::MAX as usize {
             return Err(Error::config(format!("vocab size {} does not fit 32-bit ids", self.vocab_size)));
         }
@@ -637,6 +644,12 @@ impl Recipe {
         self
     }
 
+    /// How many special tokens the counting settings will hold.
+    fn special_token_count(&self) -> Result<usize> {
+        let preset = SpecialPreset::parse(self.special_tokens.as_deref().unwrap_or(DEFAULT_SPECIAL_PRESET))?;
+        Ok(special_token_count(preset, self.extra_special_tokens.as_deref().unwrap_or_default(), self.reserved.unwrap_or(0)))
+    }
+
     /// The counting settings with defaults applied (what `vocab count` and `polybpe.count`
     /// need: no merge settings).
     pub fn count_settings(&self) -> Result<CountSettings> {
@@ -729,7 +742,12 @@ impl Recipe {
                     .collect()
             }
         };
-        let settings = TrainSettings { count: self.count_settings()?, merge: self.merge_settings()? };
+        // The merge settings and the room for special tokens first: checking them costs nothing,
+        // while the special tokens are built (a million `reserved` placeholders took a second)
+        // only when they fit.
+        let merge = self.merge_settings()?;
+        merge.check_room(self.special_token_count()?)?;
+        let settings = TrainSettings { count: self.count_settings()?, merge };
         let heldout = self.heldout()?;
         let corpus = CorpusOptions {
             doc_per_file: self.doc_per_file.unwrap_or(false),
@@ -949,6 +967,10 @@ mod tests {
             ("max_words = 0", "max_words is 0"),
             ("max_token_bytes = 1", "max_token_bytes is 1"),
             ("vocab_size = 100", "vocab size 100 is too small"),
+            // Checked before a million placeholders are built, and before the other errors of
+            // the recipe (the fuzz target met this one taking a second per input).
+            ("vocab_size = 4096\nreserved = 981998\n[balance]\nweighting = \"temperature\"", "must hold 982039 special tokens"),
+            ("vocab_size = 4096\nreserved = 981998\n[balance]\nweighting = \"teture\"", "unknown weighting \"teture\""),
             ("[parity]\nstrength = 2.0", "needs a dev set"),
             ("[parity]\nalpha = 2.0\ndev = \"d\"", "alpha needs a window"),
             ("superword_transition = 1.5", "superword_transition 1.5"),
