@@ -644,21 +644,26 @@ impl Recipe {
         self
     }
 
+    /// The special tokens asked for, defaults applied: preset, extra tokens, reserved count.
+    fn special_token_request(&self) -> Result<(SpecialPreset, &[String], usize)> {
+        let preset = SpecialPreset::parse(self.special_tokens.as_deref().unwrap_or(DEFAULT_SPECIAL_PRESET))?;
+        Ok((preset, self.extra_special_tokens.as_deref().unwrap_or_default(), self.reserved.unwrap_or(0)))
+    }
+
     /// How many special tokens the counting settings will hold.
     fn special_token_count(&self) -> Result<usize> {
-        let preset = SpecialPreset::parse(self.special_tokens.as_deref().unwrap_or(DEFAULT_SPECIAL_PRESET))?;
-        Ok(special_token_count(preset, self.extra_special_tokens.as_deref().unwrap_or_default(), self.reserved.unwrap_or(0)))
+        let (preset, extra, reserved) = self.special_token_request()?;
+        Ok(special_token_count(preset, extra, reserved))
     }
 
     /// The counting settings with defaults applied (what `vocab count` and `polybpe.count`
     /// need: no merge settings).
     pub fn count_settings(&self) -> Result<CountSettings> {
-        let preset = SpecialPreset::parse(self.special_tokens.as_deref().unwrap_or(DEFAULT_SPECIAL_PRESET))?;
-        let extra = self.extra_special_tokens.as_deref().unwrap_or_default();
+        let (preset, extra, reserved) = self.special_token_request()?;
         Ok(CountSettings {
             normalization: Normalization::parse(self.normalization.as_deref().unwrap_or(Normalization::Nfc.name()))?,
             pattern: Pattern::parse(self.pattern.as_deref().unwrap_or("default")),
-            special_tokens: special_token_list(preset, extra, self.reserved.unwrap_or(0))?,
+            special_tokens: special_token_list(preset, extra, reserved)?,
             max_piece_bytes: Some(MAX_PIECE_BYTES as u64),
             max_words: self.max_words,
         })

@@ -477,8 +477,9 @@ mod tests {
                 }
                 c.finish()
             });
-            let got: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
-            let expected: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
+            type Plain = Vec<(Vec<u8>, Vec<(LangId, u64)>)>;
+            let got: Plain = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
+            let expected: Plain = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(counts.languages, languages);
         }

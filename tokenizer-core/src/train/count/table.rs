@@ -60,7 +60,7 @@ impl<'a> BatchTable<'a> {
     pub fn add(&mut self, lang: LangId, word: &[u8], owned: impl FnOnce() -> Cow<'a, [u8]>) {
         let (hash, head) = (word_hash(word), head_of(word));
         let table = &mut self.shards[shard_of(hash)];
-        match table.find_mut(hash, |e| e.lang == lang && is_word(e.hash, e.head, &e.word, hash, head, word)) {
+        match table.find_mut(hash, |e| e.hash == hash && e.lang == lang && same_word(e.head, &e.word, head, word)) {
             Some(entry) => entry.count += 1,
             None => {
                 table.insert_unique(hash, BatchWord { hash, head, lang, count: 1, word: owned() }, |e| e.hash);
@@ -85,7 +85,6 @@ pub(super) struct CountedWord {
     pub counts: Vec<(LangId, u64)>,
 }
 
-
 /// The first eight bytes of a word, zero-padded, as a big-endian number: these order as the
 /// words do, except that two can tie where the words differ (past the eighth byte, or in
 /// trailing zero bytes), which the words themselves then decide.
@@ -99,16 +98,11 @@ pub(super) fn head_of(word: &[u8]) -> u64 {
     }
 }
 
-/// Whether a word of a table, known by its hash and head, is `word`.
+/// Whether a stored word, known by its head, is `word` (of head `word_head`): equal heads and
+/// lengths settle words of up to eight bytes, which the head holds whole, without loading them.
 #[inline]
-fn is_word(hash: u64, head: u64, stored: &[u8], word_hash: u64, word_head: u64, word: &[u8]) -> bool {
-    hash == word_hash && head == word_head && stored.len() == word.len() && (head_is_word(word) || same_bytes(stored, word))
-}
-
-/// Whether a word's head holds all of it (so equal heads and lengths mean equal words).
-#[inline]
-fn head_is_word(word: &[u8]) -> bool {
-    word.len() <= 8
+fn same_word(head: u64, stored: &[u8], word_head: u64, word: &[u8]) -> bool {
+    head == word_head && stored.len() == word.len() && (word.len() <= 8 || same_bytes(stored, word))
 }
 
 /// One shard of the running counts.
@@ -121,7 +115,7 @@ impl CountShard {
     /// Adds a worker's count of a word to this shard (the word's hash must fall in it).
     pub fn absorb(&mut self, from: &BatchWord<'_>) {
         let (hash, head) = (from.hash, from.head);
-        match self.words.find_mut(hash, |e| e.head == head && e.word.len() == from.word.len() && (head_is_word(&from.word) || same_bytes(&e.word, &from.word))) {
+        match self.words.find_mut(hash, |e| same_word(e.head, &e.word, head, &from.word)) {
             Some(entry) => add_count(&mut entry.counts, from.lang, from.count),
             None => {
                 let word = CountedWord { head, word: Box::from(&*from.word), counts: vec![(from.lang, from.count)] };
@@ -132,7 +126,7 @@ impl CountShard {
 }
 
 /// Adds `n` occurrences in `lang` to sparse counts sorted by language.
-pub(super) fn add_count(counts: &mut Vec<(LangId, u64)>, lang: LangId, n: u64) {
+fn add_count(counts: &mut Vec<(LangId, u64)>, lang: LangId, n: u64) {
     match counts.binary_search_by_key(&lang, |&(l, _)| l) {
         Ok(i) => counts[i].1 += n,
         Err(i) => counts.insert(i, (lang, n)),
