@@ -15,7 +15,10 @@ Text: the first `--bytes` of each ../shared/corpus/train file. `--docs lines` ma
 document (74,559 documents for 1 MB per file); `--docs files` makes each file one document.
 
 Columns, for each library that has the call:
-    single   one `encode` call per document, one thread
+    single   one `encode` call per document, one thread, each library's own return type (lists,
+             except gigatoken's numpy arrays)
+    single_arrays  one `encode` call per document returning a numpy array (polybpe
+             `return_numpy=True`, gigatoken's `encode`), one thread
     lists    the batch call returning Python lists (all cores)
     arrays   the batch call returning arrays (polybpe `return_numpy`, gigatoken's awkward array,
              fastokens `encode_batch_flat`)
@@ -49,7 +52,7 @@ import numpy as np
 import polybpe
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = ("single", "lists", "arrays", "files")
+COLUMNS = ("single", "single_arrays", "lists", "arrays", "files")
 
 # name -> (tokenizer.json, or None) / (rank file, polybpe pattern, gigatoken scheme, tiktoken regex)
 CL100K_REGEX = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
@@ -105,6 +108,9 @@ class Polybpe:
     def single(self, t, docs):
         return [t.encode(x, disallowed_special=()) for x in docs]
 
+    def single_arrays(self, t, docs):
+        return [t.encode(x, return_numpy=True, disallowed_special=()) for x in docs]
+
     def lists(self, t, docs):
         return t.encode_batch(docs, disallowed_special=())
 
@@ -147,6 +153,9 @@ class Gigatoken:
 
     def single(self, t, docs):
         return [t.encode(x) for x in docs]
+
+    # Its `encode` returns an array already: its "single" cell is its "single_arrays" cell.
+    single_returns_arrays = True
 
     def lists(self, t, docs):
         return t.encode_batch_list(docs)
@@ -410,7 +419,9 @@ def main():
                     lib.lists(loaded[lib.name], docs)
             for lib in active:
                 for c in columns:
-                    fn = getattr(lib, c)
+                    fn = getattr(lib, c, None)
+                    if fn is None and c == "single_arrays" and getattr(lib, "single_returns_arrays", False):
+                        fn = lib.single
                     if fn is None:
                         continue
                     t = lib.load(v) if args.cache == "cold" else loaded[lib.name]
@@ -437,6 +448,11 @@ def main():
         print(f"| library | {' | '.join(columns)} |")
         print(f"|---|{'---:|' * len(columns)}")
         speed = {k: (mb / t if t != float("inf") else None) for k, t in best.items()}
+        for lib in active:
+            if getattr(lib, "single_returns_arrays", False) and {"single", "single_arrays"} <= set(columns):
+                # One call timed in two cells: both keep the best of all its runs.
+                both = max(speed[(lib.name, "single")] or 0, speed[(lib.name, "single_arrays")] or 0) or None
+                speed[(lib.name, "single")] = speed[(lib.name, "single_arrays")] = both
         for lib in active:
             cells = [f"{speed[(lib.name, c)]:.1f}" if speed.get((lib.name, c)) else "—" for c in columns]
             print(f"| {lib.name} | {' | '.join(cells)} |")

@@ -103,6 +103,18 @@ def test_batch_lists_and_numpy(tok):
     assert tok.decode_batch(lists) == [tok.decode(x) for x in lists]
 
 
+def test_encode_returns_a_numpy_array_on_request(tok):
+    for text in ["", "le chat", "Die Straße " * 200, "ſ", "a <|source_end|> b"]:
+        expected = tok.encode(text, allowed_special="all")
+        ids = tok.encode(text, return_numpy=True, allowed_special="all")
+        assert isinstance(ids, np.ndarray) and ids.dtype == np.uint32 and ids.ndim == 1
+        assert ids.tolist() == expected
+    # The special-token rules are the same whatever the return type.
+    with pytest.raises(ValueError, match="source_end"):
+        tok.encode("a <|source_end|> b", return_numpy=True)
+    assert tok.encode("a <|source_end|> b", return_numpy=True, disallowed_special=()).tolist() == tok.encode("a <|source_end|> b", disallowed_special=())
+
+
 def test_batches_of_many_texts_keep_order_and_offsets(tok):
     # Batches are encoded in runs of texts sharing one buffer: offsets must carry across runs.
     texts = [("le chat " * (i % 7) + "ſ" * (i % 3) + ("<|source_end|>" if i % 50 == 7 else "")) for i in range(1000)]
