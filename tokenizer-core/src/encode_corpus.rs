@@ -168,7 +168,7 @@ fn run(
     sink: &mut dyn ShardSink,
 ) -> Result<EncodeStats> {
     let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0 };
-    let read = corpus.for_each_batch_read_ahead(options.batch_bytes, on_progress, &mut |batch| encoder.encode(&batch, sink))?;
+    let read = corpus.for_each_batch_read_ahead(options.batch_bytes, on_progress, &mut |batch| encoder.encode(batch, sink))?;
     Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read })
 }
 

@@ -74,8 +74,8 @@ impl Counting {
         let mut pieces = CountSettings { pattern: pattern.clone(), ..self.settings.clone() }.word_counter()?;
         let corpus = Corpus::open(paths, options.clone())?;
         let stats = corpus.for_each_batch_read_ahead(BATCH_BYTES, &mut |p| observer.reading(p), &mut |docs| {
-            counter.add_batch(&docs)?;
-            pieces.add_batch(&docs)
+            counter.add_batch(docs)?;
+            pieces.add_batch(docs)
         })?;
         let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         let mut counted = finish(counter, stats, started, &what, observer)?;
@@ -124,7 +124,7 @@ impl Counting {
 pub fn count_files_with(mut counter: WordCounter, paths: &[PathBuf], options: &CorpusOptions, observer: &dyn TrainObserver) -> Result<Counted> {
     let started = Instant::now();
     let corpus = Corpus::open(paths, options.clone())?;
-    let stats = corpus.for_each_batch_read_ahead(BATCH_BYTES, &mut |p| observer.reading(p), &mut |docs| counter.add_batch(&docs))?;
+    let stats = corpus.for_each_batch_read_ahead(BATCH_BYTES, &mut |p| observer.reading(p), &mut |docs| counter.add_batch(docs))?;
     let what = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     finish(counter, stats, started, &what, observer)
 }

@@ -6,8 +6,8 @@
 //! word bytes, so it does not depend on thread count or hash order. Counts are `u64`: the
 //! space-space pair of a code corpus passes `i32::MAX` (HF issue #2058).
 //!
-//! Workers' tables borrow their words from the batch's text, so a batch allocates only for the
-//! words the running counts have not seen yet (and for text normalization changed).
+//! Workers' tables borrow their words from the batch's text, and the running counts keep theirs
+//! in one arena per shard, so counting allocates per word only for text normalization changed.
 
 mod table;
 
@@ -124,8 +124,8 @@ impl WordCounter {
         // (total, word) orders distinct words strictly: the words ranked up to the `keep`-th
         // are exactly those at or above it.
         let last_kept: (u64, Box<[u8]>) = {
-            let mut ranked: Vec<(u64, &[u8])> =
-                self.shards.iter().flat_map(|s| s.words.iter().map(|w| (WordCounts::total(&w.counts), &*w.word))).collect();
+            let totals: Vec<Vec<(&[u8], u64)>> = self.shards.par_iter().map(CountShard::word_totals).collect();
+            let mut ranked: Vec<(u64, &[u8])> = totals.iter().flatten().map(|&(word, total)| (total, word)).collect();
             ranked.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
             let (total, word) = ranked[keep.max(1) - 1];
             (total, Box::from(word))
@@ -134,18 +134,7 @@ impl WordCounter {
         self.pruned_occurrences += self
             .shards
             .par_iter_mut()
-            .map(|shard| {
-                let mut pruned = 0;
-                shard.words.retain(|w| {
-                    let total = WordCounts::total(&w.counts);
-                    let kept = total > last_total || (total == last_total && &*w.word <= last_word);
-                    if !kept {
-                        pruned += total;
-                    }
-                    kept
-                });
-                pruned
-            })
+            .map(|shard| shard.retain_words(|word, total| total > last_total || (total == last_total && word <= last_word)))
             .sum::<u64>();
     }
 
@@ -263,7 +252,7 @@ impl WordCounter {
 
     /// Distinct words so far.
     pub fn distinct_words(&self) -> usize {
-        self.shards.iter().map(|s| s.words.len()).sum()
+        self.shards.iter().map(CountShard::distinct_words).sum()
     }
 
     /// The final, sorted counts.
@@ -271,12 +260,17 @@ impl WordCounter {
         if let Some(max) = self.max_words {
             self.prune(max);
         }
-        // Sorted on a copy of each word's first bytes beside it, so most comparisons read no
-        // word: with the words' own order, their scattered loads made this sort a fifth of
-        // counting's wall time.
-        let mut keyed: Vec<(u64, WordEntry)> = self.shards.into_iter().flat_map(|s| s.words.into_iter()).map(|w| (w.head, (w.word, w.counts))).collect();
-        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1 .0.cmp(&b.1 .0)));
-        let words: Vec<WordEntry> = keyed.into_iter().map(|(_, entry)| entry).collect();
+        // Sorted by word, then language, on a copy of each word's first bytes beside it, so
+        // most comparisons read no word: with the words' own order, their scattered loads made
+        // this sort a fifth of counting's wall time. The languages of a word are then adjacent.
+        let mut counts = Vec::with_capacity(self.shards.iter().map(CountShard::len).sum());
+        let arenas: Vec<Vec<u8>> = self.shards.into_iter().zip(0..).map(|(shard, s)| shard.take_counts(s, &mut counts)).collect();
+        let arenas = &arenas[..];
+        counts.par_sort_unstable_by(|a, b| a.head.cmp(&b.head).then_with(|| a.word(arenas).cmp(b.word(arenas))).then(a.lang.cmp(&b.lang)));
+        let words: Vec<WordEntry> = counts
+            .par_chunk_by(|a, b| a.head == b.head && a.word(arenas) == b.word(arenas))
+            .map(|languages| (Box::from(languages[0].word(arenas)), languages.iter().map(|c| (c.lang, c.count)).collect()))
+            .collect();
         WordCounts {
             languages: self.languages.iter().map(|l| l.to_string()).collect(),
             words,
@@ -482,6 +476,72 @@ mod tests {
             let expected: Plain = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(counts.languages, languages);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// With a cap on distinct words, the counts are those of a plain map pruned the same way:
+        /// after every batch that leaves more than twice the cap, and at the end, only the cap's
+        /// most frequent words (total over languages; ties keep the smaller bytes) stay, each
+        /// with all its languages.
+        #[test]
+        fn capped_counts_equal_a_plain_count_pruned_alike(
+            docs in proptest::collection::vec(
+                (0u8..3, proptest::collection::vec(proptest::sample::select(vec!["a", "b", "ab", "ba", " ", "é", "ſ", "long_word_of_letters"]), 0..20)),
+                0..60,
+            ),
+            batch in 1usize..12,
+            cap in 1usize..12,
+            threads in 1usize..4,
+        ) {
+            type Plain = std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>>;
+            fn prune(words: &mut Plain, keep: usize) -> u64 {
+                let mut ranked: Vec<(u64, Vec<u8>)> = words.iter().map(|(w, c)| (c.values().sum(), w.clone())).collect();
+                ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                let mut pruned = 0;
+                for (total, word) in ranked.into_iter().skip(keep) {
+                    words.remove(&word);
+                    pruned += total;
+                }
+                pruned
+            }
+            let docs: Vec<Document> = docs
+                .into_iter()
+                .map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang as usize]), text: parts.concat() })
+                .collect();
+            let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
+            let mut languages: Vec<String> = Vec::new();
+            let (mut expected, mut expected_pruned) = (Plain::new(), 0);
+            for chunk in docs.chunks(batch) {
+                for doc in chunk {
+                    if !languages.iter().any(|l| **l == *doc.lang) {
+                        languages.push(doc.lang.to_string());
+                    }
+                    let lang = languages.iter().position(|l| **l == *doc.lang).unwrap() as LangId;
+                    for piece in pre.split(&Normalization::Nfc.apply(&doc.text)).unwrap() {
+                        *expected.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
+                    }
+                }
+                if expected.len() > 2 * cap {
+                    expected_pruned += prune(&mut expected, cap);
+                }
+            }
+            expected_pruned += prune(&mut expected, cap);
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let (counts, pruned) = pool.install(|| {
+                let mut c = counter(&[]).with_max_words(Some(cap));
+                for chunk in docs.chunks(batch) {
+                    c.add_batch(chunk).unwrap();
+                }
+                c.prune(cap);
+                let pruned = c.pruned_occurrences();
+                (c.finish(), pruned)
+            });
+            let got: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
+            let expected: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
+            proptest::prop_assert_eq!(got, expected);
+            proptest::prop_assert_eq!(pruned, expected_pruned);
         }
     }
 
