@@ -430,118 +430,83 @@ mod tests {
         assert_eq!(&*c.finish().words[0].0, "été".as_bytes());
     }
 
+    /// Counts by word and language, kept in word order.
+    type Plain = std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>>;
+
+    /// Documents of random pieces, each in one of three languages.
+    fn documents() -> impl proptest::strategy::Strategy<Value = Vec<Document>> {
+        use proptest::prelude::*;
+        let pieces = proptest::sample::select(vec!["a", "b", "ab", "ba", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "long_word_of_letters"]);
+        proptest::collection::vec((0usize..3, proptest::collection::vec(pieces, 0..40)), 0..80).prop_map(|docs| {
+            docs.into_iter().map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang]), text: parts.concat() }).collect()
+        })
+    }
+
+    /// What [`WordCounter`] should find, counted with a plain map: the languages in order of
+    /// appearance, the counts, and the occurrences a cap on distinct words pruned (after every
+    /// batch that leaves more than twice the cap, and at the end, only the cap's most frequent
+    /// words stay, ties keeping the smaller bytes, each with all its languages).
+    fn plain_counts(docs: &[Document], batch: usize, cap: Option<usize>) -> (Vec<String>, Plain, u64) {
+        fn prune(words: &mut Plain, keep: usize) -> u64 {
+            let mut ranked: Vec<(u64, Vec<u8>)> = words.iter().map(|(w, c)| (c.values().sum(), w.clone())).collect();
+            ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            ranked.into_iter().skip(keep).map(|(total, word)| words.remove(&word).map_or(0, |_| total)).sum()
+        }
+        let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
+        let (mut languages, mut words, mut pruned) = (Vec::<String>::new(), Plain::new(), 0);
+        for chunk in docs.chunks(batch) {
+            for doc in chunk {
+                if !languages.iter().any(|l| **l == *doc.lang) {
+                    languages.push(doc.lang.to_string());
+                }
+                let lang = languages.iter().position(|l| **l == *doc.lang).unwrap() as LangId;
+                for piece in pre.split(&Normalization::Nfc.apply(&doc.text)).unwrap() {
+                    *words.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
+                }
+            }
+            if let Some(cap) = cap.filter(|&cap| words.len() > 2 * cap) {
+                pruned += prune(&mut words, cap);
+            }
+        }
+        if let Some(cap) = cap {
+            pruned += prune(&mut words, cap);
+        }
+        (languages, words, pruned)
+    }
+
+    /// Counts `docs` in batches of `batch` documents on `threads` threads.
+    fn counted(docs: &[Document], batch: usize, cap: Option<usize>, threads: usize) -> (Vec<String>, Plain, u64) {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut c = counter(&[]).with_max_words(cap);
+            for chunk in docs.chunks(batch) {
+                c.add_batch(chunk).unwrap();
+            }
+            if let Some(cap) = cap {
+                c.prune(cap);
+            }
+            let pruned = c.pruned_occurrences();
+            let counts = c.finish();
+            let sorted = counts.words.windows(2).all(|w| w[0].0 < w[1].0) && counts.words.iter().all(|(_, c)| c.windows(2).all(|l| l[0].0 < l[1].0));
+            assert!(sorted, "words sorted, and languages within each word");
+            let words = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c.into_iter().collect())).collect();
+            (counts.languages, words, pruned)
+        })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         /// The sharded tables count what a plain map of the split pieces counts, whatever the
         /// batches and threads; NFD text takes the path where words are copied, not borrowed.
         #[test]
-        fn counts_equal_a_plain_count_of_the_pieces(
-            docs in proptest::collection::vec(
-                (0u8..3, proptest::collection::vec(proptest::sample::select(vec!["a", "b", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "ab"]), 0..60)),
-                0..80,
-            ),
-            batch in 1usize..30,
-            threads in 1usize..4,
-        ) {
-            let docs: Vec<Document> = docs
-                .into_iter()
-                .map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang as usize]), text: parts.concat() })
-                .collect();
-            let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
-            let mut languages: Vec<String> = Vec::new();
-            let mut expected: std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>> = Default::default();
-            for doc in &docs {
-                let lang = match languages.iter().position(|l| **l == *doc.lang) {
-                    Some(i) => i,
-                    None => {
-                        languages.push(doc.lang.to_string());
-                        languages.len() - 1
-                    }
-                } as LangId;
-                let text = Normalization::Nfc.apply(&doc.text);
-                for piece in pre.split(&text).unwrap() {
-                    *expected.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
-                }
-            }
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let counts = pool.install(|| {
-                let mut c = counter(&[]);
-                for chunk in docs.chunks(batch) {
-                    c.add_batch(chunk).unwrap();
-                }
-                c.finish()
-            });
-            type Plain = Vec<(Vec<u8>, Vec<(LangId, u64)>)>;
-            let got: Plain = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
-            let expected: Plain = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
-            proptest::prop_assert_eq!(got, expected);
-            proptest::prop_assert_eq!(counts.languages, languages);
+        fn counts_equal_a_plain_count_of_the_pieces(docs in documents(), batch in 1usize..30, threads in 1usize..4) {
+            proptest::prop_assert_eq!(counted(&docs, batch, None, threads), plain_counts(&docs, batch, None));
         }
-    }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-        /// With a cap on distinct words, the counts are those of a plain map pruned the same way:
-        /// after every batch that leaves more than twice the cap, and at the end, only the cap's
-        /// most frequent words (total over languages; ties keep the smaller bytes) stay, each
-        /// with all its languages.
+        /// With a cap on distinct words, the counts are those of a plain map pruned alike.
         #[test]
-        fn capped_counts_equal_a_plain_count_pruned_alike(
-            docs in proptest::collection::vec(
-                (0u8..3, proptest::collection::vec(proptest::sample::select(vec!["a", "b", "ab", "ba", " ", "é", "ſ", "long_word_of_letters"]), 0..20)),
-                0..60,
-            ),
-            batch in 1usize..12,
-            cap in 1usize..12,
-            threads in 1usize..4,
-        ) {
-            type Plain = std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>>;
-            fn prune(words: &mut Plain, keep: usize) -> u64 {
-                let mut ranked: Vec<(u64, Vec<u8>)> = words.iter().map(|(w, c)| (c.values().sum(), w.clone())).collect();
-                ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-                let mut pruned = 0;
-                for (total, word) in ranked.into_iter().skip(keep) {
-                    words.remove(&word);
-                    pruned += total;
-                }
-                pruned
-            }
-            let docs: Vec<Document> = docs
-                .into_iter()
-                .map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang as usize]), text: parts.concat() })
-                .collect();
-            let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
-            let mut languages: Vec<String> = Vec::new();
-            let (mut expected, mut expected_pruned) = (Plain::new(), 0);
-            for chunk in docs.chunks(batch) {
-                for doc in chunk {
-                    if !languages.iter().any(|l| **l == *doc.lang) {
-                        languages.push(doc.lang.to_string());
-                    }
-                    let lang = languages.iter().position(|l| **l == *doc.lang).unwrap() as LangId;
-                    for piece in pre.split(&Normalization::Nfc.apply(&doc.text)).unwrap() {
-                        *expected.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
-                    }
-                }
-                if expected.len() > 2 * cap {
-                    expected_pruned += prune(&mut expected, cap);
-                }
-            }
-            expected_pruned += prune(&mut expected, cap);
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let (counts, pruned) = pool.install(|| {
-                let mut c = counter(&[]).with_max_words(Some(cap));
-                for chunk in docs.chunks(batch) {
-                    c.add_batch(chunk).unwrap();
-                }
-                c.prune(cap);
-                let pruned = c.pruned_occurrences();
-                (c.finish(), pruned)
-            });
-            let got: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = counts.words.into_iter().map(|(w, c)| (w.into_vec(), c)).collect();
-            let expected: Vec<(Vec<u8>, Vec<(LangId, u64)>)> = expected.into_iter().map(|(w, c)| (w, c.into_iter().collect())).collect();
-            proptest::prop_assert_eq!(got, expected);
-            proptest::prop_assert_eq!(pruned, expected_pruned);
+        fn capped_counts_equal_a_plain_count_pruned_alike(docs in documents(), batch in 1usize..12, cap in 1usize..12, threads in 1usize..4) {
+            proptest::prop_assert_eq!(counted(&docs, batch, Some(cap), threads), plain_counts(&docs, batch, Some(cap)));
         }
     }
 
