@@ -57,7 +57,7 @@ class Tokenizer:
     def encode(self, text: str, *, return_numpy: Literal[True], allowed_special: AllowedSpecial = (),
                disallowed_special: DisallowedSpecial = "all") -> npt.NDArray[np.uint32]:
         """Token ids of ``text``: a list, or with ``return_numpy=True`` a ``uint32`` array (no
-        list for the garbage collector to walk: about 1.6-1.8x the speed of lists on lines of
+        list for the garbage collector to walk: 1.3-1.9x the speed of lists on lines of
         text, see benches/RESULTS.md). Texts over 1 KB are encoded with the GIL released (for
         shorter ones, releasing it would cost more than the encode). Special-token text raises
         ValueError unless allowed (``allowed_special``) or accepted as ordinary text
