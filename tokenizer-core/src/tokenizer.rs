@@ -15,7 +15,8 @@ use crate::{Error, Result};
 /// and 8 (`encode_lines`, cl100k, 5 passes over 11.4 MB of lines, under load): 1,048–1,117 ms
 /// of task clock for all three, no difference beyond noise. Prefetching every piece of a segment
 /// while computing the keys, before any lookup, and slots aligned to cache lines (64 bytes) did
-/// not change `encode_lines` beyond noise either (best passes 104–108 MB/s against 101–110).
+/// not change `encode_lines` beyond noise either (best pass of each run 100–108 MB/s before,
+/// 100–110 with either change).
 const PREFETCH_AHEAD: usize = 4;
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
