@@ -650,12 +650,6 @@ impl Recipe {
         Ok((preset, self.extra_special_tokens.as_deref().unwrap_or_default(), self.reserved.unwrap_or(0)))
     }
 
-    /// How many special tokens the counting settings will hold.
-    fn special_token_count(&self) -> Result<usize> {
-        let (preset, extra, reserved) = self.special_token_request()?;
-        Ok(special_token_count(preset, extra, reserved))
-    }
-
     /// The counting settings with defaults applied (what `vocab count` and `polybpe.count`
     /// need: no merge settings).
     pub fn count_settings(&self) -> Result<CountSettings> {
@@ -751,7 +745,8 @@ impl Recipe {
         // while the special tokens are built (a million `reserved` placeholders took a second)
         // only when they fit.
         let merge = self.merge_settings()?;
-        merge.check_room(self.special_token_count()?)?;
+        let (preset, extra, reserved) = self.special_token_request()?;
+        merge.check_room(special_token_count(preset, extra, reserved))?;
         let settings = TrainSettings { count: self.count_settings()?, merge };
         let heldout = self.heldout()?;
         let corpus = CorpusOptions {
