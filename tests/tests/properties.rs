@@ -2,7 +2,8 @@
 //! - encodings concatenate exactly where the normalizer and the split pattern cut the text;
 //! - document text never becomes a special id, whatever special-token text (whole, partial,
 //!   overlapping) it holds, and allowed special text becomes exactly the leftmost-longest ids;
-//! - long pieces (the heap-free merge path) merge exactly like the textbook rule;
+//! - every piece encodes by the merge rule, first met or from the cache, and long pieces (the
+//!   heap-free merge path) merge exactly like the textbook rule;
 //! - training on random small corpora gives the same file at 1 and 4 threads.
 
 mod common;
@@ -192,6 +193,19 @@ proptest! {
         let one = tok.encode_allowing(&text, |id| id == source_end).unwrap();
         prop_assert!(one.iter().filter(|id| is_special(id)).all(|&id| id == source_end));
         prop_assert_eq!(tok.decode(&one).unwrap(), text);
+    }
+
+    /// Every piece encodes as the merge rule says, whether met for the first time (looked up or
+    /// merged, then cached) or again (from the per-thread cache); pieces of zero, one, two and
+    /// more ids are stored differently there.
+    #[test]
+    fn the_piece_cache_changes_no_encoding(text in fragment()) {
+        let tok = trained();
+        // A fresh tokenizer has a cache of its own, empty.
+        let fresh = tok.with_model(tok.model().clone()).unwrap();
+        let expected: Vec<TokenId> = pieces(tok, &text).iter().flat_map(|p| naive_bpe(tok, p.as_bytes())).collect();
+        prop_assert_eq!(encode(&fresh, &text), expected.clone(), "first sighting");
+        prop_assert_eq!(encode(&fresh, &text), expected, "from the cache");
     }
 
     /// Pieces longer than the short-merge buffer take the linked-list path; both must follow

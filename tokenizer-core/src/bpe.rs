@@ -37,9 +37,9 @@ pub struct BpeModel {
     ranks: WordMap<u64, (u32, TokenId)>,
     /// HF `ignore_merges`: a piece that is itself a token is emitted whole.
     ignore_merges: bool,
-    /// Tokens of 2..=23 bytes that encode to themselves (all of them under `ignore_merges`):
-    /// a piece found here is one token, with no merging and no cache entry. Most pieces of
-    /// ordinary text are such tokens.
+    /// Tokens of 1..=23 bytes that encode to themselves (all of them under `ignore_merges`):
+    /// a piece the encoder's cache does not hold yet is looked up here before it is merged.
+    /// Most pieces of ordinary text are such tokens.
     whole: PieceTable<TokenId>,
     /// What a piece's first symbols are.
     symbols: Symbols,
@@ -203,17 +203,11 @@ impl BpeModel {
         table
     }
 
-    /// The id of a piece of 2..=23 bytes (given as its cache key and hash) when it is one
+    /// The id of a piece of 1..=23 bytes (given as its cache key and hash) when it is one
     /// token by itself (see `whole`).
     #[inline]
     pub(crate) fn whole_token(&self, key: &PieceKey, hash: u64) -> Option<TokenId> {
         self.whole.get(key, hash).copied()
-    }
-
-    /// Starts loading the `whole` slot of a piece about to be looked up.
-    #[inline(always)]
-    pub(crate) fn prefetch_whole(&self, hash: u64) {
-        self.whole.prefetch(hash)
     }
 
     /// Appends a merge; its result must already be a token.

@@ -24,6 +24,7 @@ pub mod inspect;
 pub mod io;
 pub mod metrics;
 pub mod normalize;
+mod huge_pages;
 mod piece_cache;
 pub mod pretokenize;
 pub mod prompt;

@@ -1,18 +1,27 @@
 //! The per-thread piece → ids cache that makes encoding fast.
 //!
-//! Text repeats its words (Zipf), so most pieces are found here instead of being merged again.
-//! Encoding is bound by memory latency on this table, so every entry is self-contained: the key
-//! bytes and (almost always) the ids sit inline in one 56-byte slot, and a lookup touches one
-//! cache line instead of chasing pointers to a heap key and a heap value.
+//! Text repeats its words (Zipf), so most pieces are found here instead of being looked up in
+//! the model or merged again. Every piece of 1..=23 bytes goes through this one table, whole
+//! tokens included: a piece costs one lookup, and the branches that text makes unpredictable
+//! (single byte or not, whole token or merged, one id or two) are gone from the common path.
+//! Each slot is self-contained in 32 bytes, the key bytes and up to two ids inline, so a
+//! lookup touches one cache line; pieces of three ids or more keep them in an overflow arena.
 //!
-//! A cache starts at 2^14 slots and doubles whenever half full, up to 2^19 slots (29 MB, about
-//! the 32 MB L3 of the 2-core test machine), where it is cleared when half full instead; short
-//! uses stay small and a long run keeps its pieces. Measured with `encode_lines` (cl100k, the
-//! 11.4 MB of lines of `benches/RESULTS.md`, 5 passes, interleaved runs): the former fixed
-//! 2^17 slots, cleared three times a pass, gave 50–53 MB/s on passes 2–5 (1,357–1,398 ms of
-//! task clock in all); 2^19 slots gave 85–95 MB/s (979–1,095 ms); the first pass over new
-//! text, bound by merging first sightings, was 40–42 MB/s with either. 2^18 and 2^20 were
-//! measured under more load (task clock 1,374 and 1,024 ms against 1,093 ms for 2^19).
+//! Measured with `encode_lines` (cl100k, the 11.4 MB of lines of `benches/RESULTS.md`, warm
+//! passes, interleaved binaries, best of 3): the former design (whole tokens looked up in the
+//! model's table first, this cache second, single bytes apart, 56-byte slots) gave 108–113
+//! MB/s; one table for every piece, 136; single bytes in it too, 145; key masks from a table
+//! instead of branches on the length, 150. Slots of 32 instead of 56 bytes changed nothing by
+//! themselves (113 / 114), and neither did a second prefetch for the next slot in the probe
+//! sequence nor the first pieces of a text prefetched before its loop. A direct-mapped front
+//! table of 8,192 pieces (73% of lookups hit it) was slower (100 against 108): the time is not
+//! spent waiting on memory alone, as a tenth of the text (a smaller set of distinct pieces)
+//! encodes no faster.
+//!
+//! A cache starts at 2^14 slots and doubles whenever half full, up to 2^19 slots (16 MB),
+//! where it is cleared when half full instead; short uses stay small and a long run keeps its
+//! pieces. The former fixed 2^17 slots, cleared three times a pass, gave 50–53 MB/s on warm
+//! passes against 85–95 MB/s for 2^19 (56-byte slots then; 2^18 and 2^20 measured no better).
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -23,26 +32,29 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
-/// Slots of a new cache (56 bytes each, 0.9 MB): short uses stay small.
+/// Bytes after a text that [`PieceKey::in_padded`] may read.
+pub(crate) const KEY_PADDING: usize = 24;
+/// The longest piece the cache holds.
+pub(crate) const MAX_CACHED: usize = 23;
+
+/// Slots of a new cache (32 bytes each, 0.5 MB): short uses stay small.
 const FIRST_CACHE_SLOTS: usize = 1 << 14;
-/// Slots a cache grows to (doubling whenever half full; 29 MB, about this machine's 32 MB L3);
-/// at this size it is cleared when half full instead.
+/// Slots a cache grows to (doubling whenever half full; 16 MB); at this size it is cleared
+/// when half full instead.
 const MAX_CACHE_SLOTS: usize = 1 << 19;
 /// Tokenizers whose caches a thread keeps at once.
 const CACHED_TOKENIZERS: usize = 4;
-/// Ids stored inline in an entry; longer encodings go to the cache's overflow arena.
-const INLINE_IDS: usize = 6;
 
-/// A cached piece of 2..=23 bytes, stored inline as three little-endian words: the bytes,
+/// A cached piece of 1..=23 bytes, stored inline as three little-endian words: the bytes,
 /// zero-padded, with the length in the last byte. Longer pieces are rare and not cached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PieceKey([u64; 3]);
 
 impl PieceKey {
-    /// The key of a piece of 2..=23 bytes (single bytes need no cache).
+    /// The key of a piece of 1..=23 bytes.
     #[inline]
     pub(crate) fn new(piece: &[u8]) -> Option<PieceKey> {
-        if piece.len() < 2 || piece.len() > 23 {
+        if piece.is_empty() || piece.len() > 23 {
             return None;
         }
         let mut raw = [0u8; 24];
@@ -50,31 +62,40 @@ impl PieceKey {
         Some(Self::from_padded(&raw, piece.len()))
     }
 
-    /// The key of `text[range]` (2..=23 bytes). Reads whole words from `text` when it extends
-    /// far enough past the piece, which saves a variable-length copy per piece.
-    #[inline]
-    pub(crate) fn in_text(text: &[u8], range: std::ops::Range<usize>) -> Option<PieceKey> {
-        let len = range.len();
-        if !(2..=23).contains(&len) {
-            return None;
-        }
-        match text.get(range.start..range.start + 24) {
-            Some(window) => Some(Self::from_padded(window, len)),
-            None => Self::new(&text[range]),
-        }
+    /// The key of the `len` bytes (1..=23) at `start` of a text followed by at least
+    /// [`KEY_PADDING`] more bytes: whole words are read and masked, with no copy of a
+    /// variable length and no branch on it.
+    #[inline(always)]
+    pub(crate) fn in_padded(padded: &[u8], start: usize, len: usize) -> PieceKey {
+        Self::from_padded(&padded[start..start + 24], len)
     }
 
     /// The key of the first `len` bytes of a 24-byte window (later bytes are ignored).
     #[inline(always)]
     fn from_padded(window: &[u8], len: usize) -> PieceKey {
-        let word = |k: usize| {
-            let w = u64::from_le_bytes(window[8 * k..8 * k + 8].try_into().unwrap());
-            let keep = len.saturating_sub(8 * k).min(8);
-            if keep == 8 { w } else { w & ((1u64 << (8 * keep)) - 1) }
-        };
+        let window: &[u8; 24] = window[..24].try_into().unwrap();
+        let masks = &KEY_MASKS[len];
+        let word = |k: usize| u64::from_le_bytes(window[8 * k..8 * k + 8].try_into().unwrap()) & masks[k];
         PieceKey([word(0), word(1), word(2) | ((len as u64) << 56)])
     }
 }
+
+/// For each piece length up to 23, the masks that keep a key's three words to the piece's
+/// bytes (a table instead of branches on the length, which text makes unpredictable).
+const KEY_MASKS: [[u64; 3]; 24] = {
+    let mut masks = [[0u64; 3]; 24];
+    let mut len = 0;
+    while len < 24 {
+        let mut k = 0;
+        while k < 3 {
+            let keep = if len > 8 * k { len - 8 * k } else { 0 };
+            masks[len][k] = if keep >= 8 { u64::MAX } else { (1u64 << (8 * keep)) - 1 };
+            k += 1;
+        }
+        len += 1;
+    }
+    masks
+};
 
 impl SlotKey for PieceKey {
     /// The key of no piece (every real key has a length).
@@ -91,13 +112,14 @@ impl PieceKey {
     }
 }
 
-/// The ids of a cached piece: inline when there are at most [`INLINE_IDS`], otherwise
-/// `ids[0]` is an offset into the overflow arena.
-#[derive(Clone, Copy, Default)]
-struct CachedIds {
-    len: u32,
-    ids: [TokenId; INLINE_IDS],
-}
+/// The ids of a cached piece in 8 bytes, so that a slot (24-byte key and this) is 32 bytes:
+/// one id and [`NO_ID`], two ids, or ([`OVERFLOW`], offset) with the count and the ids at
+/// that offset of the overflow arena.
+type CachedIds = [TokenId; 2];
+/// The second half of a one-id entry.
+const NO_ID: TokenId = TokenId::MAX;
+/// The first half of an entry whose ids are in the overflow arena.
+const OVERFLOW: TokenId = TokenId::MAX;
 
 /// One tokenizer's piece cache on one thread.
 pub(crate) struct PieceCache {
@@ -121,13 +143,22 @@ impl PieceCache {
     /// Appends the cached ids of `key` to `out`; false if the piece is not cached.
     #[inline]
     pub(crate) fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
-        let Some(cached) = self.table.get(key, hash) else { return false };
-        let len = cached.len as usize;
-        if len <= INLINE_IDS {
-            out.extend_from_slice(&cached.ids[..len]);
+        let Some(&[first, second]) = self.table.get(key, hash) else { return false };
+        if first == OVERFLOW {
+            let start = second as usize;
+            let len = self.overflow[start] as usize;
+            out.extend_from_slice(&self.overflow[start + 1..start + 1 + len]);
         } else {
-            let start = cached.ids[0] as usize;
-            out.extend_from_slice(&self.overflow[start..start + len]);
+            // One or two ids without a branch on which: both are written, and the length
+            // counts the second only when there is one.
+            out.reserve(2);
+            let len = out.len();
+            // SAFETY: room for two more ids was reserved; the length covers only written ids.
+            unsafe {
+                out.as_mut_ptr().add(len).write(first);
+                out.as_mut_ptr().add(len + 1).write(second);
+                out.set_len(len + 1 + (second != NO_ID) as usize);
+            }
         }
         true
     }
@@ -147,13 +178,17 @@ impl PieceCache {
                 self.overflow.clear();
             }
         }
-        let mut cached = CachedIds { len: ids.len() as u32, ids: [0; INLINE_IDS] };
-        if ids.len() <= INLINE_IDS {
-            cached.ids[..ids.len()].copy_from_slice(ids);
-        } else {
-            cached.ids[0] = self.overflow.len() as TokenId;
-            self.overflow.extend_from_slice(ids);
-        }
+        // No id is TokenId::MAX (see `BpeModel::merge_bytes`), so the markers are unambiguous.
+        let cached = match *ids {
+            [only] => [only, NO_ID],
+            [first, second] => [first, second],
+            _ => {
+                let start = self.overflow.len() as TokenId;
+                self.overflow.push(ids.len() as TokenId);
+                self.overflow.extend_from_slice(ids);
+                [OVERFLOW, start]
+            }
+        };
         self.table.insert(key, hash, cached);
     }
 }
@@ -163,8 +198,10 @@ impl PieceCache {
 pub(crate) struct Buffers {
     /// Byte ranges of the pieces.
     pub ranges: Vec<Range<usize>>,
-    /// Each piece's cache key and hash (`None` for pieces that are not cached).
-    pub keys: Vec<Option<(PieceKey, u64)>>,
+    /// Each piece's cache hash (0 for pieces too long to cache).
+    pub hashes: Vec<u64>,
+    /// The text, followed by [`KEY_PADDING`] zero bytes so that every key reads whole words.
+    pub padded: Vec<u8>,
 }
 
 /// Per-thread scratch space: piece caches keyed by tokenizer identity, and buffers.
@@ -205,17 +242,22 @@ mod tests {
     #[test]
     fn inline_and_overflow_entries() {
         let mut cache = PieceCache::default();
-        let short = PieceKey::new(b"ab").unwrap();
-        let long = PieceKey::new(b"abcdefghij").unwrap();
-        let other = PieceKey::new(b"ba").unwrap();
-        cache.insert(short, short.hash64(), &[7, 8]);
-        cache.insert(long, long.hash64(), &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let key = |piece: &[u8]| PieceKey::new(piece).unwrap();
+        // No ids (a byte the vocabulary lacks), one, two (inline), three and nine (overflow).
+        let entries: [(&[u8], &[TokenId]); 5] =
+            [(b"\xff", &[]), (b"a", &[7]), (b"ab", &[7, 8]), (b"abc", &[3, 2, 1]), (b"abcdefghij", &[1, 2, 3, 4, 5, 6, 7, 8, 9])];
+        for (piece, ids) in entries {
+            cache.insert(key(piece), key(piece).hash64(), ids);
+        }
+        for (piece, ids) in entries {
+            let mut out = vec![0];
+            assert!(cache.extend(&key(piece), key(piece).hash64(), &mut out));
+            assert_eq!(out[1..], *ids, "{piece:?}");
+        }
         let mut out = vec![0];
-        assert!(cache.extend(&short, short.hash64(), &mut out));
-        assert!(cache.extend(&long, long.hash64(), &mut out));
-        assert!(!cache.extend(&other, other.hash64(), &mut out));
-        assert_eq!(out, vec![0, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        assert!(PieceKey::new(b"a").is_none() && PieceKey::new(&[b'x'; 24]).is_none());
+        assert!(!cache.extend(&key(b"ba"), key(b"ba").hash64(), &mut out));
+        assert_eq!(out, vec![0]);
+        assert!(PieceKey::new(b"").is_none() && PieceKey::new(&[b'x'; 24]).is_none());
     }
 
     #[test]
@@ -250,11 +292,13 @@ mod tests {
         // A trailing NUL must not make "ab\0" equal to "ab".
         assert!(PieceKey::new(b"ab").unwrap() != PieceKey::new(b"ab\0").unwrap());
         assert!(PieceKey::new(b"ab").unwrap().hash64() != PieceKey::new(b"ab\0").unwrap().hash64());
-        // Keys read from a longer text ignore what follows the piece.
+        // Keys read from a padded text ignore what follows the piece.
         let text = b"xxabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut padded = text.to_vec();
+        padded.resize(text.len() + KEY_PADDING, 0xff);
         for start in 0..text.len() {
-            for end in start..=text.len() {
-                assert_eq!(PieceKey::in_text(text, start..end), PieceKey::new(&text[start..end]), "{start}..{end}");
+            for end in start + 1..=text.len().min(start + MAX_CACHED) {
+                assert_eq!(Some(PieceKey::in_padded(&padded, start, end - start)), PieceKey::new(&text[start..end]), "{start}..{end}");
             }
         }
     }

@@ -57,14 +57,14 @@ pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 /// prefetch the slots of the next pieces while it handles the current one: the lookups are
 /// memory-bound, and overlapping them hides most of the latency.
 #[derive(Clone)]
-pub(crate) struct SlotTable<K, V> {
-    slots: Box<[(K, V)]>,
+pub(crate) struct SlotTable<K: Copy, V: Copy> {
+    slots: crate::huge_pages::PageBuffer<(K, V)>,
     /// `capacity - 1`; the capacity is a power of two.
     mask: usize,
     len: usize,
 }
 
-impl<K, V> std::fmt::Debug for SlotTable<K, V> {
+impl<K: Copy, V: Copy> std::fmt::Debug for SlotTable<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SlotTable").field("len", &self.len).field("slots", &self.slots.len()).finish()
     }
@@ -75,7 +75,7 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
     /// most half as many keys.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let capacity = capacity.next_power_of_two().max(2);
-        SlotTable { slots: vec![(K::EMPTY, V::default()); capacity].into_boxed_slice(), mask: capacity - 1, len: 0 }
+        SlotTable { slots: crate::huge_pages::PageBuffer::filled(capacity, (K::EMPTY, V::default())), mask: capacity - 1, len: 0 }
     }
 
     /// Number of keys stored.

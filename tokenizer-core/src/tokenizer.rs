@@ -5,18 +5,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{with_scratch, Buffers, PieceKey};
+use crate::piece_cache::{with_scratch, Buffers, PieceKey, KEY_PADDING, MAX_CACHED};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
 use crate::{Error, Result};
 
-/// How many pieces ahead of the current one the encoder prefetches table slots. Measured 2, 4
+/// How many pieces ahead of the current one the encoder prefetches cache slots. Measured 2, 4
 /// and 8 (`encode_lines`, cl100k, 5 passes over 11.4 MB of lines, under load): 1,048–1,117 ms
-/// of task clock for all three, no difference beyond noise. Prefetching every piece of a segment
-/// while computing the keys, before any lookup, and slots aligned to cache lines (64 bytes) did
-/// not change `encode_lines` beyond noise either (best pass of each run 100–108 MB/s before,
-/// 100–110 with either change).
+/// of task clock for all three, no difference beyond noise; without prefetching, 94 MB/s
+/// against 114. Prefetching every piece of a segment while computing the keys, before any
+/// lookup, and slots aligned to cache lines (64 bytes) did not change `encode_lines` beyond
+/// noise either.
 const PREFETCH_AHEAD: usize = 4;
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
@@ -287,30 +287,41 @@ impl Tokenizer {
         }
         let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
         let bytes = prepared.as_bytes();
-        with_scratch(self.uid, |cache, Buffers { ranges, keys }| {
+        with_scratch(self.uid, |cache, Buffers { ranges, hashes, padded }| {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
-            keys.clear();
-            keys.extend(ranges.iter().map(|r| PieceKey::in_text(bytes, r.clone()).map(|key| (key, key.hash64()))));
-            for (i, (range, key)) in ranges.iter().zip(keys.iter()).enumerate() {
-                // Lookups wait on memory: start loading the slots of a piece a few ahead.
-                if let Some(Some((_, hash))) = keys.get(i + PREFETCH_AHEAD) {
-                    self.model.prefetch_whole(*hash);
-                    cache.prefetch(*hash);
+            padded.clear();
+            padded.extend_from_slice(bytes);
+            padded.resize(bytes.len() + KEY_PADDING, 0);
+            hashes.clear();
+            hashes.extend(ranges.iter().map(|r| match r.len() {
+                len @ 1..=MAX_CACHED => PieceKey::in_padded(padded, r.start, len).hash64(),
+                _ => 0,
+            }));
+            for (i, range) in ranges.iter().enumerate() {
+                // Lookups wait on memory: start loading the slot of a piece a few ahead.
+                if let Some(&hash) = hashes.get(i + PREFETCH_AHEAD) {
+                    cache.prefetch(hash);
                 }
-                let piece = &bytes[range.clone()];
-                let Some((key, hash)) = key else {
-                    self.model.encode_piece(piece, ids);
+                let len = range.len();
+                if !(1..=MAX_CACHED).contains(&len) {
+                    // Rare: too long to cache (or empty, whose key would be the empty slot's).
+                    self.model.encode_piece(&bytes[range.clone()], ids);
                     continue;
-                };
-                if let Some(id) = self.model.whole_token(key, *hash) {
-                    ids.push(id);
-                } else if !cache.extend(key, *hash, ids) {
-                    // Not a token by itself (`whole_token` knows every such piece this short).
-                    let start = ids.len();
-                    self.model.merge_bytes(piece, ids);
-                    cache.insert(*key, *hash, &ids[start..]);
                 }
+                let key = PieceKey::in_padded(padded, range.start, len);
+                let hash = hashes[i];
+                if cache.extend(&key, hash, ids) {
+                    continue;
+                }
+                let start = ids.len();
+                if let Some(id) = self.model.whole_token(&key, hash) {
+                    ids.push(id);
+                } else {
+                    // Not a token by itself (`whole_token` knows every such piece this short).
+                    self.model.merge_bytes(&bytes[range.clone()], ids);
+                }
+                cache.insert(key, hash, &ids[start..]);
             }
             Ok(())
         })
