@@ -1,7 +1,8 @@
 //! Encodes every line of the given files with cl100k, one document per line, and prints MB/s:
 //! a quick way to profile the encoder (`perf record target/release/examples/encode_lines …`).
 //!
-//! `cargo run --release -p polybpe-benches --example encode_lines -- RANKS FILE... [--repeat N]`
+//! `cargo run --release -p polybpe-benches --example encode_lines -- RANKS FILE... [--repeat N] [--whole]`
+//! (`--whole`: each file's first megabyte as one document).
 
 use std::time::Instant;
 
@@ -10,6 +11,9 @@ use polybpe::AllowedSpecial;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut repeat = 3;
+    // Each file's first megabyte as one document instead of one per line.
+    let whole = args.iter().any(|a| a == "--whole");
+    args.retain(|a| a != "--whole");
     if let Some(i) = args.iter().position(|a| a == "--repeat") {
         repeat = args.get(i + 1).ok_or("--repeat needs a number")?.parse()?;
         args.drain(i..i + 2);
@@ -21,7 +25,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let text = std::fs::read(file)?;
         let text = &text[..text.len().min(1 << 20)];
         let cut = text.iter().rposition(|&b| b == b'\n').unwrap_or(0);
-        lines.extend(String::from_utf8(text[..cut].to_vec())?.lines().map(str::to_owned));
+        let text = String::from_utf8(text[..cut].to_vec())?;
+        if whole {
+            lines.push(text);
+        } else {
+            lines.extend(text.lines().map(str::to_owned));
+        }
     }
     let bytes: usize = lines.iter().map(String::len).sum();
     for _ in 0..repeat {

@@ -198,7 +198,7 @@ impl PieceCache {
 pub(crate) struct Buffers {
     /// Byte ranges of the pieces.
     pub ranges: Vec<Range<usize>>,
-    /// Each piece's cache hash (0 for pieces too long to cache).
+    /// The hash of each piece of the run being looked up (0 for pieces too long to cache).
     pub hashes: Vec<u64>,
     /// The text, followed by [`KEY_PADDING`] zero bytes so that every key reads whole words.
     pub padded: Vec<u8>,
