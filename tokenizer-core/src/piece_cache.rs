@@ -36,6 +36,8 @@ pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 pub(crate) const KEY_PADDING: usize = 24;
 /// The longest piece the cache holds.
 pub(crate) const MAX_CACHED: usize = 23;
+/// The longest piece whose key can carry a tag (see [`PieceKey::tagged`]).
+pub(crate) const TAGGED_MAX: usize = 16;
 
 /// Slots of a new cache (32 bytes each, 0.5 MB): short uses stay small.
 const FIRST_CACHE_SLOTS: usize = 1 << 14;
@@ -68,6 +70,33 @@ impl PieceKey {
     #[inline(always)]
     pub(crate) fn in_padded(padded: &[u8], start: usize, len: usize) -> PieceKey {
         Self::from_padded(&padded[start..start + 24], len)
+    }
+
+    /// This key (of a piece of at most [`TAGGED_MAX`] bytes) with `tag` in bytes 16 and 17,
+    /// which such a piece leaves zero: one key for a (piece, tag) pair.
+    #[inline(always)]
+    pub(crate) fn tagged(self, tag: u16) -> PieceKey {
+        debug_assert!(self.len() <= TAGGED_MAX);
+        let [a, b, c] = self.0;
+        PieceKey([a, b, c | u64::from(tag)])
+    }
+
+    /// The tag of a key made by [`Self::tagged`].
+    pub(crate) fn tag(&self) -> u16 {
+        self.0[2] as u16
+    }
+
+    /// The piece's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        (self.0[2] >> 56) as usize
+    }
+
+    /// The first 16 bytes of the piece, zero-padded (all of a piece that can be tagged).
+    pub(crate) fn head_bytes(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0[0].to_le_bytes());
+        bytes[8..].copy_from_slice(&self.0[1].to_le_bytes());
+        bytes
     }
 
     /// The key of the first `len` bytes of a 24-byte window (later bytes are ignored).

@@ -143,6 +143,26 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
         }
     }
 
+    /// The value of `key`, inserted as `V::default()` if absent. The caller keeps the table
+    /// from filling up (see [`Self::is_full`]).
+    #[inline(always)]
+    pub(crate) fn get_or_insert_default(&mut self, key: K, hash: u64) -> &mut V {
+        debug_assert!(key != K::EMPTY && self.len < self.slots.len());
+        let mut i = self.home(hash);
+        loop {
+            let k = self.slots[i].0;
+            if k == key {
+                return &mut self.slots[i].1;
+            }
+            if k == K::EMPTY {
+                self.slots[i] = (key, V::default());
+                self.len += 1;
+                return &mut self.slots[i].1;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
     /// Stores `value` for `key` (replacing an existing value). The caller keeps the table
     /// from filling up (see [`Self::is_full`]).
     pub(crate) fn insert(&mut self, key: K, hash: u64, value: V) {

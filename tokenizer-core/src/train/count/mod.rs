@@ -19,6 +19,8 @@ use rayon::prelude::*;
 
 use self::table::{BatchTable, CountShard, SHARDS};
 use crate::corpus::Document;
+use crate::piece_cache::{PieceKey, KEY_PADDING, TAGGED_MAX};
+use crate::table::SlotKey;
 use crate::normalize::{NfkcFolds, Normalization};
 use crate::pretokenize::PreTokenizer;
 use crate::special::{Segment, SpecialScanner};
@@ -77,7 +79,14 @@ struct Partial<'a> {
     folds: NfkcFolds,
     /// The pieces of the text being counted (kept to reuse its allocation).
     ranges: Vec<std::ops::Range<usize>>,
+    /// The text being counted, followed by [`KEY_PADDING`] zero bytes (see [`PieceKey::in_padded`]).
+    padded: Vec<u8>,
+    /// The keys and hashes of a run of short words (the empty key for a longer word).
+    keys: Vec<(PieceKey, u64)>,
 }
+
+/// Words whose table slots are prefetched before any of them is counted (as in the encoder).
+const COUNT_RUN: usize = 64;
 
 impl WordCounter {
     /// A counter with the tokenizer's normalizer and split, cutting out `special_tokens`.
@@ -165,6 +174,7 @@ impl WordCounter {
                 for &(lang, text) in run {
                     self.count_document(lang, text, n_langs, track_folds, &mut partial)?;
                 }
+                partial.words.seal();
                 Ok(partial)
             })
             .collect::<Result<_>>()?;
@@ -185,7 +195,7 @@ impl WordCounter {
         }
         partial.totals[l].documents += 1;
         partial.totals[l].bytes += text.len() as u64;
-        let ranges = &mut partial.ranges;
+        let Partial { words, totals, folds, ranges, padded, keys } = partial;
         let mut failure = None;
         let mut specials_removed = 0;
         self.specials.segments(text, |segment| {
@@ -197,7 +207,7 @@ impl WordCounter {
                 return;
             }
             if track_folds {
-                partial.folds.scan(segment);
+                folds.scan(segment);
             }
             let normalized = self.normalization.apply(segment);
             let prepared = self.pre_tokenizer.prepare(&normalized);
@@ -212,13 +222,33 @@ impl WordCounter {
                 _ => None,
             };
             cut_long_pieces(&prepared, ranges);
-            partial.totals[l].words += ranges.len() as u64;
-            for range in ranges.drain(..) {
-                let word = &prepared.as_bytes()[range.clone()];
-                partial.words.add(lang, word, || unchanged.map_or_else(|| Cow::Owned(word.to_vec()), |text| Cow::Borrowed(&text.as_bytes()[range])));
+            totals[l].words += ranges.len() as u64;
+            let bytes = prepared.as_bytes();
+            padded.clear();
+            padded.extend_from_slice(bytes);
+            padded.resize(bytes.len() + KEY_PADDING, 0);
+            for run in ranges.chunks(COUNT_RUN) {
+                keys.clear();
+                keys.extend(run.iter().map(|r| match r.len() {
+                    len @ 1..=TAGGED_MAX => {
+                        let key = PieceKey::in_padded(padded, r.start, len).tagged(lang);
+                        let hash = key.hash64();
+                        words.prefetch_short(hash);
+                        (key, hash)
+                    }
+                    _ => (PieceKey::EMPTY, 0),
+                }));
+                for (range, &(key, hash)) in run.iter().zip(keys.iter()) {
+                    if key != PieceKey::EMPTY {
+                        words.add_short(key, hash);
+                        continue;
+                    }
+                    let word = &bytes[range.clone()];
+                    words.add(lang, word, || unchanged.map_or_else(|| Cow::Owned(word.to_vec()), |text| Cow::Borrowed(&text.as_bytes()[range.clone()])));
+                }
             }
         });
-        partial.totals[l].specials_removed += specials_removed;
+        totals[l].specials_removed += specials_removed;
         failure.map_or(Ok(()), Err)
     }
 
@@ -436,7 +466,7 @@ mod tests {
     /// Documents of random pieces, each in one of three languages.
     fn documents() -> impl proptest::strategy::Strategy<Value = Vec<Document>> {
         use proptest::prelude::*;
-        let pieces = proptest::sample::select(vec!["a", "b", "ab", "ba", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "long_word_of_letters"]);
+        let pieces = proptest::sample::select(vec!["a", "b", "ab", "ba", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "\0", "sixteenletterswo", "long_word_of_letters"]);
         proptest::collection::vec((0usize..3, proptest::collection::vec(pieces, 0..40)), 0..80).prop_map(|docs| {
             docs.into_iter().map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang]), text: parts.concat() }).collect()
         })

@@ -14,6 +14,11 @@
 //! count` on the same corpus went from 1.76–1.87 to 1.50–1.52 CPU-seconds and from 1.35–1.91 to
 //! 1.08–1.14 s (interleaved runs beside two background jobs), at the same peak memory.
 //!
+//! Words of up to 16 bytes then went to a flat table of 32-byte slots keyed by the word and its
+//! language, its slots prefetched a run of words ahead ([`BatchTable`]): `vocab count` (GPT-2
+//! split, same corpus, 3 interleaved runs) from 1.33–1.36 to 1.07–1.13 s and from 2.00–2.04 to
+//! 1.62–1.69 CPU-seconds, the same count file.
+//!
 //! Tried and dropped: worker tables kept across batches (owning their words in an arena) made
 //! absorbing a third as long but counting a fifth longer, their tables no longer fitting the
 //! caches: the same wall time. A direct-mapped front table of the last 1,024 short words of each
@@ -26,6 +31,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use super::LangId;
+use crate::piece_cache::{PieceKey, PieceTable, TAGGED_MAX};
 
 /// Shards of the word tables. Any power of two gives the same counts; 64 keeps every core busy
 /// while a batch is absorbed and leaves the tables of one worker small.
@@ -44,44 +50,113 @@ pub(super) fn shard_of(hash: u64) -> usize {
     (hash >> 32) as usize & (SHARDS - 1)
 }
 
-/// A word of one worker's batch, borrowed from the batch's text unless normalization changed it.
+/// A word of one worker's batch.
 pub(super) struct BatchWord<'a> {
     pub hash: u64,
     /// See [`head_of`].
     pub head: u64,
     pub lang: LangId,
     pub count: u64,
-    pub word: Cow<'a, [u8]>,
+    pub word: WordBytes<'a>,
 }
 
+/// The bytes of a [`BatchWord`]: a short word's inline, a longer one's borrowed from the batch's
+/// text unless normalization changed it.
+pub(super) enum WordBytes<'a> {
+    Inline { bytes: [u8; TAGGED_MAX], len: u8 },
+    Text(Cow<'a, [u8]>),
+}
+
+impl std::ops::Deref for WordBytes<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            WordBytes::Inline { bytes, len } => &bytes[..usize::from(*len)],
+            WordBytes::Text(word) => word,
+        }
+    }
+}
+
+/// Slots of a worker's table of short words at the start of a batch (32 bytes each, 2 MB).
+const FIRST_SHORT_SLOTS: usize = 1 << 16;
+
 /// A worker's counts of (language, word) for one batch, in the shards of the running counts.
+///
+/// Words of up to [`TAGGED_MAX`] bytes, nearly all of any text, are counted in one flat table
+/// keyed by the word and its language packed in 24 bytes, the count beside them: a slot is
+/// 32 bytes, found without a pointer to follow, and the caller prefetches the slots of a run of
+/// words before counting them (as the encoder does with its cache). When the batch is counted,
+/// [`Self::seal`] deals them out to the shards. Longer words go to per-shard hash tables.
 pub(super) struct BatchTable<'a> {
     shards: Vec<HashTable<BatchWord<'a>>>,
+    short: PieceTable<u64>,
+    /// The short words by shard, once sealed.
+    short_words: Vec<Vec<BatchWord<'a>>>,
 }
 
 impl Default for BatchTable<'_> {
     fn default() -> Self {
-        BatchTable { shards: (0..SHARDS).map(|_| HashTable::new()).collect() }
+        BatchTable {
+            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            short: PieceTable::with_capacity(FIRST_SHORT_SLOTS),
+            short_words: Vec::new(),
+        }
     }
 }
 
 impl<'a> BatchTable<'a> {
-    /// Counts one occurrence of `word` in `lang`; `owned` gives the word when the table must
-    /// keep it (it is met for the first time), borrowed from the text when possible.
+    /// Starts loading the slot of a short word's key (see [`PieceKey::tagged`]).
+    #[inline(always)]
+    pub fn prefetch_short(&self, hash: u64) {
+        self.short.prefetch(hash);
+    }
+
+    /// Counts one occurrence of a word of 1..=[`TAGGED_MAX`] bytes, given as its key tagged
+    /// with the language, and the key's hash.
+    #[inline(always)]
+    pub fn add_short(&mut self, key: PieceKey, hash: u64) {
+        if self.short.is_full() {
+            let mut grown = PieceTable::with_capacity(self.short.capacity() * 2);
+            for &(key, count) in self.short.entries() {
+                grown.insert(key, key.hash64(), count);
+            }
+            self.short = grown;
+        }
+        *self.short.get_or_insert_default(key, hash) += 1;
+    }
+
+    /// Counts one occurrence of a longer `word` in `lang`; `owned` gives the word when the
+    /// table must keep it (it is met for the first time), borrowed from the text when possible.
     pub fn add(&mut self, lang: LangId, word: &[u8], owned: impl FnOnce() -> Cow<'a, [u8]>) {
         let (hash, head) = (word_hash(word), head_of(word));
         let table = &mut self.shards[shard_of(hash)];
         match table.find_mut(hash, |e| e.hash == hash && e.lang == lang && same_word(e.head, &e.word, head, word)) {
             Some(entry) => entry.count += 1,
             None => {
-                table.insert_unique(hash, BatchWord { hash, head, lang, count: 1, word: owned() }, |e| e.hash);
+                table.insert_unique(hash, BatchWord { hash, head, lang, count: 1, word: WordBytes::Text(owned()) }, |e| e.hash);
             }
         }
     }
 
-    /// The words of one shard.
+    /// Deals the short words out to the shards (each hashed once here, however often it
+    /// occurred) and frees their table.
+    pub fn seal(&mut self) {
+        let short = std::mem::replace(&mut self.short, PieceTable::with_capacity(0));
+        self.short_words = (0..SHARDS).map(|_| Vec::new()).collect();
+        for &(key, count) in short.entries() {
+            let (bytes, len) = (key.head_bytes(), key.len());
+            let word = &bytes[..len];
+            let hash = word_hash(word);
+            let entry = BatchWord { hash, head: head_of(word), lang: key.tag(), count, word: WordBytes::Inline { bytes, len: len as u8 } };
+            self.short_words[shard_of(hash)].push(entry);
+        }
+    }
+
+    /// The words of one shard (short ones once sealed).
     pub fn shard(&self, shard: usize) -> impl Iterator<Item = &BatchWord<'a>> {
-        self.shards[shard].iter()
+        self.shards[shard].iter().chain(self.short_words.get(shard).into_iter().flatten())
     }
 }
 
