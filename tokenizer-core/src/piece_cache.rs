@@ -113,11 +113,11 @@ impl PieceKey {
 /// bytes (a table instead of branches on the length, which text makes unpredictable).
 const KEY_MASKS: [[u64; 3]; 24] = {
     let mut masks = [[0u64; 3]; 24];
-    let mut len = 0;
+    let mut len: usize = 0;
     while len < 24 {
         let mut k = 0;
         while k < 3 {
-            let keep = if len > 8 * k { len - 8 * k } else { 0 };
+            let keep = len.saturating_sub(8 * k);
             masks[len][k] = if keep >= 8 { u64::MAX } else { (1u64 << (8 * keep)) - 1 };
             k += 1;
         }
