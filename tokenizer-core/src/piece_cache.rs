@@ -33,7 +33,15 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
 /// Bytes after a text that [`PieceKey::in_padded`] may read.
-pub(crate) const KEY_PADDING: usize = 24;
+const KEY_PADDING: usize = 24;
+
+/// Makes `padded` a copy of `text` followed by the zero bytes [`PieceKey::in_padded`] may read
+/// past a piece, so that every key is read in whole words.
+pub(crate) fn pad_text(text: &[u8], padded: &mut Vec<u8>) {
+    padded.clear();
+    padded.extend_from_slice(text);
+    padded.resize(text.len() + KEY_PADDING, 0);
+}
 /// The longest piece the cache holds.
 pub(crate) const MAX_CACHED: usize = 23;
 /// The longest piece whose key can carry a tag (see [`PieceKey::tagged`]).
@@ -64,8 +72,7 @@ impl PieceKey {
         Some(Self::from_padded(&raw, piece.len()))
     }
 
-    /// The key of the `len` bytes (1..=23) at `start` of a text followed by at least
-    /// [`KEY_PADDING`] more bytes: whole words are read and masked, with no copy of a
+    /// The key of the `len` bytes (1..=23) at `start` of a text padded by [`pad_text`]: whole words are read and masked, with no copy of a
     /// variable length and no branch on it.
     #[inline(always)]
     pub(crate) fn in_padded(padded: &[u8], start: usize, len: usize) -> PieceKey {
@@ -229,7 +236,7 @@ pub(crate) struct Buffers {
     pub ranges: Vec<Range<usize>>,
     /// The hash of each piece of the run being looked up (0 for pieces too long to cache).
     pub hashes: Vec<u64>,
-    /// The text, followed by [`KEY_PADDING`] zero bytes so that every key reads whole words.
+    /// The text, padded (see [`pad_text`]).
     pub padded: Vec<u8>,
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{with_scratch, Buffers, PieceKey, KEY_PADDING, MAX_CACHED};
+use crate::piece_cache::{pad_text, with_scratch, Buffers, PieceKey, MAX_CACHED};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
@@ -292,9 +292,7 @@ impl Tokenizer {
         with_scratch(self.uid, |cache, Buffers { ranges, hashes, padded }| {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
-            padded.clear();
-            padded.extend_from_slice(bytes);
-            padded.resize(bytes.len() + KEY_PADDING, 0);
+            pad_text(bytes, padded);
             for chunk in ranges.chunks(PREFETCH_CHUNK) {
                 // Lookups wait on memory: start loading the slots of a run of pieces, then
                 // look them up.

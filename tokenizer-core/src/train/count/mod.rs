@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use self::table::{BatchTable, CountShard, SHARDS};
 use crate::corpus::Document;
-use crate::piece_cache::{PieceKey, KEY_PADDING, TAGGED_MAX};
+use crate::piece_cache::{pad_text, PieceKey, TAGGED_MAX};
 use crate::table::SlotKey;
 use crate::normalize::{NfkcFolds, Normalization};
 use crate::pretokenize::PreTokenizer;
@@ -79,7 +79,7 @@ struct Partial<'a> {
     folds: NfkcFolds,
     /// The pieces of the text being counted (kept to reuse its allocation).
     ranges: Vec<std::ops::Range<usize>>,
-    /// The text being counted, followed by [`KEY_PADDING`] zero bytes (see [`PieceKey::in_padded`]).
+    /// The text being counted, padded for its keys (see `piece_cache::pad_text`).
     padded: Vec<u8>,
     /// The keys and hashes of a run of short words (the empty key for a longer word).
     keys: Vec<(PieceKey, u64)>,
@@ -224,9 +224,7 @@ impl WordCounter {
             cut_long_pieces(&prepared, ranges);
             totals[l].words += ranges.len() as u64;
             let bytes = prepared.as_bytes();
-            padded.clear();
-            padded.extend_from_slice(bytes);
-            padded.resize(bytes.len() + KEY_PADDING, 0);
+            pad_text(bytes, padded);
             for run in ranges.chunks(COUNT_RUN) {
                 keys.clear();
                 keys.extend(run.iter().map(|r| match r.len() {
