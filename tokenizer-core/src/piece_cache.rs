@@ -32,6 +32,17 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
+impl<V: Copy + Default> PieceTable<V> {
+    /// Doubles the slots, keeping every entry (for a table that [`SlotTable::is_full`]).
+    pub(crate) fn double(&mut self) {
+        let mut grown = PieceTable::with_capacity(self.capacity() * 2);
+        for &(key, value) in self.entries() {
+            grown.insert(key, key.hash64(), value);
+        }
+        *self = grown;
+    }
+}
+
 /// Bytes after a text that [`PieceKey::in_padded`] may read.
 const KEY_PADDING: usize = 24;
 
@@ -42,6 +53,7 @@ pub(crate) fn pad_text(text: &[u8], padded: &mut Vec<u8>) {
     padded.extend_from_slice(text);
     padded.resize(text.len() + KEY_PADDING, 0);
 }
+
 /// The longest piece the cache holds.
 pub(crate) const MAX_CACHED: usize = 23;
 /// The longest piece whose key can carry a tag (see [`PieceKey::tagged`]).
@@ -72,8 +84,8 @@ impl PieceKey {
         Some(Self::from_padded(&raw, piece.len()))
     }
 
-    /// The key of the `len` bytes (1..=23) at `start` of a text padded by [`pad_text`]: whole words are read and masked, with no copy of a
-    /// variable length and no branch on it.
+    /// The key of the `len` bytes (1..=23) at `start` of a text padded by [`pad_text`]: whole
+    /// words are read and masked, with no copy of a variable length and no branch on it.
     #[inline(always)]
     pub(crate) fn in_padded(padded: &[u8], start: usize, len: usize) -> PieceKey {
         Self::from_padded(&padded[start..start + 24], len)
@@ -98,9 +110,9 @@ impl PieceKey {
         (self.0[2] >> 56) as usize
     }
 
-    /// The first 16 bytes of the piece, zero-padded (all of a piece that can be tagged).
-    pub(crate) fn head_bytes(&self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
+    /// The first bytes of the piece, zero-padded: all of a piece that can be tagged.
+    pub(crate) fn head_bytes(&self) -> [u8; TAGGED_MAX] {
+        let mut bytes = [0u8; TAGGED_MAX];
         bytes[..8].copy_from_slice(&self.0[0].to_le_bytes());
         bytes[8..].copy_from_slice(&self.0[1].to_le_bytes());
         bytes
@@ -204,11 +216,7 @@ impl PieceCache {
     pub(crate) fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
         if self.table.is_full() {
             if self.table.capacity() < MAX_CACHE_SLOTS {
-                let mut grown = PieceTable::with_capacity(self.table.capacity() * 2);
-                for (key, cached) in self.table.entries() {
-                    grown.insert(*key, key.hash64(), *cached);
-                }
-                self.table = grown;
+                self.table.double();
             } else {
                 self.table.clear();
                 self.overflow.clear();
@@ -234,8 +242,9 @@ impl PieceCache {
 pub(crate) struct Buffers {
     /// Byte ranges of the pieces.
     pub ranges: Vec<Range<usize>>,
-    /// The hash of each piece of the run being looked up (0 for pieces too long to cache).
-    pub hashes: Vec<u64>,
+    /// The key and hash of each piece of the run being looked up (the empty key for a piece
+    /// too long to cache).
+    pub keys: Vec<(PieceKey, u64)>,
     /// The text, padded (see [`pad_text`]).
     pub padded: Vec<u8>,
 }

@@ -9,6 +9,7 @@ use crate::piece_cache::{pad_text, with_scratch, Buffers, PieceKey, MAX_CACHED};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
+use crate::table::SlotKey;
 use crate::{Error, Result};
 
 /// Pieces whose cache slots the encoder starts loading before it looks any of them up. With
@@ -289,30 +290,29 @@ impl Tokenizer {
         }
         let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
         let bytes = prepared.as_bytes();
-        with_scratch(self.uid, |cache, Buffers { ranges, hashes, padded }| {
+        with_scratch(self.uid, |cache, Buffers { ranges, keys, padded }| {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
             pad_text(bytes, padded);
             for chunk in ranges.chunks(PREFETCH_CHUNK) {
                 // Lookups wait on memory: start loading the slots of a run of pieces, then
                 // look them up.
-                hashes.clear();
-                hashes.extend(chunk.iter().map(|r| match r.len() {
+                keys.clear();
+                keys.extend(chunk.iter().map(|r| match r.len() {
                     len @ 1..=MAX_CACHED => {
-                        let hash = PieceKey::in_padded(padded, r.start, len).hash64();
+                        let key = PieceKey::in_padded(padded, r.start, len);
+                        let hash = key.hash64();
                         cache.prefetch(hash);
-                        hash
+                        (key, hash)
                     }
-                    _ => 0,
+                    _ => (PieceKey::EMPTY, 0),
                 }));
-                for (range, &hash) in chunk.iter().zip(hashes.iter()) {
-                    let len = range.len();
-                    if !(1..=MAX_CACHED).contains(&len) {
+                for (range, &(key, hash)) in chunk.iter().zip(keys.iter()) {
+                    if key == PieceKey::EMPTY {
                         // Rare: too long to cache (or empty, whose key would be the empty slot's).
                         self.model.encode_piece(&bytes[range.clone()], ids);
                         continue;
                     }
-                    let key = PieceKey::in_padded(padded, range.start, len);
                     if cache.extend(&key, hash, ids) {
                         continue;
                     }

@@ -118,11 +118,7 @@ impl<'a> BatchTable<'a> {
     #[inline(always)]
     pub fn add_short(&mut self, key: PieceKey, hash: u64) {
         if self.short.is_full() {
-            let mut grown = PieceTable::with_capacity(self.short.capacity() * 2);
-            for &(key, count) in self.short.entries() {
-                grown.insert(key, key.hash64(), count);
-            }
-            self.short = grown;
+            self.short.double();
         }
         *self.short.get_or_insert_default(key, hash) += 1;
     }
