@@ -34,6 +34,10 @@ use std::sync::OnceLock;
 
 use regex_syntax::hir::{Class, HirKind};
 
+mod windows;
+
+use windows::Family;
+
 use super::{CL100K_PATTERN, DEFAULT_PATTERN, GPT2_PATTERN, O200K_PATTERN, QWEN2_PATTERN, QWEN35_PATTERN};
 
 /// Which built-in pattern a scanner implements.
@@ -88,12 +92,16 @@ impl BuiltinScanner {
     pub fn split(self, text: &str, offset: usize, out: &mut Vec<Range<usize>>) {
         let scan = Scan { b: text.as_bytes(), t: table() };
         match self {
-            BuiltinScanner::Default => scan.run_pieces(offset, out, Scan::default_piece),
-            BuiltinScanner::Cl100k => scan.run_pieces(offset, out, Scan::cl100k_piece),
+            BuiltinScanner::Default => scan.run_windows(Family::DEFAULT, offset, out, Scan::default_piece),
+            BuiltinScanner::Cl100k => scan.run_windows(Family::CL100K, offset, out, Scan::cl100k_piece),
             BuiltinScanner::Gpt2 => scan.run_pieces(offset, out, Scan::gpt2_piece),
             BuiltinScanner::O200k => scan.run_pieces(offset, out, Scan::o200k_piece),
-            BuiltinScanner::Qwen2 => scan.run_pieces(offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END)),
-            BuiltinScanner::Qwen35 => scan.run_pieces(offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END)),
+            BuiltinScanner::Qwen2 => {
+                scan.run_windows(Family::QWEN, offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
+            }
+            BuiltinScanner::Qwen35 => {
+                scan.run_windows(Family::QWEN, offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END))
+            }
         }
     }
 }
@@ -761,6 +769,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every tricky case placed at every distance from a 64-byte window's edge, after text of
+    /// each class (the windowed scanners decide 64 bytes at a time).
+    #[test]
+    fn window_edges_fall_anywhere() {
+        let cases = [
+            "don't", "x'ſa", " 'tis", "!\n \n\tx", "  \r\n  y", "12345678", " .abc", "\t.x", "a  b", "a\u{a0}b",
+            "é'll", "l'homme", "x  ", "«x»", "!!\n\nz",
+        ];
+        let fills = ["ab", " ", "!", "7", "\n", "é"];
+        let pairs: Vec<Pair> = BuiltinScanner::ALL.into_iter().map(Pair::new).collect();
+        for fill in fills {
+            for k in 0..68 {
+                let head = fill.repeat(k);
+                for case in cases {
+                    for pair in &pairs {
+                        pair.check(&format!("{head}{case}")).unwrap();
+                        pair.check(&format!("{head}{case}{head}{case}x")).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Mostly ASCII, longer than a window: windows end inside runs of every class.
+    fn long_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            6 => prop::sample::select(&CHARS[..40]).prop_map(String::from),
+            3 => prop::sample::select(&["word", "Some", " the", "   ", "\n    ", "123456", "...", "é", "ß", "x'", "'s"][..])
+                .prop_map(String::from),
+            2 => prop::sample::select(FRAGMENTS).prop_map(String::from),
+            1 => prop::sample::select(CHARS).prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 20..300).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn prop_long_texts_equal_regex() {
+        let pairs: Vec<Pair> = BuiltinScanner::ALL.into_iter().map(Pair::new).collect();
+        let config = ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() };
+        proptest!(config, |(text in long_text())| {
+            for pair in &pairs {
+                if let Err(message) = pair.check(&text) {
+                    prop_assert!(false, "{}", message);
+                }
+            }
+        });
     }
 
     /// Characters that exercise every branch: contraction letters, both apostrophes, marks,

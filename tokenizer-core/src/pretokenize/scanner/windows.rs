@@ -1,0 +1,378 @@
+//! The cl100k family of patterns, 64 bytes at a time: piece starts from bit masks.
+//!
+//! The scanner's `*_piece` functions decide each piece with a chain of branches (a letter? a
+//! prefix? digits? whitespace?) that text makes unpredictable, so most of their time goes to
+//! mispredictions rather than work. Here a window of 64 bytes is classified at once (SSE2 on
+//! x86-64, a byte loop elsewhere) into one mask per class, the set of piece starts is derived from
+//! the masks with bit algebra that follows the regex's alternatives, and the pieces are handed out
+//! by a `trailing_zeros` loop.
+//!
+//! It covers cl100k, Qwen2, Qwen 3.5 and polybpe's default pattern, which cut ASCII text the same
+//! way except for digits (three at a time or one) and apostrophes. Letters of any script are
+//! classified through the scanner's table and join the letter mask; any other non-ASCII
+//! character (and, for the default pattern, any apostrophe, whose elision rules stay scalar) ends
+//! what a window may decide, and the scalar scanner takes the text up to past that character.
+//!
+//! A window only hands out pieces whose end is certain: those ending at or before the start of
+//! the last run of characters of one class, the run that reaches the window's edge (or the
+//! character that stopped it), because how that run is cut can depend on what follows it. At the
+//! end of the text everything is certain.
+
+use std::ops::Range;
+
+use super::{Scan, L, M};
+
+/// Bytes classified at once.
+const WIDTH: usize = 64;
+
+/// How the patterns of the family differ on the text a window decides.
+#[derive(Clone, Copy)]
+pub(super) struct Family {
+    /// cl100k's `\p{N}{1,3}`; otherwise every digit is a piece.
+    pub digits_by_three: bool,
+    /// The case-insensitive contractions `'s 't 're 've 'm 'll 'd` (cl100k, Qwen); the default
+    /// pattern's apostrophes are left to the scalar scanner instead.
+    pub contractions: bool,
+    /// Flags of a non-ASCII character that counts as a letter: `\p{L}` (combining marks, word
+    /// characters in some patterns and punctuation in others, are left to the scalar scanner).
+    pub letter: u8,
+}
+
+impl Family {
+    pub const CL100K: Family = Family { digits_by_three: true, contractions: true, letter: L };
+    pub const QWEN: Family = Family { digits_by_three: false, contractions: true, letter: L };
+    pub const DEFAULT: Family = Family { digits_by_three: false, contractions: false, letter: L };
+}
+
+const _: () = assert!(M & L == 0, "a mark is never taken for a letter");
+
+/// One bit per byte of a window (bit `j` is byte `j`), for each ASCII class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ByteMasks {
+    /// `[A-Za-z]`
+    letter: u64,
+    /// `[0-9]`
+    digit: u64,
+    /// ASCII `\s`: `\t \n \v \f \r` and the space.
+    space: u64,
+    /// `\r` and `\n`.
+    newline: u64,
+    /// The space U+0020 alone (the ` ?` of the punctuation branch).
+    blank: u64,
+    /// `'`
+    apostrophe: u64,
+    /// Bytes of 0x80 and above.
+    high: u64,
+    /// UTF-8 continuation bytes (0x80..=0xBF).
+    continuation: u64,
+}
+
+/// Classifies 64 bytes, 16 at a time with SSE2 (part of every x86-64 CPU).
+#[cfg(target_arch = "x86_64")]
+fn classify(bytes: &[u8; WIDTH]) -> ByteMasks {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is in the x86-64 baseline, and every load reads 16 of the 64 bytes.
+    unsafe {
+        let at_most = |v: __m128i, limit: i8| _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(limit)), v);
+        let is = |v: __m128i, byte: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8));
+        let bits = |v: __m128i, k: usize| u64::from(_mm_movemask_epi8(v) as u16) << (16 * k);
+        let mut m = ByteMasks::default();
+        for k in 0..WIDTH / 16 {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(16 * k).cast());
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            m.letter |= bits(at_most(_mm_sub_epi8(lower, _mm_set1_epi8(b'a' as i8)), 25), k);
+            m.digit |= bits(at_most(_mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)), 9), k);
+            let blank = is(v, b' ');
+            m.space |= bits(_mm_or_si128(at_most(_mm_sub_epi8(v, _mm_set1_epi8(9)), 4), blank), k);
+            m.newline |= bits(_mm_or_si128(is(v, b'\r'), is(v, b'\n')), k);
+            m.blank |= bits(blank, k);
+            m.apostrophe |= bits(is(v, b'\''), k);
+            m.high |= bits(v, k);
+            m.continuation |= bits(at_most(_mm_sub_epi8(v, _mm_set1_epi8(0x80u8 as i8)), 0x3F), k);
+        }
+        m
+    }
+}
+
+/// Classifies 64 bytes one at a time (other targets; also the reference the SIMD path is tested
+/// against).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn classify_bytewise(bytes: &[u8; WIDTH]) -> ByteMasks {
+    let mut m = ByteMasks::default();
+    for (j, &x) in bytes.iter().enumerate() {
+        let bit = 1u64 << j;
+        let set = |mask: &mut u64, yes: bool| *mask |= if yes { bit } else { 0 };
+        set(&mut m.letter, x.is_ascii_alphabetic());
+        set(&mut m.digit, x.is_ascii_digit());
+        set(&mut m.space, matches!(x, b'\t'..=b'\r' | b' '));
+        set(&mut m.newline, matches!(x, b'\r' | b'\n'));
+        set(&mut m.blank, x == b' ');
+        set(&mut m.apostrophe, x == b'\'');
+        set(&mut m.high, x >= 0x80);
+        set(&mut m.continuation, (0x80..0xC0).contains(&x));
+    }
+    m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use classify_bytewise as classify;
+
+/// What a window decided.
+struct Decided {
+    /// Piece starts (bit `j`: a piece starts at byte `j`), bit 0 included; only those up to
+    /// `certain` count.
+    starts: u64,
+    /// Pieces ending at or before this byte are certain.
+    certain: usize,
+    /// The byte of a character the window could not classify, if that is what stopped it.
+    stopped_at: Option<usize>,
+}
+
+/// The bits below `n` (all of them for 64).
+#[inline(always)]
+fn below(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Byte length of a contraction (`'s`, `'ll`, `'ſ` … in any case) at `at`, if there is one.
+#[inline(always)]
+fn contraction(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at..).unwrap_or_default() {
+        [b'\'', b's' | b'S' | b't' | b'T' | b'm' | b'M' | b'd' | b'D', ..] => Some(2),
+        [b'\'', b'r' | b'R' | b'v' | b'V', b'e' | b'E', ..] | [b'\'', b'l' | b'L', b'l' | b'L', ..] => Some(3),
+        [b'\'', 0xC5, 0xBF, ..] => Some(3),
+        _ => None,
+    }
+}
+
+/// Decides the piece starts of the `n` bytes of `bytes` (the rest is zero padding); `ends` says
+/// that the text ends after them. Byte 0 starts a piece.
+#[inline(always)]
+fn decide(scan: &Scan, family: Family, bytes: &[u8; WIDTH], n: usize, ends: bool) -> Decided {
+    let m = classify(bytes);
+    let valid = below(n);
+    // Non-ASCII letters join the letter mask, up to the first other non-ASCII character.
+    let mut letter = m.letter;
+    let mut unclassified = m.high & valid;
+    let mut leads = unclassified & !m.continuation;
+    while leads != 0 {
+        let j = leads.trailing_zeros() as usize;
+        let (flags, len) = scan.at_window(bytes, j);
+        if j + len > n || flags & family.letter == 0 {
+            break;
+        }
+        let char_bits = below(len) << j;
+        letter |= char_bits;
+        unclassified &= !char_bits;
+        leads &= leads - 1;
+    }
+    if !family.contractions {
+        unclassified |= m.apostrophe & valid;
+    }
+    let cut = (unclassified.trailing_zeros() as usize).min(n);
+    if cut == 0 {
+        return Decided { starts: 1, certain: 0, stopped_at: Some(0) };
+    }
+    let known = below(cut);
+    let at_end = ends && cut == n;
+
+    let letter = letter & known;
+    let digit = m.digit & known;
+    let space = m.space & known;
+    let newline = m.newline & known;
+    let blank = m.blank & known;
+    let other = known & !(letter | digit | space);
+    let inline_space = space & !newline;
+
+    let mut starts = 1u64;
+
+    // Whitespace runs. `\s*[\r\n]+` takes a run up to its last newline; after a punctuation
+    // run, `[\r\n]*` has already taken the newlines at the run's start.
+    let space_first = space & !(space << 1);
+    let space_last = space & !(space >> 1);
+    let absorbed = space_first & (other << 1) & newline;
+    starts |= space_first & !absorbed;
+    starts |= newline.wrapping_add(absorbed) & !newline & known;
+    // The last newline of each run: the first one of the reversed run.
+    let (run_r, newline_r) = (space.reverse_bits(), newline.reverse_bits());
+    let first_newline_r = (run_r & !newline_r).wrapping_add(run_r & !(run_r << 1)) & newline_r;
+    starts |= first_newline_r.reverse_bits() << 1;
+    // `\s+(?!\S)` leaves the last character of a run to what follows (unless the text ends).
+    let ends_text = if at_end && n > 0 { 1u64 << (n - 1) } else { 0 };
+    starts |= space_last & inline_space & !ends_text;
+    // After a run: that last character is a prefix of letters, or ` ` + punctuation.
+    let after_space = (space << 1) & !space & known;
+    starts |= after_space & (newline << 1);
+    starts |= after_space & (inline_space << 1) & (digit | (other & !(blank << 1)));
+
+    // Digits.
+    let digit_first = digit & !(digit << 1);
+    if family.digits_by_three {
+        starts |= digit_first;
+        let mut runs = digit_first;
+        while runs != 0 {
+            let first = runs.trailing_zeros() as usize;
+            let len = (!(digit >> first)).trailing_zeros() as usize;
+            for k in (3..len).step_by(3) {
+                starts |= 1u64 << (first + k);
+            }
+            runs &= runs - 1;
+        }
+    } else {
+        starts |= digit;
+    }
+
+    // Punctuation runs start a piece unless a space before them does (` ?[^\s\p{L}\p{N}]+`).
+    let other_first = other & !(other << 1);
+    starts |= other_first & !(blank << 1);
+
+    // Letter runs, with the one character before them that `[^\r\n\p{L}\p{N}]?` takes: a
+    // whitespace character (it is the last of its run, so it starts a piece), or a punctuation
+    // character that starts a piece (alone: not the end of a longer run, nor after a space).
+    let letter_first = letter & !(letter << 1);
+    let mut prefix = (other_first & !(blank << 1) & (letter >> 1)) | (inline_space & (letter >> 1));
+    let mut contracted = 0u64;
+    if family.contractions {
+        // An apostrophe that starts a piece takes a contraction before anything else.
+        let mut quotes = other_first & !(blank << 1) & (letter >> 1) & m.apostrophe;
+        while quotes != 0 {
+            let j = quotes.trailing_zeros() as usize;
+            if let Some(len) = contraction(&bytes[..n], j) {
+                prefix &= !(1u64 << j);
+                // The letters it takes start no piece; the rest of their run does.
+                contracted |= 1u64 << (j + 1);
+                starts |= 1u64.checked_shl((j + len) as u32).unwrap_or(0) & valid;
+            }
+            quotes &= quotes - 1;
+        }
+    }
+    starts |= letter_first & !(prefix << 1) & !contracted;
+    // (Rules that mark the byte after a piece may have marked the end of the text.)
+    starts &= valid;
+
+    if at_end {
+        return Decided { starts, certain: n, stopped_at: None };
+    }
+    // The run of one class that reaches the cut: where it starts. Whether a piece starts there
+    // depends on the two characters before it and the contraction letters after it, all known.
+    let last = cut - 1;
+    let class = [letter, digit, space, other].into_iter().find(|c| c >> last & 1 != 0).unwrap_or(0);
+    let outside = !class & below(last);
+    let run_start = if outside == 0 { 0 } else { 64 - outside.leading_zeros() as usize };
+    Decided { starts, certain: run_start, stopped_at: (cut < n).then_some(cut) }
+}
+
+impl Scan<'_> {
+    /// Flags and UTF-8 length of the non-ASCII character that starts at `bytes[j]` (a window;
+    /// bytes past the text are zero, which ends no character early: the caller checks the
+    /// length against the text).
+    #[inline(always)]
+    fn at_window(&self, bytes: &[u8; WIDTH], j: usize) -> (u8, usize) {
+        let byte = |k: usize| u32::from(*bytes.get(j + k).unwrap_or(&0) & 0x3F);
+        let x = bytes[j];
+        let (cp, len) = if x < 0xE0 {
+            ((u32::from(x & 0x1F) << 6) | byte(1), 2)
+        } else if x < 0xF0 {
+            ((u32::from(x & 0x0F) << 12) | (byte(1) << 6) | byte(2), 3)
+        } else {
+            ((u32::from(x & 0x07) << 18) | (byte(1) << 12) | (byte(2) << 6) | byte(3), 4)
+        };
+        (*self.t.get(cp as usize).unwrap_or(&0), len)
+    }
+
+    /// The pieces of the text, a window at a time, with `piece` (the scalar scanner of the same
+    /// pattern) where a window cannot decide.
+    pub(super) fn run_windows(
+        &self,
+        family: Family,
+        offset: usize,
+        out: &mut Vec<Range<usize>>,
+        piece: impl Fn(&Self, usize) -> usize,
+    ) {
+        let b = self.b;
+        let mut padded = [0u8; WIDTH];
+        let mut i = 0;
+        while i < b.len() {
+            let rest = &b[i..];
+            let n = rest.len().min(WIDTH);
+            let window: &[u8; WIDTH] = match rest.first_chunk::<WIDTH>() {
+                Some(window) => window,
+                None => {
+                    padded[..n].copy_from_slice(rest);
+                    padded[n..].fill(0);
+                    &padded
+                }
+            };
+            let decided = decide(self, family, window, n, rest.len() <= WIDTH);
+            let mut starts = decided.starts & below(decided.certain + 1) & !1;
+            let mut start = 0;
+            while starts != 0 {
+                let end = starts.trailing_zeros() as usize;
+                out.push(offset + i + start..offset + i + end);
+                start = end;
+                starts &= starts - 1;
+            }
+            if decided.certain == n && decided.stopped_at.is_none() && n == rest.len() {
+                out.push(offset + i + start..offset + b.len());
+                return;
+            }
+            i += start;
+            if start > 0 && decided.stopped_at.is_none() {
+                continue;
+            }
+            // The scalar scanner takes at least one piece, and goes past a character the window
+            // could not classify.
+            let past = i + decided.stopped_at.map_or(0, |cut| cut - start);
+            loop {
+                let end = piece(self, i);
+                out.push(offset + i..offset + end);
+                i = end;
+                if i > past || i >= b.len() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simd_classes_equal_the_bytewise_ones() {
+        let mut bytes = [0u8; WIDTH];
+        for start in (0..=255u8).step_by(WIDTH) {
+            for (j, b) in bytes.iter_mut().enumerate() {
+                *b = start.wrapping_add(j as u8);
+            }
+            assert_eq!(classify(&bytes), classify_bytewise(&bytes));
+        }
+    }
+
+    /// The ASCII classes are the scanner table's: the window and the scalar scanner agree on
+    /// what a letter, a digit or whitespace is.
+    #[test]
+    fn ascii_classes_are_the_tables() {
+        let t = super::super::table();
+        let mut bytes = [0u8; WIDTH];
+        for start in [0u8, 64] {
+            for (j, b) in bytes.iter_mut().enumerate() {
+                *b = start + j as u8;
+            }
+            let m = classify(&bytes);
+            for j in 0..WIDTH {
+                let flags = t[usize::from(bytes[j])];
+                let bit = |mask: u64| mask >> j & 1 != 0;
+                assert_eq!(bit(m.letter), flags & L != 0, "{j}");
+                assert_eq!(bit(m.digit), flags & super::super::N != 0, "{j}");
+                assert_eq!(bit(m.space), flags & super::super::WS != 0, "{j}");
+                assert_eq!(bit(m.newline), flags & super::super::NL != 0, "{j}");
+            }
+        }
+    }
+}
