@@ -92,15 +92,15 @@ impl BuiltinScanner {
     pub fn split(self, text: &str, offset: usize, out: &mut Vec<Range<usize>>) {
         let scan = Scan { b: text.as_bytes(), t: table() };
         match self {
-            BuiltinScanner::Default => scan.run_windows(Family::DEFAULT, offset, out, Scan::default_piece),
-            BuiltinScanner::Cl100k => scan.run_windows(Family::CL100K, offset, out, Scan::cl100k_piece),
-            BuiltinScanner::Gpt2 => scan.run_pieces(offset, out, Scan::gpt2_piece),
+            BuiltinScanner::Default => scan.run_windows(Family::Default, offset, out, Scan::default_piece),
+            BuiltinScanner::Cl100k => scan.run_windows(Family::Cl100k, offset, out, Scan::cl100k_piece),
+            BuiltinScanner::Gpt2 => scan.run_windows(Family::Gpt2, offset, out, Scan::gpt2_piece),
             BuiltinScanner::O200k => scan.run_pieces(offset, out, Scan::o200k_piece),
             BuiltinScanner::Qwen2 => {
-                scan.run_windows(Family::QWEN, offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
+                scan.run_windows(Family::Qwen, offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
             }
             BuiltinScanner::Qwen35 => {
-                scan.run_windows(Family::QWEN, offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END))
+                scan.run_windows(Family::Qwen, offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END))
             }
         }
     }

@@ -20,31 +20,25 @@
 
 use std::ops::Range;
 
-use super::{Scan, L, M};
+use super::{Scan, L};
 
 /// Bytes classified at once.
 const WIDTH: usize = 64;
 
-/// How the patterns of the family differ on the text a window decides.
-#[derive(Clone, Copy)]
-pub(super) struct Family {
-    /// cl100k's `\p{N}{1,3}`; otherwise every digit is a piece.
-    pub digits_by_three: bool,
-    /// The case-insensitive contractions `'s 't 're 've 'm 'll 'd` (cl100k, Qwen); the default
-    /// pattern's apostrophes are left to the scalar scanner instead.
-    pub contractions: bool,
-    /// Flags of a non-ASCII character that counts as a letter: `\p{L}` (combining marks, word
-    /// characters in some patterns and punctuation in others, are left to the scalar scanner).
-    pub letter: u8,
+/// The patterns a window can decide.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Family {
+    /// cl100k: digits three at a time.
+    Cl100k,
+    /// Qwen2 and Qwen 3.5: one digit at a time (they differ only on combining marks, which no
+    /// window decides).
+    Qwen,
+    /// polybpe's default: Qwen 3.5's rules where there is no apostrophe (windows stop at them:
+    /// the elision rules stay scalar).
+    Default,
+    /// GPT-2.
+    Gpt2,
 }
-
-impl Family {
-    pub const CL100K: Family = Family { digits_by_three: true, contractions: true, letter: L };
-    pub const QWEN: Family = Family { digits_by_three: false, contractions: true, letter: L };
-    pub const DEFAULT: Family = Family { digits_by_three: false, contractions: false, letter: L };
-}
-
-const _: () = assert!(M & L == 0, "a mark is never taken for a letter");
 
 /// One bit per byte of a window (bit `j` is byte `j`), for each ASCII class.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -138,9 +132,17 @@ fn below(n: usize) -> u64 {
     }
 }
 
-/// Byte length of a contraction (`'s`, `'ll`, `'ſ` … in any case) at `at`, if there is one.
+/// Byte length of a contraction at `at`, if there is one: `'s 't 're 've 'm 'll 'd` in any case
+/// (with `'ſ`, which case folding matches) or, for GPT-2, in lowercase only.
 #[inline(always)]
-fn contraction(bytes: &[u8], at: usize) -> Option<usize> {
+fn contraction(bytes: &[u8], at: usize, any_case: bool) -> Option<usize> {
+    if !any_case {
+        return match bytes.get(at..).unwrap_or_default() {
+            [b'\'', b's' | b't' | b'm' | b'd', ..] => Some(2),
+            [b'\'', b'r' | b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => Some(3),
+            _ => None,
+        };
+    }
     match bytes.get(at..).unwrap_or_default() {
         [b'\'', b's' | b'S' | b't' | b'T' | b'm' | b'M' | b'd' | b'D', ..] => Some(2),
         [b'\'', b'r' | b'R' | b'v' | b'V', b'e' | b'E', ..] | [b'\'', b'l' | b'L', b'l' | b'L', ..] => Some(3),
@@ -149,121 +151,203 @@ fn contraction(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// The classes of the bytes a window can decide: those before `cut`, the first byte it could not
+/// classify (or the end of the window).
+struct Classes {
+    /// Letters, ASCII or not (all bytes of a character).
+    letter: u64,
+    digit: u64,
+    /// `\s`
+    space: u64,
+    newline: u64,
+    /// U+0020
+    blank: u64,
+    /// Neither letter, digit nor whitespace.
+    other: u64,
+    /// Apostrophes (raw: also those past the cut).
+    apostrophe: u64,
+    /// Bytes of the text in the window.
+    n: usize,
+    cut: usize,
+    /// The text ends at `n`, and every byte before it is classified.
+    at_end: bool,
+}
+
+impl Classes {
+    /// Classifies the `n` bytes of `bytes` (the rest is zero padding); `ends` says that the text
+    /// ends after them. Non-ASCII letters join the letter mask, up to the first other non-ASCII
+    /// character.
+    #[inline(always)]
+    fn of(scan: &Scan, family: Family, bytes: &[u8; WIDTH], n: usize, ends: bool) -> Classes {
+        let m = classify(bytes);
+        let valid = below(n);
+        let mut letter = m.letter;
+        let mut unclassified = m.high & valid;
+        let mut leads = unclassified & !m.continuation;
+        while leads != 0 {
+            let j = leads.trailing_zeros() as usize;
+            let (flags, len) = scan.at_window(bytes, j);
+            if j + len > n || flags & L == 0 {
+                break;
+            }
+            let char_bits = below(len) << j;
+            letter |= char_bits;
+            unclassified &= !char_bits;
+            leads &= leads - 1;
+        }
+        if family == Family::Default {
+            unclassified |= m.apostrophe & valid;
+        }
+        let cut = (unclassified.trailing_zeros() as usize).min(n);
+        let known = below(cut);
+        let (letter, digit, space) = (letter & known, m.digit & known, m.space & known);
+        Classes {
+            letter,
+            digit,
+            space,
+            newline: m.newline & known,
+            blank: m.blank & known,
+            other: known & !(letter | digit | space),
+            apostrophe: m.apostrophe,
+            n,
+            cut,
+            at_end: ends && cut == n,
+        }
+    }
+
+    /// The last byte of the text, when it is in the window (a whitespace run ending there keeps
+    /// its last character: `(?!\S)` holds at the end).
+    #[inline(always)]
+    fn last_of_text(&self) -> u64 {
+        if self.at_end {
+            1u64 << (self.n - 1)
+        } else {
+            0
+        }
+    }
+
+    /// Piece starts under cl100k, Qwen2, Qwen 3.5 and the default pattern:
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+    /// (one digit at a time but for cl100k; the default pattern's apostrophes never get here).
+    #[inline(always)]
+    fn cl100k_starts(&self, family: Family, bytes: &[u8]) -> u64 {
+        let Classes { letter, digit, space, newline, blank, other, .. } = *self;
+        let inline_space = space & !newline;
+        let mut starts = 1u64;
+
+        // Whitespace runs. `\s*[\r\n]+` takes a run up to its last newline; after a punctuation
+        // run, `[\r\n]*` has already taken the newlines at the run's start.
+        let space_first = space & !(space << 1);
+        let space_last = space & !(space >> 1);
+        let absorbed = space_first & (other << 1) & newline;
+        starts |= space_first & !absorbed;
+        starts |= newline.wrapping_add(absorbed) & !newline & below(self.cut);
+        // The last newline of each run: the first one of the reversed run.
+        let (run_r, newline_r) = (space.reverse_bits(), newline.reverse_bits());
+        let first_newline_r = (run_r & !newline_r).wrapping_add(run_r & !(run_r << 1)) & newline_r;
+        starts |= first_newline_r.reverse_bits() << 1;
+        // `\s+(?!\S)` leaves the last character of a run to what follows.
+        starts |= space_last & inline_space & !self.last_of_text();
+        // After a run: that last character is a prefix of letters, or ` ` + punctuation.
+        let after_space = (space << 1) & !space & below(self.cut);
+        starts |= after_space & (newline << 1);
+        starts |= after_space & (inline_space << 1) & (digit | (other & !(blank << 1)));
+
+        // Digits.
+        let digit_first = digit & !(digit << 1);
+        if family == Family::Cl100k {
+            starts |= digit_first;
+            let mut runs = digit_first;
+            while runs != 0 {
+                let first = runs.trailing_zeros() as usize;
+                let len = (!(digit >> first)).trailing_zeros() as usize;
+                for k in (3..len).step_by(3) {
+                    starts |= 1u64 << (first + k);
+                }
+                runs &= runs - 1;
+            }
+        } else {
+            starts |= digit;
+        }
+
+        // Punctuation runs start a piece unless a space before them does (` ?[^\s\p{L}\p{N}]+`).
+        let other_first = other & !(other << 1);
+        let other_starts = other_first & !(blank << 1);
+        starts |= other_starts;
+
+        // Letter runs, with the one character before them that `[^\r\n\p{L}\p{N}]?` takes: a
+        // whitespace character (it is the last of its run, so it starts a piece), or a
+        // punctuation character that starts a piece alone.
+        let mut prefix = (other_starts & (letter >> 1)) | (inline_space & (letter >> 1));
+        let contracted = self.contractions(other_starts & (letter >> 1), bytes, true, &mut starts);
+        prefix &= !(contracted >> 1);
+        starts | (letter & !(letter << 1) & !(prefix << 1) & !contracted)
+    }
+
+    /// Piece starts under GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+    #[inline(always)]
+    fn gpt2_starts(&self, bytes: &[u8]) -> u64 {
+        let Classes { letter, digit, space, blank, other, .. } = *self;
+        // A whitespace run starts a piece and leaves its last character to what follows; a
+        // space goes with the word, number or punctuation after it.
+        let mut starts = 1 | (space & !(space << 1)) | (space & !(space >> 1) & !self.last_of_text());
+        let first = |class: u64| class & !(class << 1) & !(blank << 1);
+        let other_starts = first(other);
+        let contracted = self.contractions(other_starts & (letter >> 1), bytes, false, &mut starts);
+        starts | first(letter) & !contracted | first(digit) | other_starts
+    }
+
+    /// The contractions at the apostrophes among `candidates` (piece starts before a letter):
+    /// marks where each ends in `starts`, and returns the first letters they take.
+    #[inline(always)]
+    fn contractions(&self, candidates: u64, bytes: &[u8], any_case: bool, starts: &mut u64) -> u64 {
+        let mut quotes = candidates & self.apostrophe;
+        let mut contracted = 0u64;
+        while quotes != 0 {
+            let j = quotes.trailing_zeros() as usize;
+            if let Some(len) = contraction(&bytes[..self.n], j, any_case) {
+                contracted |= 1u64 << (j + 1);
+                *starts |= 1u64.checked_shl((j + len) as u32).unwrap_or(0);
+            }
+            quotes &= quotes - 1;
+        }
+        contracted
+    }
+
+    /// What the window decided, given its piece starts.
+    #[inline(always)]
+    fn decided(&self, starts: u64) -> Decided {
+        // (Rules that mark the byte after a piece may have marked the end of the text.)
+        let starts = starts & below(self.n);
+        if self.at_end {
+            return Decided { starts, certain: self.n, stopped_at: None };
+        }
+        // The run of one class that reaches the cut: where it starts. Whether a piece starts
+        // there depends on the two characters before it, known, and after an apostrophe on the
+        // letters of a contraction, which may be past the window.
+        let last = self.cut - 1;
+        let class = [self.letter, self.digit, self.space, self.other].into_iter().find(|c| c >> last & 1 != 0).unwrap_or(0);
+        let outside = !class & below(last);
+        let run_start = if outside == 0 { 0 } else { 64 - outside.leading_zeros() as usize };
+        let after_apostrophe = run_start > 0 && self.apostrophe >> (run_start - 1) & 1 != 0;
+        let certain = run_start - usize::from(after_apostrophe);
+        Decided { starts, certain, stopped_at: (self.cut < self.n).then_some(self.cut) }
+    }
+}
+
 /// Decides the piece starts of the `n` bytes of `bytes` (the rest is zero padding); `ends` says
 /// that the text ends after them. Byte 0 starts a piece.
 #[inline(always)]
 fn decide(scan: &Scan, family: Family, bytes: &[u8; WIDTH], n: usize, ends: bool) -> Decided {
-    let m = classify(bytes);
-    let valid = below(n);
-    // Non-ASCII letters join the letter mask, up to the first other non-ASCII character.
-    let mut letter = m.letter;
-    let mut unclassified = m.high & valid;
-    let mut leads = unclassified & !m.continuation;
-    while leads != 0 {
-        let j = leads.trailing_zeros() as usize;
-        let (flags, len) = scan.at_window(bytes, j);
-        if j + len > n || flags & family.letter == 0 {
-            break;
-        }
-        let char_bits = below(len) << j;
-        letter |= char_bits;
-        unclassified &= !char_bits;
-        leads &= leads - 1;
-    }
-    if !family.contractions {
-        unclassified |= m.apostrophe & valid;
-    }
-    let cut = (unclassified.trailing_zeros() as usize).min(n);
-    if cut == 0 {
+    let classes = Classes::of(scan, family, bytes, n, ends);
+    if classes.cut == 0 {
         return Decided { starts: 1, certain: 0, stopped_at: Some(0) };
     }
-    let known = below(cut);
-    let at_end = ends && cut == n;
-
-    let letter = letter & known;
-    let digit = m.digit & known;
-    let space = m.space & known;
-    let newline = m.newline & known;
-    let blank = m.blank & known;
-    let other = known & !(letter | digit | space);
-    let inline_space = space & !newline;
-
-    let mut starts = 1u64;
-
-    // Whitespace runs. `\s*[\r\n]+` takes a run up to its last newline; after a punctuation
-    // run, `[\r\n]*` has already taken the newlines at the run's start.
-    let space_first = space & !(space << 1);
-    let space_last = space & !(space >> 1);
-    let absorbed = space_first & (other << 1) & newline;
-    starts |= space_first & !absorbed;
-    starts |= newline.wrapping_add(absorbed) & !newline & known;
-    // The last newline of each run: the first one of the reversed run.
-    let (run_r, newline_r) = (space.reverse_bits(), newline.reverse_bits());
-    let first_newline_r = (run_r & !newline_r).wrapping_add(run_r & !(run_r << 1)) & newline_r;
-    starts |= first_newline_r.reverse_bits() << 1;
-    // `\s+(?!\S)` leaves the last character of a run to what follows (unless the text ends).
-    let ends_text = if at_end && n > 0 { 1u64 << (n - 1) } else { 0 };
-    starts |= space_last & inline_space & !ends_text;
-    // After a run: that last character is a prefix of letters, or ` ` + punctuation.
-    let after_space = (space << 1) & !space & known;
-    starts |= after_space & (newline << 1);
-    starts |= after_space & (inline_space << 1) & (digit | (other & !(blank << 1)));
-
-    // Digits.
-    let digit_first = digit & !(digit << 1);
-    if family.digits_by_three {
-        starts |= digit_first;
-        let mut runs = digit_first;
-        while runs != 0 {
-            let first = runs.trailing_zeros() as usize;
-            let len = (!(digit >> first)).trailing_zeros() as usize;
-            for k in (3..len).step_by(3) {
-                starts |= 1u64 << (first + k);
-            }
-            runs &= runs - 1;
-        }
-    } else {
-        starts |= digit;
-    }
-
-    // Punctuation runs start a piece unless a space before them does (` ?[^\s\p{L}\p{N}]+`).
-    let other_first = other & !(other << 1);
-    starts |= other_first & !(blank << 1);
-
-    // Letter runs, with the one character before them that `[^\r\n\p{L}\p{N}]?` takes: a
-    // whitespace character (it is the last of its run, so it starts a piece), or a punctuation
-    // character that starts a piece (alone: not the end of a longer run, nor after a space).
-    let letter_first = letter & !(letter << 1);
-    let mut prefix = (other_first & !(blank << 1) & (letter >> 1)) | (inline_space & (letter >> 1));
-    let mut contracted = 0u64;
-    if family.contractions {
-        // An apostrophe that starts a piece takes a contraction before anything else.
-        let mut quotes = other_first & !(blank << 1) & (letter >> 1) & m.apostrophe;
-        while quotes != 0 {
-            let j = quotes.trailing_zeros() as usize;
-            if let Some(len) = contraction(&bytes[..n], j) {
-                prefix &= !(1u64 << j);
-                // The letters it takes start no piece; the rest of their run does.
-                contracted |= 1u64 << (j + 1);
-                starts |= 1u64.checked_shl((j + len) as u32).unwrap_or(0) & valid;
-            }
-            quotes &= quotes - 1;
-        }
-    }
-    starts |= letter_first & !(prefix << 1) & !contracted;
-    // (Rules that mark the byte after a piece may have marked the end of the text.)
-    starts &= valid;
-
-    if at_end {
-        return Decided { starts, certain: n, stopped_at: None };
-    }
-    // The run of one class that reaches the cut: where it starts. Whether a piece starts there
-    // depends on the two characters before it and the contraction letters after it, all known.
-    let last = cut - 1;
-    let class = [letter, digit, space, other].into_iter().find(|c| c >> last & 1 != 0).unwrap_or(0);
-    let outside = !class & below(last);
-    let run_start = if outside == 0 { 0 } else { 64 - outside.leading_zeros() as usize };
-    Decided { starts, certain: run_start, stopped_at: (cut < n).then_some(cut) }
+    let starts = match family {
+        Family::Gpt2 => classes.gpt2_starts(bytes),
+        _ => classes.cl100k_starts(family, bytes),
+    };
+    classes.decided(starts)
 }
 
 impl Scan<'_> {
