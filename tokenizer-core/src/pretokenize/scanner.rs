@@ -15,6 +15,9 @@
 //!   `Lm`, `Lo` and marks) ends after the `A` run when a lowercase letter follows it, or else just
 //!   after the last character of the run that is also in `B`.
 //!
+//! These functions are the scalar path: [`windows`] decides most of the text 64 bytes at a time
+//! from bit masks and calls them where a window cannot decide.
+//!
 //! These patterns match at every position (every character is a letter, a digit, whitespace, or
 //! "other"), so the pieces cover the whole text.
 //!
@@ -95,7 +98,7 @@ impl BuiltinScanner {
             BuiltinScanner::Default => scan.run_windows(Family::Default, offset, out, Scan::default_piece),
             BuiltinScanner::Cl100k => scan.run_windows(Family::Cl100k, offset, out, Scan::cl100k_piece),
             BuiltinScanner::Gpt2 => scan.run_windows(Family::Gpt2, offset, out, Scan::gpt2_piece),
-            BuiltinScanner::O200k => scan.run_pieces(offset, out, Scan::o200k_piece),
+            BuiltinScanner::O200k => scan.run_windows(Family::O200k, offset, out, Scan::o200k_piece),
             BuiltinScanner::Qwen2 => {
                 scan.run_windows(Family::Qwen, offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
             }
@@ -183,16 +186,6 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    fn run_pieces(&self, offset: usize, out: &mut Vec<Range<usize>>, piece: impl Fn(&Self, usize) -> usize) {
-        let mut i = 0;
-        while i < self.b.len() {
-            let end = piece(self, i);
-            debug_assert!(end > i && end <= self.b.len());
-            out.push(offset + i..offset + end);
-            i = end;
-        }
-    }
-
     /// Flags and UTF-8 length of the character at byte `i` (a character boundary), or
     /// `(END, 0)` at the end of the text.
     #[inline(always)]
