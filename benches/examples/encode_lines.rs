@@ -20,18 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (ranks, files) = args.split_first().ok_or("usage: encode_lines RANKS FILE... [--repeat N]")?;
     let tok = polybpe::formats::tiktoken::load(ranks.as_ref(), "cl100k")?;
-    let mut lines = Vec::new();
-    for file in files {
-        let text = std::fs::read(file)?;
-        let text = &text[..text.len().min(1 << 20)];
-        let cut = text.iter().rposition(|&b| b == b'\n').unwrap_or(0);
-        let text = String::from_utf8(text[..cut].to_vec())?;
-        if whole {
-            lines.push(text);
-        } else {
-            lines.extend(text.lines().map(str::to_owned));
-        }
-    }
+    let lines = polybpe_benches::first_megabyte_documents(files, whole)?;
     let bytes: usize = lines.iter().map(String::len).sum();
     for _ in 0..repeat {
         let start = Instant::now();

@@ -22,18 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (pattern, files) = args.split_first().ok_or("usage: split_lines PATTERN FILE... [--repeat N] [--whole]")?;
     let pattern = Pattern::parse(pattern);
     let pre = PreTokenizer::from_pattern(pattern)?;
-    let mut docs = Vec::new();
-    for file in files {
-        let text = std::fs::read(file)?;
-        let text = &text[..text.len().min(1 << 20)];
-        let cut = text.iter().rposition(|&b| b == b'\n').unwrap_or(0);
-        let text = String::from_utf8(text[..cut].to_vec())?;
-        if whole {
-            docs.push(text);
-        } else {
-            docs.extend(text.lines().map(str::to_owned));
-        }
-    }
+    let docs = polybpe_benches::first_megabyte_documents(files, whole)?;
     let bytes: usize = docs.iter().map(String::len).sum();
     let mut ranges = Vec::new();
     let mut best = 0f64;

@@ -179,6 +179,20 @@ fn build_table() -> Box<[u8]> {
     table.into_boxed_slice()
 }
 
+/// The code point and byte length of the multi-byte UTF-8 character whose lead byte is `lead`,
+/// its `k`-th byte being `byte(k)`.
+#[inline(always)]
+fn decode_multibyte(lead: u8, byte: impl Fn(usize) -> u8) -> (u32, usize) {
+    let cont = |k: usize| u32::from(byte(k) & 0x3F);
+    if lead < 0xE0 {
+        ((u32::from(lead & 0x1F) << 6) | cont(1), 2)
+    } else if lead < 0xF0 {
+        ((u32::from(lead & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        ((u32::from(lead & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
+    }
+}
+
 /// The text being scanned, with the class table.
 struct Scan<'a> {
     b: &'a [u8],
@@ -195,14 +209,7 @@ impl Scan<'_> {
         if x < 0x80 {
             return (self.t[usize::from(x)], 1);
         }
-        let cont = |k: usize| u32::from(b[i + k] & 0x3F);
-        let (cp, len) = if x < 0xE0 {
-            ((u32::from(x & 0x1F) << 6) | cont(1), 2)
-        } else if x < 0xF0 {
-            ((u32::from(x & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
-        } else {
-            ((u32::from(x & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
-        };
+        let (cp, len) = decode_multibyte(x, |k| b[i + k]);
         (self.t[cp as usize], len)
     }
 

@@ -22,7 +22,7 @@
 
 use std::ops::Range;
 
-use super::{Scan, L, LO, UP};
+use super::{decode_multibyte, Scan, L, LO, UP};
 
 /// Bytes classified at once.
 const WIDTH: usize = 64;
@@ -429,15 +429,7 @@ impl Scan<'_> {
     /// length against the text).
     #[inline(always)]
     fn at_window(&self, bytes: &[u8; WIDTH], j: usize) -> (u8, usize) {
-        let byte = |k: usize| u32::from(*bytes.get(j + k).unwrap_or(&0) & 0x3F);
-        let x = bytes[j];
-        let (cp, len) = if x < 0xE0 {
-            ((u32::from(x & 0x1F) << 6) | byte(1), 2)
-        } else if x < 0xF0 {
-            ((u32::from(x & 0x0F) << 12) | (byte(1) << 6) | byte(2), 3)
-        } else {
-            ((u32::from(x & 0x07) << 18) | (byte(1) << 12) | (byte(2) << 6) | byte(3), 4)
-        };
+        let (cp, len) = decode_multibyte(bytes[j], |k| *bytes.get(j + k).unwrap_or(&0));
         (*self.t.get(cp as usize).unwrap_or(&0), len)
     }
 
