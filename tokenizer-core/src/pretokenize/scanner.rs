@@ -193,6 +193,29 @@ fn decode_multibyte(lead: u8, byte: impl Fn(usize) -> u8) -> (u32, usize) {
     }
 }
 
+/// Byte length of GPT-2's `'s|'t|'re|'ve|'m|'ll|'d` (case-sensitive) at the start of `text`.
+#[inline(always)]
+fn gpt2_contraction_len(text: &[u8]) -> Option<usize> {
+    match text {
+        [b'\'', b's' | b't' | b'm' | b'd', ..] => Some(2),
+        [b'\'', b'r' | b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => Some(3),
+        _ => None,
+    }
+}
+
+/// Byte length of `(?i:'s|'t|'re|'ve|'m|'ll|'d)` at the start of `text`. The regex crate folds
+/// `s` with `ſ` (U+017F); the other letters fold only with their ASCII case partner (checked by
+/// a test).
+#[inline(always)]
+fn contraction_ci_len(text: &[u8]) -> Option<usize> {
+    match text {
+        [b'\'', b's' | b'S' | b't' | b'T' | b'm' | b'M' | b'd' | b'D', ..] => Some(2),
+        [b'\'', b'r' | b'R' | b'v' | b'V', b'e' | b'E', ..] | [b'\'', b'l' | b'L', b'l' | b'L', ..] => Some(3),
+        [b'\'', 0xC5, 0xBF, ..] => Some(3),
+        _ => None,
+    }
+}
+
 /// The text being scanned, with the class table.
 struct Scan<'a> {
     b: &'a [u8],
@@ -333,26 +356,16 @@ impl Scan<'_> {
         }
     }
 
-    /// GPT-2's `'s|'t|'re|'ve|'m|'ll|'d` at `i` (case-sensitive).
+    /// GPT-2's `'s|'t|'re|'ve|'m|'ll|'d` at `i` (case-sensitive): where it ends.
     #[inline(always)]
     fn gpt2_contraction(&self, i: usize) -> Option<usize> {
-        match self.b.get(i..).unwrap_or_default() {
-            [b'\'', b's' | b't' | b'm' | b'd', ..] => Some(i + 2),
-            [b'\'', b'r' | b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => Some(i + 3),
-            _ => None,
-        }
+        gpt2_contraction_len(self.b.get(i..).unwrap_or_default()).map(|len| i + len)
     }
 
-    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)` at `i`. The regex crate folds `s` with `ſ` (U+017F); the
-    /// other letters fold only with their ASCII case partner (checked by a test).
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)` at `i`: where it ends.
     #[inline(always)]
     fn contraction_ci(&self, i: usize) -> Option<usize> {
-        match self.b.get(i..).unwrap_or_default() {
-            [b'\'', b's' | b'S' | b't' | b'T' | b'm' | b'M' | b'd' | b'D', ..] => Some(i + 2),
-            [b'\'', b'r' | b'R' | b'v' | b'V', b'e' | b'E', ..] | [b'\'', b'l' | b'L', b'l' | b'L', ..] => Some(i + 3),
-            [b'\'', 0xC5, 0xBF, ..] => Some(i + 3),
-            _ => None,
-        }
+        contraction_ci_len(self.b.get(i..).unwrap_or_default()).map(|len| i + len)
     }
 
     /// The default pattern's `(?:[sdmtSDMT]|ll|ve|re|LL|VE|RE)(?![\p{L}\p{M}])` at `i`.

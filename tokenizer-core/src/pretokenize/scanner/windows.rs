@@ -22,7 +22,7 @@
 
 use std::ops::Range;
 
-use super::{decode_multibyte, Scan, L, LO, UP};
+use super::{contraction_ci_len, decode_multibyte, gpt2_contraction_len, Scan, L, LO, UP};
 
 /// Bytes classified at once.
 const WIDTH: usize = 64;
@@ -133,6 +133,8 @@ struct Decided {
     certain: usize,
     /// The byte of a character the window could not classify, if that is what stopped it.
     stopped_at: Option<usize>,
+    /// The window reaches the end of the text and decided all of it.
+    at_end: bool,
 }
 
 /// The bits below `n` (all of them for 64).
@@ -145,22 +147,15 @@ fn below(n: usize) -> u64 {
     }
 }
 
-/// Byte length of a contraction at `at`, if there is one: `'s 't 're 've 'm 'll 'd` in any case
-/// (with `'ſ`, which case folding matches) or, for GPT-2, in lowercase only.
+/// Byte length of a contraction at `bytes[at]`, if there is one: in any case (cl100k, Qwen,
+/// o200k) or GPT-2's lowercase ones.
 #[inline(always)]
 fn contraction(bytes: &[u8], at: usize, any_case: bool) -> Option<usize> {
-    if !any_case {
-        return match bytes.get(at..).unwrap_or_default() {
-            [b'\'', b's' | b't' | b'm' | b'd', ..] => Some(2),
-            [b'\'', b'r' | b'v', b'e', ..] | [b'\'', b'l', b'l', ..] => Some(3),
-            _ => None,
-        };
-    }
-    match bytes.get(at..).unwrap_or_default() {
-        [b'\'', b's' | b'S' | b't' | b'T' | b'm' | b'M' | b'd' | b'D', ..] => Some(2),
-        [b'\'', b'r' | b'R' | b'v' | b'V', b'e' | b'E', ..] | [b'\'', b'l' | b'L', b'l' | b'L', ..] => Some(3),
-        [b'\'', 0xC5, 0xBF, ..] => Some(3),
-        _ => None,
+    let text = bytes.get(at..).unwrap_or_default();
+    if any_case {
+        contraction_ci_len(text)
+    } else {
+        gpt2_contraction_len(text)
     }
 }
 
@@ -386,7 +381,7 @@ impl Classes {
         // (Rules that mark the byte after a piece may have marked the end of the text.)
         let starts = starts & below(self.n);
         if self.at_end {
-            return Decided { starts, certain: self.n, stopped_at: None };
+            return Decided { starts, certain: self.n, stopped_at: None, at_end: true };
         }
         // The run of one class that reaches the cut: where it starts. Whether a piece starts
         // there depends on the two characters before it, known, and after an apostrophe on the
@@ -403,7 +398,7 @@ impl Classes {
             let earlier = starts & below(certain);
             certain = if earlier == 0 { 0 } else { 63 - earlier.leading_zeros() as usize };
         }
-        Decided { starts, certain, stopped_at: (self.cut < self.n).then_some(self.cut) }
+        Decided { starts, certain, stopped_at: (self.cut < self.n).then_some(self.cut), at_end: false }
     }
 }
 
@@ -413,7 +408,7 @@ impl Classes {
 fn decide(scan: &Scan, family: Family, bytes: &[u8; WIDTH], n: usize, ends: bool) -> Decided {
     let classes = Classes::of(scan, family, bytes, n, ends);
     if classes.cut == 0 {
-        return Decided { starts: 1, certain: 0, stopped_at: Some(0) };
+        return Decided { starts: 1, certain: 0, stopped_at: Some(0), at_end: false };
     }
     let starts = match family {
         Family::Gpt2 => classes.gpt2_starts(bytes),
@@ -465,7 +460,7 @@ impl Scan<'_> {
                 start = end;
                 starts &= starts - 1;
             }
-            if decided.certain == n && decided.stopped_at.is_none() && n == rest.len() {
+            if decided.at_end {
                 out.push(offset + i + start..offset + b.len());
                 return;
             }
