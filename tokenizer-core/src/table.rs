@@ -48,6 +48,19 @@ impl Hasher for WordHasher {
     }
 }
 
+/// Asks the CPU to start loading the cache line that holds `value`, so that a loop whose next
+/// memory accesses are known can overlap their latency with the work at hand.
+#[inline(always)]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint without memory effects; the address is a live reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(value as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 /// A `HashMap` keyed by small fixed-size values, hashed with [`WordHasher`].
 pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
@@ -116,15 +129,7 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
     /// Asks the CPU to start loading the home slot of `hash` (a hint; never faults).
     #[inline(always)]
     pub(crate) fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let slot = &self.slots[self.home(hash)] as *const (K, V) as *const i8;
-            // SAFETY: prefetching is a hint without memory effects; the address is a valid
-            // slot of this table.
-            unsafe { std::arch::x86_64::_mm_prefetch(slot, std::arch::x86_64::_MM_HINT_T0) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
+        prefetch(&self.slots[self.home(hash)]);
     }
 
     /// The value of `key` (whose hash is `hash`).

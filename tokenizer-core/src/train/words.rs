@@ -91,6 +91,20 @@ impl Words {
         self.lens[w] = after as u32;
         before - after
     }
+
+    /// Starts loading where word `w` is (its start and length), so that [`Words::prefetch_ids`]
+    /// can find its ids a few words later without waiting.
+    pub(super) fn prefetch_place(&self, w: usize) {
+        crate::table::prefetch(&self.ids.starts[w]);
+        crate::table::prefetch(&self.lens[w]);
+    }
+
+    /// Starts loading word `w`'s first ids.
+    pub(super) fn prefetch_ids(&self, w: usize) {
+        if let Some(first) = self.ids.items.get(self.ids.starts[w]) {
+            crate::table::prefetch(first);
+        }
+    }
 }
 
 impl FromIterator<Vec<TokenId>> for Words {
