@@ -22,6 +22,7 @@ use std::collections::BinaryHeap;
 
 use ahash::AHashMap;
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use super::balance::{Balancer, Pick};
 use super::count::LangId;
@@ -151,6 +152,13 @@ pub struct ColumnLengths {
     pub tokens: Vec<u64>,
 }
 
+/// The words holding one pair. Most pairs are held by a word or two (the pairs a merge makes
+/// inside rare words), so up to four are kept inline rather than in an allocation of their own.
+type Holders = SmallVec<[u32; 4]>;
+
+// Inline lists cost no memory over a `Vec` (smallvec's `union` layout).
+const _: () = assert!(std::mem::size_of::<Holders>() == std::mem::size_of::<Vec<u32>>());
+
 /// Counts of every pair seen, by slot: global (weighted) and per column (raw).
 struct PairTable {
     slot_of: AHashMap<Pair, u32>,
@@ -168,7 +176,7 @@ struct PairTable {
     factors: Option<Vec<i64>>,
     /// Words holding each pair, one entry per time a word gained it (stale entries are
     /// harmless: merging a word without the pair changes nothing).
-    holders: Vec<Vec<u32>>,
+    holders: Vec<Holders>,
 }
 
 impl PairTable {
@@ -183,7 +191,7 @@ impl PairTable {
             self.global.push(0);
         }
         self.columns.resize(self.columns.len() + self.n_columns, 0);
-        self.holders.push(Vec::new());
+        self.holders.push(Holders::new());
         slot
     }
 
@@ -619,7 +627,7 @@ fn count_pairs(words: &Words, weights: &[u64], columns: WordColumns) -> PairTabl
         global.push(count);
         columns.extend(by_column);
     }
-    let holders: Vec<Vec<u32>> = pairs.iter().map(|p| found.remove(p).unwrap_or_default()).collect();
+    let holders: Vec<Holders> = pairs.iter().map(|p| Holders::from_vec(found.remove(p).unwrap_or_default())).collect();
     let slot_of = pairs.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
     PairTable { slot_of, pairs, global, columns, n_columns, holders, factors: None }
 }
@@ -637,7 +645,7 @@ mod tests {
             global: counts.to_vec(),
             columns: Vec::new(),
             n_columns: 0,
-            holders: vec![Vec::new(); counts.len()],
+            holders: vec![Holders::new(); counts.len()],
             factors: None,
         }
     }
