@@ -1,9 +1,12 @@
 //! The merge loop: learn merges from weighted words with incremental pair-count updates.
 //!
 //! State: every distinct word as a sequence of token ids with a weight; the weighted count of
-//! every adjacent pair; for every pair, the words it occurs in; and a max-heap of candidate
-//! pairs with lazy invalidation (a popped entry whose count is stale is pushed back with the
-//! current count). A merge touches only the words that contain its pair.
+//! every adjacent pair; for every pair, the words it occurs in; and a max-heap of the pairs
+//! that can win soon, with lazy invalidation (a popped entry whose count is stale is pushed back
+//! with the current count). A merge touches only the words that contain its pair, a block at a
+//! time: it merges the words recording what changed, then applies the changes to the counts.
+//! The loop is bound by cache misses, not work; what each of these choices bought is in
+//! `benches/RESULTS.md`, "The merge loop: fewer cache misses".
 //!
 //! For balanced training each pair also has one raw count per balanced language (a "column"),
 //! each with its own heap, and each language's token count on its training text is kept
