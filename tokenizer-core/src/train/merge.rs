@@ -268,7 +268,7 @@ impl Queue {
     fn pop_best(&mut self, table: &PairTable, pick: Pick) -> Option<Candidate> {
         // Merges push the new pairs they make, most of them rare: drop those again before the
         // heap outgrows the cache.
-        if self.heap.len() > 4 * self.keep {
+        if self.heap.len() > self.keep.saturating_mul(4) {
             *self = Self::top(table, pick, self.keep);
         }
         loop {
