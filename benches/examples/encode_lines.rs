@@ -1,7 +1,9 @@
-//! Encodes every line of the given files with cl100k, one document per line, and prints MB/s:
-//! a quick way to profile the encoder (`perf record target/release/examples/encode_lines …`).
+//! Encodes every line of the given files, one document per line, and prints MB/s: a quick way
+//! to profile the encoder (`perf record target/release/examples/encode_lines …`).
 //!
-//! `cargo run --release -p polybpe-benches --example encode_lines -- RANKS FILE... [--repeat N] [--whole]`
+//! `cargo run --release -p polybpe-benches --example encode_lines -- TOKENIZER FILE... [--repeat N] [--whole]`
+//! (TOKENIZER: a tokenizer.json, or a `.tiktoken` rank file named after its pattern, as
+//! `cl100k_base.tiktoken`)
 //! (`--whole`: each file's first megabyte as one document).
 
 use std::time::Instant;
@@ -18,8 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         repeat = args.get(i + 1).ok_or("--repeat needs a number")?.parse()?;
         args.drain(i..i + 2);
     }
-    let (ranks, files) = args.split_first().ok_or("usage: encode_lines RANKS FILE... [--repeat N]")?;
-    let tok = polybpe::formats::tiktoken::load(ranks.as_ref(), "cl100k")?;
+    let (tokenizer, files) = args.split_first().ok_or("usage: encode_lines TOKENIZER FILE... [--repeat N] [--whole]")?;
+    let tok = polybpe::formats::load_any(tokenizer.as_ref(), None)?;
     let lines = polybpe_benches::first_megabyte_documents(files, whole)?;
     let bytes: usize = lines.iter().map(String::len).sum();
     for _ in 0..repeat {

@@ -155,6 +155,49 @@ pub fn check_special_tokens(tokens: &[String]) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct SpecialScanner {
     automaton: Option<AhoCorasick>,
+    /// The bytes a token can start with, when there are at most three of them.
+    first_bytes: FirstBytes,
+}
+
+/// The distinct first bytes of the tokens, for a `memchr` scan that rules most texts out.
+///
+/// Every call of `encode` asks whether its text holds any special token; on short texts the
+/// automaton's search costs more in setting up than in scanning. Special tokens mostly start
+/// with one or two bytes (`<`, `[`), and a text without them is settled by one `memchr`. Measured
+/// with `encode_lines` (GPT-2, 77,663 lines, one token `<|endoftext|>`): the automaton's search
+/// was 4.3% of the samples.
+#[derive(Clone, Copy, Debug)]
+enum FirstBytes {
+    One(u8),
+    Two(u8, u8),
+    Three(u8, u8, u8),
+    /// More than three: only the automaton can tell.
+    Many,
+}
+
+impl FirstBytes {
+    fn of<S: AsRef<str>>(tokens: &[S]) -> Self {
+        let mut bytes: Vec<u8> = tokens.iter().filter_map(|t| t.as_ref().as_bytes().first().copied()).collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        match *bytes {
+            [a] => FirstBytes::One(a),
+            [a, b] => FirstBytes::Two(a, b),
+            [a, b, c] => FirstBytes::Three(a, b, c),
+            _ => FirstBytes::Many,
+        }
+    }
+
+    /// Where the first byte that can start a token is, if any (0 for [`FirstBytes::Many`]).
+    #[inline]
+    fn find(self, text: &[u8]) -> Option<usize> {
+        match self {
+            FirstBytes::One(a) => memchr::memchr(a, text),
+            FirstBytes::Two(a, b) => memchr::memchr2(a, b, text),
+            FirstBytes::Three(a, b, c) => memchr::memchr3(a, b, c, text),
+            FirstBytes::Many => Some(0),
+        }
+    }
 }
 
 /// A span of text between special tokens, or one special token (its index in the scanner's list).
@@ -168,18 +211,21 @@ impl SpecialScanner {
     /// A scanner for `tokens` (may be empty).
     pub fn new<S: AsRef<str>>(tokens: &[S]) -> Self {
         if tokens.is_empty() {
-            return SpecialScanner { automaton: None };
+            return SpecialScanner { automaton: None, first_bytes: FirstBytes::Many };
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(tokens.iter().map(|t| t.as_ref()))
             .expect("special tokens are few and short");
-        SpecialScanner { automaton: Some(automaton) }
+        SpecialScanner { automaton: Some(automaton), first_bytes: FirstBytes::of(tokens) }
     }
 
     /// Whether `text` contains any special token's text.
     pub fn contains(&self, text: &str) -> bool {
-        self.automaton.as_ref().is_some_and(|ac| ac.is_match(text))
+        let Some(ac) = &self.automaton else { return false };
+        // No match can start before the first byte that starts a token.
+        let bytes = text.as_bytes();
+        self.first_bytes.find(bytes).is_some_and(|from| ac.is_match(&bytes[from..]))
     }
 
     /// The first special token in `text`: (index, start, end).
@@ -272,5 +318,22 @@ mod tests {
         );
         assert!(scanner.contains("x<|im_end|>"));
         assert!(!scanner.contains("<|im_end"));
+    }
+
+    /// `contains` agrees with the automaton alone whatever the number of first bytes (one to
+    /// three use `memchr`, more do not), when a first byte occurs before the match or in no
+    /// match at all, and for a token that starts with a non-ASCII character.
+    #[test]
+    fn contains_agrees_with_a_full_search() {
+        let sets: [&[&str]; 4] =
+            [&["<|eot|>"], &["<|eot|>", "[PAD]"], &["<|eot|>", "[PAD]", "ſtop"], &["<|eot|>", "[PAD]", "ſtop", "#end"]];
+        let texts = ["", "plain text", "a < b [c] ſ", "a < b <|eot|>", "[[PAD]", "ſſtop", "x #end", "<|eot|", "é<|eot|>é"];
+        for tokens in sets {
+            let scanner = SpecialScanner::new(tokens);
+            let full = AhoCorasick::new(tokens).unwrap();
+            for text in texts {
+                assert_eq!(scanner.contains(text), full.is_match(text), "{tokens:?} in {text:?}");
+            }
+        }
     }
 }
