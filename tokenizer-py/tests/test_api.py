@@ -115,6 +115,17 @@ def test_encode_returns_a_numpy_array_on_request(tok):
     assert tok.encode("a <|source_end|> b", return_numpy=True, disallowed_special=()).tolist() == tok.encode("a <|source_end|> b", disallowed_special=())
 
 
+def test_long_texts_encode_like_short_ones(tok):
+    # Texts of 64 KiB and more take their own buffer (handed to the array without a copy).
+    long = "le chat dort. Die Straße ſ " * 3000 + "<|source_end|>" + " fin" * 10
+    assert len(long.encode()) >= 1 << 16
+    expected = tok.encode_batch([long], allowed_special="all")[0]
+    assert tok.encode(long, allowed_special="all") == expected
+    assert tok.encode(long, return_numpy=True, allowed_special="all").tolist() == expected
+    with pytest.raises(ValueError, match="source_end"):
+        tok.encode(long, return_numpy=True)
+
+
 def test_batches_of_many_texts_keep_order_and_offsets(tok):
     # Batches are encoded in runs of texts sharing one buffer: offsets must carry across runs.
     texts = [("le chat " * (i % 7) + "ſ" * (i % 3) + ("<|source_end|>" if i % 50 == 7 else "")) for i in range(1000)]
