@@ -70,12 +70,65 @@ pub struct EncodeStats {
     pub corpus: CorpusStats,
 }
 
-/// A corpus encoded in memory: ids (as `u32`, see [`ids_dtype`] for the file type) and offsets.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A corpus encoded in memory: ids (in the element type of [`ids_dtype`], as in the files)
+/// and offsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncodedCorpus {
-    pub ids: Vec<TokenId>,
+    pub ids: Ids,
     /// `documents + 1` offsets into `ids`, from 0.
     pub offsets: Vec<u64>,
+}
+
+impl EncodedCorpus {
+    /// No documents yet, with ids of `dtype` (`uint16` or `uint32`).
+    pub fn empty(dtype: Dtype) -> Self {
+        let ids = if dtype == Dtype::U16 { Ids::U16(Vec::new()) } else { Ids::U32(Vec::new()) };
+        EncodedCorpus { ids, offsets: vec![0] }
+    }
+}
+
+/// Token ids stored as `u16` when the vocabulary fits (see [`ids_dtype`]), else `u32`.
+///
+/// Kept narrow as the batches arrive: encoding to `u32` and narrowing the whole array
+/// afterwards was a serial pass over every id, and twice the memory, after the parallel work.
+/// Measured with Python's `encode_files` on 11 files of 1 MB (GPT-2, 2 threads, 3 interleaved
+/// runs of 20 calls): 50–60 → 47–52 ms per call, CPU (user and system) 79–90 → 70–78 ms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ids {
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Ids {
+    pub fn len(&self) -> usize {
+        match self {
+            Ids::U16(ids) => ids.len(),
+            Ids::U32(ids) => ids.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ids as `u32`.
+    pub fn to_vec(&self) -> Vec<TokenId> {
+        match self {
+            Ids::U16(ids) => ids.iter().map(|&id| TokenId::from(id)).collect(),
+            Ids::U32(ids) => ids.clone(),
+        }
+    }
+
+    /// Appends ids, which fit this type (the tokenizer chose it, see [`ids_dtype`]).
+    pub fn extend_from(&mut self, ids: &[TokenId]) {
+        match self {
+            Ids::U16(out) => out.extend(ids.iter().map(|&id| {
+                debug_assert!(id <= u16::MAX.into(), "id {id} in a uint16 shard");
+                id as u16
+            })),
+            Ids::U32(out) => out.extend_from_slice(ids),
+        }
+    }
 }
 
 /// Where the ids of each encoded batch go.
@@ -88,7 +141,7 @@ trait ShardSink {
 impl ShardSink for EncodedCorpus {
     fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()> {
         let base = *self.offsets.last().expect("offsets start with 0");
-        self.ids.extend_from_slice(ids);
+        self.ids.extend_from(ids);
         self.offsets.extend(offsets[1..].iter().map(|&end| base + end as u64));
         Ok(())
     }
@@ -130,7 +183,7 @@ pub fn encode_corpus(
     on_progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<(EncodedCorpus, EncodeStats)> {
     check_options(tokenizer, options)?;
-    let mut out = EncodedCorpus { ids: Vec::new(), offsets: vec![0] };
+    let mut out = EncodedCorpus::empty(ids_dtype(tokenizer));
     let stats = run(tokenizer, corpus, options, on_progress, &mut out)?;
     Ok((out, stats))
 }
@@ -200,10 +253,11 @@ impl BatchEncoder<'_> {
 }
 
 /// Reads a shard written by [`encode_corpus_to_files`] back (for checks and tests): the ids
-/// widened to `u32`, and the offsets; a pair of files that do not fit together is an error.
+/// in their file's type, and the offsets; a pair of files that do not fit together, or ids of
+/// another type than `uint16` and `uint32`, are an error.
 pub fn read_shard(prefix: &Path) -> Result<EncodedCorpus> {
     let (ids_path, offsets_path) = shard_paths(prefix);
-    let (_, ids) = npy::read(&ids_path)?;
+    let (ids_type, ids) = npy::read(&ids_path)?;
     let (dtype, offsets) = npy::read(&offsets_path)?;
     if dtype != Dtype::U64 || offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
         return Err(Error::format(&offsets_path, "not offsets: uint64, from 0, never decreasing"));
@@ -211,7 +265,11 @@ pub fn read_shard(prefix: &Path) -> Result<EncodedCorpus> {
     if offsets.last() != Some(&(ids.len() as u64)) {
         return Err(Error::format(&offsets_path, format!("the last offset is not the number of ids ({})", ids.len())));
     }
-    let ids = ids.into_iter().map(|id| TokenId::try_from(id).expect("read from a u16 or u32 array")).collect();
+    let ids = match ids_type {
+        Dtype::U16 => Ids::U16(ids.into_iter().map(|id| id as u16).collect()),
+        Dtype::U32 => Ids::U32(ids.into_iter().map(|id| id as u32).collect()),
+        other => return Err(Error::format(&ids_path, format!("not token ids: {} (expected uint16 or uint32)", other.descr()))),
+    };
     Ok(EncodedCorpus { ids, offsets })
 }
 
@@ -241,10 +299,10 @@ mod tests {
     }
 
     fn per_document(tok: &Tokenizer, docs: &[&str], eod: Option<TokenId>) -> EncodedCorpus {
-        let mut out = EncodedCorpus { ids: vec![], offsets: vec![0] };
+        let mut out = EncodedCorpus::empty(ids_dtype(tok));
         for doc in docs {
-            out.ids.extend(tok.encode(doc, AllowedSpecial::None).unwrap());
-            out.ids.extend(eod);
+            out.ids.extend_from(&tok.encode(doc, AllowedSpecial::None).unwrap());
+            out.ids.extend_from(eod.as_slice());
             out.offsets.push(out.ids.len() as u64);
         }
         out

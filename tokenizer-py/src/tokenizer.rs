@@ -462,7 +462,6 @@ impl Tokenizer {
     ) -> PyResult<PyObject> {
         use polybpe::corpus::{Corpus, CorpusOptions};
         use polybpe::encode_corpus::{self as ec, EncodeOptions};
-        use polybpe::formats::npy::Dtype;
 
         let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
             Ok(one) => vec![one],
@@ -502,12 +501,9 @@ impl Tokenizer {
                 pool.install(|| ec::encode_corpus(tokenizer, &corpus, &encode_options, &mut |_| {}))
             })
             .map_err(to_py)?;
-        let ids: PyObject = match ec::ids_dtype(tokenizer) {
-            Dtype::U16 => {
-                let narrow: Vec<u16> = py.allow_threads(|| encoded.ids.iter().map(|&id| id as u16).collect());
-                narrow.into_pyarray(py).into_any().unbind()
-            }
-            _ => encoded.ids.into_pyarray(py).into_any().unbind(),
+        let ids: PyObject = match encoded.ids {
+            ec::Ids::U16(ids) => ids.into_pyarray(py).into_any().unbind(),
+            ec::Ids::U32(ids) => ids.into_pyarray(py).into_any().unbind(),
         };
         let offsets: Bound<'py, PyArray1<u64>> = encoded.offsets.into_pyarray(py);
         Ok((ids, offsets).into_pyobject(py)?.into_any().unbind())

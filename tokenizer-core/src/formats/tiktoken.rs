@@ -374,7 +374,7 @@ pub fn decode_base64(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
             acc &= (1 << bits) - 1;
         }
     }
-    if !data.is_empty() && text.len() % 4 != 0 {
+    if !data.is_empty() && !text.len().is_multiple_of(4) {
         return Err(format!("{} characters: not a multiple of 4 (missing `=` padding?)", text.len()));
     }
     if data.len() % 4 == 1 {

@@ -134,7 +134,7 @@ impl Selector {
     pub fn reweight(&mut self, dev_tokens: &[u64], train_bytes: &[u64], train_tokens: &[u64]) -> Option<Vec<f64>> {
         let strength = self.strength?;
         if self.step < self.global_merges
-            || (self.step - self.global_merges) % self.reweight_every != 0
+            || !(self.step - self.global_merges).is_multiple_of(self.reweight_every)
             || self.reweighted_at == Some(self.step)
         {
             return None;

@@ -426,7 +426,8 @@ mod tests {
         c.add_document("en", "the chat").unwrap();
         let counts = c.finish();
         assert_eq!(counts.languages, ["fr", "en"]);
-        let words: Vec<(&[u8], Vec<(LangId, u64)>)> = counts.words.iter().map(|(w, c)| (&w[..], c.clone())).collect();
+        type Row<'a> = (&'a [u8], Vec<(LangId, u64)>);
+        let words: Vec<Row> = counts.words.iter().map(|(w, c)| (&w[..], c.clone())).collect();
         assert_eq!(
             words,
             vec![
