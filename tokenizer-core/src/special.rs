@@ -177,7 +177,10 @@ enum FirstBytes {
 
 impl FirstBytes {
     fn of<S: AsRef<str>>(tokens: &[S]) -> Self {
-        let mut bytes: Vec<u8> = tokens.iter().filter_map(|t| t.as_ref().as_bytes().first().copied()).collect();
+        // An empty token matches anywhere: no byte rules a text out.
+        let Some(mut bytes) = tokens.iter().map(|t| t.as_ref().as_bytes().first().copied()).collect::<Option<Vec<u8>>>() else {
+            return FirstBytes::Many;
+        };
         bytes.sort_unstable();
         bytes.dedup();
         match *bytes {
@@ -322,11 +325,17 @@ mod tests {
 
     /// `contains` agrees with the automaton alone whatever the number of first bytes (one to
     /// three use `memchr`, more do not), when a first byte occurs before the match or in no
-    /// match at all, and for a token that starts with a non-ASCII character.
+    /// match at all, for a token that starts with a non-ASCII character, and with an empty one.
     #[test]
     fn contains_agrees_with_a_full_search() {
-        let sets: [&[&str]; 4] =
-            [&["<|eot|>"], &["<|eot|>", "[PAD]"], &["<|eot|>", "[PAD]", "ſtop"], &["<|eot|>", "[PAD]", "ſtop", "#end"]];
+        let sets: [&[&str]; 5] = [
+            &["<|eot|>"],
+            &["<|eot|>", "[PAD]"],
+            &["<|eot|>", "[PAD]", "ſtop"],
+            &["<|eot|>", "[PAD]", "ſtop", "#end"],
+            // An empty token (which `check_special_tokens` refuses, but a scanner can be given).
+            &["", "<|eot|>"],
+        ];
         let texts = ["", "plain text", "a < b [c] ſ", "a < b <|eot|>", "[[PAD]", "ſſtop", "x #end", "<|eot|", "é<|eot|>é"];
         for tokens in sets {
             let scanner = SpecialScanner::new(tokens);
