@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use polybpe::corpus::Document;
+use polybpe::corpus::Documents;
 use polybpe::formats::hf;
 use polybpe::special::{special_token_list, SpecialPreset};
 use polybpe::train::{self, CountSettings, LanguageWeights, MergeSettings, Silent, TrainSettings, Weighting, WordCounter};
@@ -248,10 +248,9 @@ fn train_on(docs: &[(String, String)], weighting: Weighting, threads: usize) -> 
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
         let mut counter: WordCounter = config.count.word_counter().unwrap();
-        let docs: Vec<Document> = docs.iter().map(|(lang, text)| Document { lang: lang.as_str().into(), text: text.clone() }).collect();
         // Several batches, as the corpus reader hands them over.
         for batch in docs.chunks(7) {
-            counter.add_batch(batch).map_err(|e| e.to_string())?;
+            counter.add_batch(&batch.iter().cloned().collect::<Documents>()).map_err(|e| e.to_string())?;
         }
         let (tok, _) = train::train_from_counts(&counter.finish(), &config, &Silent).map_err(|e| e.to_string())?;
         hf::to_json(&tok).map_err(|e| e.to_string())

@@ -39,13 +39,47 @@ pub struct FailedText<E> {
 /// given) on the current rayon pool, into the ids of every text concatenated in input order
 /// and `texts.len() + 1` offsets from 0: text `i` is `ids[offsets[i]..offsets[i + 1]]`.
 ///
-/// On failure, returns the error of the first text that failed in input order. Runs after a
-/// run known to have failed are not encoded; runs before it are, since one of them may hold
-/// an earlier failure.
+/// On failure, returns the error of the first text that failed in input order (see
+/// [`encode_runs`]).
 pub fn encode_flat<T, E>(
     texts: &[T],
     encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
 ) -> Result<(Vec<TokenId>, Vec<usize>), FailedText<E>>
+where
+    T: AsRef<str> + Sync,
+    E: Send,
+{
+    let runs = encode_runs(texts, encode_one)?;
+    let mut flat = Vec::with_capacity(runs.iter().map(|run| run.ids.len()).sum());
+    let mut offsets = Vec::with_capacity(texts.len() + 1);
+    offsets.push(0);
+    for run in runs {
+        let base = flat.len();
+        flat.extend_from_slice(&run.ids);
+        offsets.extend(run.ends.into_iter().map(|end| base + end));
+    }
+    Ok((flat, offsets))
+}
+
+/// The ids of consecutive texts, concatenated.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct EncodedRun {
+    pub ids: Vec<TokenId>,
+    /// Where each text ends in `ids`.
+    pub ends: Vec<usize>,
+}
+
+/// Encodes `texts` as [`encode_flat`] does, leaving the ids in runs of consecutive texts (in
+/// input order), for a caller that copies them elsewhere anyway: the corpus encoder narrows
+/// them into its shard, and joining them first was a second serial copy of every id.
+///
+/// On failure, returns the error of the first text that failed in input order. Runs after a
+/// run known to have failed are not encoded; runs before it are, since one of them may hold
+/// an earlier failure.
+pub fn encode_runs<T, E>(
+    texts: &[T],
+    encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
+) -> Result<Vec<EncodedRun>, FailedText<E>>
 where
     T: AsRef<str> + Sync,
     E: Send,
@@ -70,31 +104,22 @@ where
                 }
                 ends.push(ids.len());
             }
-            Run::Encoded { ids, ends }
+            Run::Encoded(EncodedRun { ids, ends })
         })
         .collect();
-    let total = encoded.iter().map(|run| if let Run::Encoded { ids, .. } = run { ids.len() } else { 0 }).sum();
-    let mut flat = Vec::with_capacity(total);
-    let mut offsets = Vec::with_capacity(texts.len() + 1);
-    offsets.push(0);
-    for run in encoded {
-        match run {
-            Run::Encoded { ids, ends } => {
-                let base = flat.len();
-                flat.extend_from_slice(&ids);
-                offsets.extend(ends.into_iter().map(|end| base + end));
-            }
-            Run::Failed(failed) => return Err(failed),
+    encoded
+        .into_iter()
+        .map(|run| match run {
+            Run::Encoded(run) => Ok(run),
+            Run::Failed(failed) => Err(failed),
             Run::Skipped => unreachable!("a run is skipped only after an earlier run failed"),
-        }
-    }
-    Ok((flat, offsets))
+        })
+        .collect()
 }
 
 /// What one run of texts came to.
 enum Run<E> {
-    /// The ids of its texts, and where each text ends in them.
-    Encoded { ids: Vec<TokenId>, ends: Vec<usize> },
+    Encoded(EncodedRun),
     /// Its first text that failed.
     Failed(FailedText<E>),
     /// Not encoded: an earlier run failed.

@@ -14,8 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::corpus::{Corpus, CorpusStats, Document, ReadProgress};
-use crate::encode_batch::{encode_flat, FailedText};
+use crate::corpus::{Corpus, CorpusStats, Documents, ReadProgress};
+use crate::encode_batch::{encode_runs, FailedText};
 use crate::formats::npy::{self, Dtype, NpyWriter};
 use crate::{AllowedSpecial, Disallowed, Error, Result, TokenId, Tokenizer};
 
@@ -111,6 +111,13 @@ impl Ids {
         self.len() == 0
     }
 
+    pub fn reserve(&mut self, additional: usize) {
+        match self {
+            Ids::U16(ids) => ids.reserve(additional),
+            Ids::U32(ids) => ids.reserve(additional),
+        }
+    }
+
     /// The ids as `u32`.
     pub fn to_vec(&self) -> Vec<TokenId> {
         match self {
@@ -133,17 +140,24 @@ impl Ids {
 
 /// Where the ids of each encoded batch go.
 trait ShardSink {
-    /// Appends a batch: its documents' ids concatenated, and `documents + 1` offsets into them
-    /// from 0 (as [`encode_flat`] returns them).
-    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()>;
+    /// Appends documents: their ids concatenated, and where each ends in `ids`.
+    fn append(&mut self, ids: &[TokenId], ends: &[usize]) -> Result<()>;
+
+    /// Makes room for `ids` more ids of `documents` more documents, if it keeps them.
+    fn reserve(&mut self, _ids: usize, _documents: usize) {}
 }
 
 impl ShardSink for EncodedCorpus {
-    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()> {
-        let base = *self.offsets.last().expect("offsets start with 0");
+    fn append(&mut self, ids: &[TokenId], ends: &[usize]) -> Result<()> {
+        let base = self.ids.len() as u64;
         self.ids.extend_from(ids);
-        self.offsets.extend(offsets[1..].iter().map(|&end| base + end as u64));
+        self.offsets.extend(ends.iter().map(|&end| base + end as u64));
         Ok(())
+    }
+
+    fn reserve(&mut self, ids: usize, documents: usize) {
+        self.ids.reserve(ids);
+        self.offsets.reserve(documents);
     }
 }
 
@@ -154,10 +168,10 @@ struct NpyShard {
 }
 
 impl ShardSink for NpyShard {
-    fn append(&mut self, ids: &[TokenId], offsets: &[usize]) -> Result<()> {
+    fn append(&mut self, ids: &[TokenId], ends: &[usize]) -> Result<()> {
         let base = self.ids.len();
         self.ids.extend(ids)?;
-        let offsets: Vec<u64> = offsets[1..].iter().map(|&end| base + end as u64).collect();
+        let offsets: Vec<u64> = ends.iter().map(|&end| base + end as u64).collect();
         self.offsets.extend(&offsets)
     }
 }
@@ -234,11 +248,11 @@ struct BatchEncoder<'a> {
 }
 
 impl BatchEncoder<'_> {
-    fn encode(&mut self, batch: &[Document], sink: &mut dyn ShardSink) -> Result<()> {
+    fn encode(&mut self, batch: &Documents, sink: &mut dyn ShardSink) -> Result<()> {
         let (tokenizer, options) = (self.tokenizer, self.options);
         let allowed = options.allowed == AllowedSpecial::All;
-        let texts: Vec<&str> = batch.iter().map(|doc| doc.text.as_str()).collect();
-        let (ids, offsets) = encode_flat(&texts, |text, ids| {
+        let texts: Vec<&str> = batch.texts().collect();
+        let runs = encode_runs(&texts, |text, ids| {
             tokenizer.encode_into(text, |_| allowed, Disallowed::AsText, ids)?;
             ids.extend(options.end_of_document);
             Ok(())
@@ -247,8 +261,12 @@ impl BatchEncoder<'_> {
             Error::config(format!("document {}: {}", self.documents + failed.index as u64 + 1, failed.error))
         })?;
         self.documents += texts.len() as u64;
-        self.tokens += ids.len() as u64;
-        sink.append(&ids, &offsets)
+        sink.reserve(runs.iter().map(|run| run.ids.len()).sum(), texts.len());
+        for run in &runs {
+            self.tokens += run.ids.len() as u64;
+            sink.append(&run.ids, &run.ends)?;
+        }
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use polybpe::corpus::{CorpusStats, Document, ReadProgress};
+use polybpe::corpus::{CorpusStats, Documents, ReadProgress};
 use polybpe::train::countfile::{self, CountSettings};
 use polybpe::train::parity::Target;
 use polybpe::train::settings::{BalanceTable, ParityTable};
@@ -294,19 +294,19 @@ fn count_texts(py: Python<'_>, texts: &Bound<'_, PyAny>, counting: &Counting, ca
     let started = Instant::now();
     let mut counter = counting.counter().map_err(to_py)?;
     let mut stats = CorpusStats::default();
-    let mut batch = Vec::with_capacity(call.batch_size);
+    let mut batch = Documents::new();
+    let undetermined: Arc<str> = Arc::from(UNDETERMINED);
     for (i, item) in texts.try_iter()?.enumerate() {
-        let doc = document(i, &item?)?;
-        if doc.text.is_empty() {
+        let bytes = add_document(i, &item?, &undetermined, &mut batch)?;
+        if bytes == 0 {
             stats.skipped_empty += 1;
             continue;
         }
         stats.documents += 1;
-        stats.bytes += doc.text.len() as u64;
-        batch.push(doc);
+        stats.bytes += bytes as u64;
         if batch.len() >= call.batch_size {
-            let docs = std::mem::take(&mut batch);
-            call.run(py, || counter.add_batch(&docs))?.map_err(to_py)?;
+            call.run(py, || counter.add_batch(&batch))?.map_err(to_py)?;
+            batch.clear();
             progress.reading(ReadProgress { bytes_done: stats.bytes, bytes_total: 0, documents: stats.documents });
         }
     }
@@ -314,19 +314,23 @@ fn count_texts(py: Python<'_>, texts: &Bound<'_, PyAny>, counting: &Counting, ca
     counting.finish(counter, stats, started, progress).map_err(to_py)
 }
 
-/// A `str` or a `(lang, str)` pair from the texts iterable; errors name the item's index.
-fn document(i: usize, item: &Bound<'_, PyAny>) -> PyResult<Document> {
-    if let Ok(text) = item.downcast::<PyString>() {
-        return Ok(Document { lang: Arc::from(UNDETERMINED), text: text.to_str()?.to_string() });
+/// Adds a `str` or a `(lang, str)` pair from the texts iterable to `batch`, unless its text
+/// is empty, and returns the text's length in bytes; errors name the item's index.
+fn add_document(i: usize, item: &Bound<'_, PyAny>, undetermined: &Arc<str>, batch: &mut Documents) -> PyResult<usize> {
+    let (lang, text) = if let Ok(text) = item.downcast::<PyString>() {
+        (undetermined.clone(), text.clone())
+    } else if let Some(pair) = item.downcast::<PyTuple>().ok().filter(|pair| pair.len() == 2) {
+        let lang: String = pair.get_item(0)?.extract().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the language must be a str")))?;
+        let text = pair.get_item(1)?.downcast_into::<PyString>().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the text must be a str")))?;
+        (Arc::from(lang.as_str()), text)
+    } else {
+        return Err(PyTypeError::new_err(format!("texts[{i}] must be a str or a (lang, str) pair, got {}", item.get_type().name()?)));
+    };
+    let text = text.to_str()?;
+    if !text.is_empty() {
+        batch.push(&lang, text);
     }
-    if let Ok(pair) = item.downcast::<PyTuple>() {
-        if pair.len() == 2 {
-            let lang: String = pair.get_item(0)?.extract().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the language must be a str")))?;
-            let text: String = pair.get_item(1)?.extract().map_err(|_| PyTypeError::new_err(format!("texts[{i}]: the text must be a str")))?;
-            return Ok(Document { lang: Arc::from(lang.as_str()), text });
-        }
-    }
-    Err(PyTypeError::new_err(format!("texts[{i}] must be a str or a (lang, str) pair, got {}", item.get_type().name()?)))
+    Ok(text.len())
 }
 
 /// Progress on stderr, a line at most every two seconds per phase (off with `quiet=True`);

@@ -44,7 +44,7 @@ pub(super) fn read_jsonl(
             None => fallback.clone(),
         };
         match record.text {
-            Some(text) => sink.push(lang, text)?,
+            Some(text) => sink.push(&lang, &text)?,
             None => sink.skip_null(),
         }
     }

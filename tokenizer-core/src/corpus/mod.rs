@@ -55,6 +55,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use batch::Sink;
+pub use batch::{Document, DocumentIter, Documents};
 pub use paths::language_for_file;
 use paths::{check_lang_map, collect_path, no_files_message};
 
@@ -62,17 +63,6 @@ use paths::{check_lang_map, collect_path, no_files_message};
 pub const DEFAULT_TEXT_FIELD: &str = "text";
 /// Field / column holding the language when [`CorpusOptions::lang_field`] is empty.
 pub const DEFAULT_LANG_FIELD: &str = "language";
-
-/// One training document and its language tag.
-///
-/// The tag is shared (`Arc<str>`) because a corpus has few languages and millions of documents.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Document {
-    /// Language code, e.g. `fr`, used by per-language counting and balancing.
-    pub lang: Arc<str>,
-    /// The document's text, never empty.
-    pub text: String,
-}
 
 /// How inputs are read.
 #[derive(Clone, Debug, Default)]
@@ -291,7 +281,7 @@ impl Corpus {
         &self,
         batch_bytes: usize,
         on_progress: &mut dyn FnMut(ReadProgress),
-        on_batch: &mut dyn FnMut(Vec<Document>) -> Result<()>,
+        on_batch: &mut dyn FnMut(&mut Documents) -> Result<()>,
     ) -> Result<CorpusStats> {
         let mut sink = Sink::new(batch_bytes, self.total_bytes, &self.options, on_progress, on_batch);
         #[cfg(feature = "hub")]
@@ -319,40 +309,38 @@ impl Corpus {
     /// callbacks still run on the calling thread, in the order `for_each_batch` calls them.
     ///
     /// Reading is a serial tenth of counting's work; run in line, it left every other core idle
-    /// for its share (benches/RESULTS.md, "Counting"). Batches go back to the reading thread to
-    /// be freed there, beside its next reads: freed by the caller, between two batches, a batch
-    /// of 8 MB of lines took 2–4 ms in which the caller's pool had nothing to do (45 ms in all
-    /// when counting `../shared/corpus/train`).
+    /// for its share (benches/RESULTS.md, "Counting"). Batches go back to the reading thread
+    /// to be refilled: freed by the caller, between two batches, a batch of 8 MB of lines took
+    /// 2–4 ms in which the caller's pool had nothing to do (45 ms in all when counting
+    /// `../shared/corpus/train`).
     pub fn for_each_batch_read_ahead(
         &self,
         batch_bytes: usize,
         on_progress: &mut dyn FnMut(ReadProgress),
-        on_batch: &mut dyn FnMut(&[Document]) -> Result<()>,
+        on_batch: &mut dyn FnMut(&Documents) -> Result<()>,
     ) -> Result<CorpusStats> {
         enum Read {
-            Batch(Vec<Document>),
+            Batch(Documents),
             Progress(ReadProgress),
         }
         let (send, receive) = std::sync::mpsc::sync_channel::<Read>(1);
-        let (give_back, done) = std::sync::mpsc::channel::<Vec<Document>>();
+        let (give_back, given_back) = std::sync::mpsc::channel::<Documents>();
         std::thread::scope(|scope| {
             let reader = scope.spawn(move || {
                 // A failed send means the caller stopped at an error of its own, which it returns.
                 let stopped = || Error::config("reading stopped");
-                let read = self.for_each_batch(batch_bytes, &mut |p| drop(send.send(Read::Progress(p))), &mut |docs| {
-                    done.try_iter().for_each(drop);
-                    send.send(Read::Batch(docs)).map_err(|_| stopped())
-                });
-                drop(send);
-                done.iter().for_each(drop);
-                read
+                self.for_each_batch(batch_bytes, &mut |p| drop(send.send(Read::Progress(p))), &mut |docs| {
+                    let full = std::mem::replace(docs, given_back.try_recv().unwrap_or_default());
+                    send.send(Read::Batch(full)).map_err(|_| stopped())
+                })
             });
             let mut failure = None;
             for read in receive.iter() {
                 match read {
                     Read::Progress(progress) => on_progress(progress),
-                    Read::Batch(docs) => {
+                    Read::Batch(mut docs) => {
                         let result = on_batch(&docs);
+                        docs.clear();
                         // The reader is gone only after an error, which this loop then returns.
                         drop(give_back.send(docs));
                         if let Err(e) = result {
@@ -437,14 +425,14 @@ mod read_ahead_tests {
         let collect = |ahead: bool| {
             let (mut events, mut docs) = (Vec::new(), Vec::new());
             let mut on_progress = |p: ReadProgress| events.push(format!("{p:?}"));
-            let mut on_batch = |batch: &[Document]| {
+            let mut on_batch = |batch: &Documents| {
                 docs.push(batch.iter().map(|d| format!("{}:{}", d.lang, d.text)).collect::<Vec<_>>());
                 Ok(())
             };
             let stats = if ahead {
                 corpus.for_each_batch_read_ahead(64, &mut on_progress, &mut on_batch)
             } else {
-                corpus.for_each_batch(64, &mut on_progress, &mut |batch| on_batch(&batch))
+                corpus.for_each_batch(64, &mut on_progress, &mut |batch| on_batch(batch))
             };
             (format!("{:?}", stats.unwrap()), events, docs)
         };

@@ -65,8 +65,8 @@ fn read_hub_texts(source: &Path, langs: Option<&[String]>) -> Result<Vec<Languag
     let corpus = super::Corpus::open(&[source.to_path_buf()], options)?;
     let mut by_lang: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     corpus.for_each_batch(1 << 20, &mut |_| {}, &mut |docs| {
-        for doc in docs {
-            by_lang.entry(doc.lang.to_string()).or_default().push(doc.text);
+        for doc in docs.iter() {
+            by_lang.entry(doc.lang.to_string()).or_default().push(doc.text.to_owned());
         }
         Ok(())
     })?;

@@ -180,7 +180,7 @@ impl ParquetRows<'_> {
                 Some(l) if !l.is_empty() => sink.intern_lang(l),
                 _ => fallback.clone(),
             };
-            sink.push(tag, value.to_owned())?;
+            sink.push(&tag, value)?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Corpus, CorpusOptions, CorpusStats, Document, ReadProgress};
+use super::{Corpus, CorpusOptions, CorpusStats, Documents, ReadProgress};
 use crate::error::{Error, Result};
 
 pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -17,7 +17,7 @@ pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// Everything one `for_each_batch` call produced.
 pub(crate) struct Run {
-    pub(crate) batches: Vec<Vec<Document>>,
+    pub(crate) batches: Vec<Documents>,
     pub(crate) progress: Vec<ReadProgress>,
     pub(crate) stats: CorpusStats,
 }
@@ -27,8 +27,8 @@ impl Run {
     pub(crate) fn docs(&self) -> Vec<(String, String)> {
         self.batches
             .iter()
-            .flatten()
-            .map(|d| (d.lang.to_string(), d.text.clone()))
+            .flat_map(Documents::iter)
+            .map(|d| (d.lang.to_string(), d.text.to_owned()))
             .collect()
     }
 }
@@ -38,7 +38,7 @@ pub(crate) fn run(paths: &[PathBuf], options: CorpusOptions, batch_bytes: usize)
     let mut batches = Vec::new();
     let mut progress = Vec::new();
     let stats = corpus.for_each_batch(batch_bytes, &mut |p| progress.push(p), &mut |b| {
-        batches.push(b);
+        batches.push(std::mem::take(b));
         Ok(())
     })?;
     Ok(Run {

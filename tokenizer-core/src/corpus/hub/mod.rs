@@ -229,7 +229,7 @@ pub fn fetch_parallel(source: &Path, folders: &std::collections::BTreeMap<String
         let mut lines = String::new();
         let mut n = 0;
         corpus.for_each_batch(1 << 20, &mut |_| {}, &mut |docs| {
-            for doc in docs {
+            for doc in docs.iter() {
                 lines.push_str(&doc.text.replace(['\r', '\n'], " "));
                 lines.push('\n');
                 n += 1;

@@ -11,7 +11,7 @@ use ahash::AHashMap;
 
 use super::columns::{Column, Target};
 use crate::bpe::TokenId;
-use crate::corpus::Document;
+use crate::corpus::Documents;
 use crate::train::count::WordCounts;
 use crate::train::words::{apply_merge, Pair};
 use crate::train::{CountSettings, TrainSettings};
@@ -68,7 +68,10 @@ pub fn count_dev(dir: &Path, lines: Option<LineRange>, settings: &CountSettings)
             return Err(Error::config(format!("{}: no dev lines selected from {}.txt", dir.display(), text.lang)));
         }
         let lang: Arc<str> = Arc::from(text.lang.as_str());
-        let docs: Vec<Document> = selected.iter().map(|line| Document { lang: lang.clone(), text: line.clone() }).collect();
+        let mut docs = Documents::new();
+        for line in selected {
+            docs.push(&lang, line);
+        }
         counter.add_batch(&docs)?;
     }
     Ok(counter.finish())

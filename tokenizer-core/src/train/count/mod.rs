@@ -18,7 +18,7 @@ use ahash::AHashMap;
 use rayon::prelude::*;
 
 use self::table::{BatchTable, CountShard, SHARDS};
-use crate::corpus::Document;
+use crate::corpus::Documents;
 use crate::piece_cache::{pad_text, PieceKey, TAGGED_MAX};
 use crate::table::SlotKey;
 use crate::normalize::{NfkcFolds, Normalization};
@@ -160,10 +160,16 @@ impl WordCounter {
     }
 
     /// Counts a batch of documents in parallel (on the current rayon pool).
-    pub fn add_batch(&mut self, docs: &[Document]) -> Result<()> {
+    pub fn add_batch(&mut self, docs: &Documents) -> Result<()> {
         let mut tagged = Vec::with_capacity(docs.len());
+        let mut last: Option<(&Arc<str>, LangId)> = None;
         for doc in docs {
-            tagged.push((self.lang_id(&doc.lang)?, doc.text.as_str()));
+            let lang = match last {
+                Some((tag, id)) if Arc::ptr_eq(tag, doc.lang) => id,
+                _ => self.lang_id(doc.lang)?,
+            };
+            last = Some((doc.lang, lang));
+            tagged.push((lang, doc.text));
         }
         let n_langs = self.languages.len();
         let track_folds = self.nfkc_folds.is_some();
@@ -184,8 +190,7 @@ impl WordCounter {
 
     /// Counts one document (a helper for small inputs and tests).
     pub fn add_document(&mut self, lang: &str, text: &str) -> Result<()> {
-        let doc = Document { lang: Arc::from(lang), text: text.to_string() };
-        self.add_batch(std::slice::from_ref(&doc))
+        self.add_batch(&Documents::from_iter([(lang, text)]))
     }
 
     fn count_document<'a>(&self, lang: LangId, text: &'a str, n_langs: usize, track_folds: bool, partial: &mut Partial<'a>) -> Result<()> {
@@ -463,11 +468,11 @@ mod tests {
     type Plain = std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<LangId, u64>>;
 
     /// Documents of random pieces, each in one of three languages.
-    fn documents() -> impl proptest::strategy::Strategy<Value = Vec<Document>> {
+    fn documents() -> impl proptest::strategy::Strategy<Value = Vec<(&'static str, String)>> {
         use proptest::prelude::*;
         let pieces = proptest::sample::select(vec!["a", "b", "ab", "ba", "é", "e\u{301}", " ", "ſ", "1", ".", "\t", "\0", "sixteenletterswo", "long_word_of_letters"]);
         proptest::collection::vec((0usize..3, proptest::collection::vec(pieces, 0..40)), 0..80).prop_map(|docs| {
-            docs.into_iter().map(|(lang, parts)| Document { lang: Arc::from(["fr", "de", "la"][lang]), text: parts.concat() }).collect()
+            docs.into_iter().map(|(lang, parts)| (["fr", "de", "la"][lang], parts.concat())).collect()
         })
     }
 
@@ -475,7 +480,7 @@ mod tests {
     /// appearance, the counts, and the occurrences a cap on distinct words pruned (after every
     /// batch that leaves more than twice the cap, and at the end, only the cap's most frequent
     /// words stay, ties keeping the smaller bytes, each with all its languages).
-    fn plain_counts(docs: &[Document], batch: usize, cap: Option<usize>) -> (Vec<String>, Plain, u64) {
+    fn plain_counts(docs: &[(&str, String)], batch: usize, cap: Option<usize>) -> (Vec<String>, Plain, u64) {
         fn prune(words: &mut Plain, keep: usize) -> u64 {
             let mut ranked: Vec<(u64, Vec<u8>)> = words.iter().map(|(w, c)| (c.values().sum(), w.clone())).collect();
             ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -484,12 +489,12 @@ mod tests {
         let pre = PreTokenizer::from_pattern(Pattern::Default).unwrap();
         let (mut languages, mut words, mut pruned) = (Vec::<String>::new(), Plain::new(), 0);
         for chunk in docs.chunks(batch) {
-            for doc in chunk {
-                if !languages.iter().any(|l| **l == *doc.lang) {
-                    languages.push(doc.lang.to_string());
+            for (doc_lang, text) in chunk {
+                if !languages.iter().any(|l| l == doc_lang) {
+                    languages.push(doc_lang.to_string());
                 }
-                let lang = languages.iter().position(|l| **l == *doc.lang).unwrap() as LangId;
-                for piece in pre.split(&Normalization::Nfc.apply(&doc.text)).unwrap() {
+                let lang = languages.iter().position(|l| l == doc_lang).unwrap() as LangId;
+                for piece in pre.split(&Normalization::Nfc.apply(text)).unwrap() {
                     *words.entry(piece.as_bytes().to_vec()).or_default().entry(lang).or_default() += 1;
                 }
             }
@@ -504,12 +509,12 @@ mod tests {
     }
 
     /// Counts `docs` in batches of `batch` documents on `threads` threads.
-    fn counted(docs: &[Document], batch: usize, cap: Option<usize>, threads: usize) -> (Vec<String>, Plain, u64) {
+    fn counted(docs: &[(&str, String)], batch: usize, cap: Option<usize>, threads: usize) -> (Vec<String>, Plain, u64) {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let mut c = counter(&[]).with_max_words(cap);
             for chunk in docs.chunks(batch) {
-                c.add_batch(chunk).unwrap();
+                c.add_batch(&chunk.iter().cloned().collect()).unwrap();
             }
             if let Some(cap) = cap {
                 c.prune(cap);
@@ -541,15 +546,13 @@ mod tests {
 
     #[test]
     fn same_counts_at_any_thread_count() {
-        let docs: Vec<Document> = (0..500)
-            .map(|i| Document { lang: Arc::from(if i % 3 == 0 { "fr" } else { "de" }), text: format!("mot{} ſ wort {}", i % 17, i % 5) })
-            .collect();
+        let docs: Vec<(&str, String)> = (0..500).map(|i| (if i % 3 == 0 { "fr" } else { "de" }, format!("mot{} ſ wort {}", i % 17, i % 5))).collect();
         let run = |threads| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
                 let mut c = counter(&[]);
                 for chunk in docs.chunks(64) {
-                    c.add_batch(chunk).unwrap();
+                    c.add_batch(&chunk.iter().cloned().collect()).unwrap();
                 }
                 c.finish()
             })
