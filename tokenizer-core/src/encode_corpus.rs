@@ -8,9 +8,10 @@
 //!
 //! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) on a
 //! thread of its own, one batch ahead, and each batch is encoded in parallel on the current
-//! rayon pool into one flat buffer ([`crate::encode_batch`]); the output is in corpus order
-//! whatever the number of threads, so it is byte-identical at any thread count. Files are
-//! streamed (memory stays bounded by a batch) and appear only when complete.
+//! rayon pool in runs of documents ([`crate::encode_batch::encode_runs`]), each copied once
+//! into the shard; the output is in corpus order whatever the number of threads, so it is
+//! byte-identical at any thread count. Files are streamed (memory stays bounded by a batch)
+//! and appear only when complete.
 
 use std::path::{Path, PathBuf};
 

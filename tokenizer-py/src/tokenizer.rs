@@ -184,10 +184,11 @@ impl Tokenizer {
         })?;
         let len = pyo3::ffi::Py_ssize_t::try_from(ids.len()).map_err(|_| PyValueError::new_err("too many ids for a list"))?;
         // SAFETY: `PyList_New` returns a new list of `len` empty slots (or NULL with an
-        // exception set, which `from_owned_ptr_or_err` turns into an error). Each slot is
-        // filled exactly once, before the list is used, with a new reference that
-        // `PyList_SetItem` steals: a shared int whose count we raise, or (for an id past the
-        // vocabulary, which encoding never yields) a fresh int checked for NULL.
+        // exception set, which `from_owned_ptr_or_err` turns into an error). Each slot, in
+        // bounds, is filled exactly once, before the list is used, with a new reference that
+        // the list takes over: a shared int whose count we raise, or (for an id past the
+        // vocabulary, which encoding never yields) a fresh int checked for NULL. The slots are
+        // written directly (`PyList_SET_ITEM`) since they hold nothing to release.
         unsafe {
             let list = Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyList_New(len))?.downcast_into_unchecked::<PyList>();
             for (i, &id) in ids.iter().enumerate() {
@@ -201,7 +202,7 @@ impl Tokenizer {
                 if item.is_null() {
                     return Err(PyErr::fetch(py));
                 }
-                pyo3::ffi::PyList_SetItem(list.as_ptr(), i as pyo3::ffi::Py_ssize_t, item);
+                pyo3::ffi::PyList_SET_ITEM(list.as_ptr(), i as pyo3::ffi::Py_ssize_t, item);
             }
             Ok(list)
         }
