@@ -391,6 +391,20 @@ mod tests {
     use crate::error::Error;
 
     #[test]
+    fn documents_keep_texts_and_languages_in_order_and_refill_after_clear() {
+        let pairs = [("fr", "un"), ("de", ""), ("fr", "deux ſ"), ("la", "tres"), ("de", "vier")];
+        let mut docs: Documents = pairs.iter().copied().collect();
+        let seen = |docs: &Documents| docs.iter().map(|d| (d.lang.to_string(), d.text.to_string())).collect::<Vec<_>>();
+        assert_eq!(seen(&docs), pairs.map(|(l, t)| (l.to_string(), t.to_string())));
+        assert_eq!((docs.len(), docs.text_bytes(), docs.texts().nth(2)), (5, 17, Some("deux ſ")));
+        assert!(std::sync::Arc::ptr_eq(docs.get(0).lang, docs.get(2).lang), "one tag per language");
+        docs.clear();
+        assert!(docs.is_empty() && docs.iter().next().is_none());
+        docs.push(&"es".into(), "dos");
+        assert_eq!(seen(&docs), vec![("es".to_string(), "dos".to_string())]);
+    }
+
+    #[test]
     fn batches_keep_order_and_size() {
         let dir = tempfile::tempdir().unwrap();
         let a = write(dir.path(), "a.txt", b"aaa1\naaa2\naaa3\naaa4\naaa5\n");
