@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::corpus::{Corpus, CorpusStats, Documents, ReadProgress};
-use crate::encode_batch::{encode_runs, FailedText};
+use crate::encode_batch::{encode_runs, EncodedRun, FailedText};
 use crate::formats::npy::{self, Dtype, NpyWriter};
 use crate::{AllowedSpecial, Disallowed, Error, Result, TokenId, Tokenizer};
 
@@ -139,8 +139,9 @@ impl Ids {
     }
 }
 
-/// Where the ids of each encoded batch go.
-trait ShardSink {
+/// Where the ids of each encoded batch go (from a thread of the pool, beside the encoding of
+/// the next batch).
+trait ShardSink: Send {
     /// Appends documents: their ids concatenated, and where each ends in `ids`.
     fn append(&mut self, ids: &[TokenId], ends: &[usize]) -> Result<()>;
 
@@ -235,8 +236,9 @@ fn run(
     on_progress: &mut dyn FnMut(ReadProgress),
     sink: &mut dyn ShardSink,
 ) -> Result<EncodeStats> {
-    let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0 };
+    let mut encoder = BatchEncoder { tokenizer, options, documents: 0, tokens: 0, encoded: Vec::new() };
     let read = corpus.for_each_batch_read_ahead(options.batch_bytes, on_progress, &mut |batch| encoder.encode(batch, sink))?;
+    append_runs(&std::mem::take(&mut encoder.encoded), sink)?;
     Ok(EncodeStats { documents: encoder.documents, tokens: encoder.tokens, corpus: read })
 }
 
@@ -246,29 +248,44 @@ struct BatchEncoder<'a> {
     options: &'a EncodeOptions,
     documents: u64,
     tokens: u64,
+    /// The last batch encoded, not yet handed to the sink.
+    encoded: Vec<EncodedRun>,
 }
 
 impl BatchEncoder<'_> {
+    /// Encodes `batch` while the batch before goes to `sink`, so the pool is not idle during
+    /// that serial copy (writing the shard files, or narrowing the ids into memory).
     fn encode(&mut self, batch: &Documents, sink: &mut dyn ShardSink) -> Result<()> {
         let (tokenizer, options) = (self.tokenizer, self.options);
         let allowed = options.allowed == AllowedSpecial::All;
         let texts: Vec<&str> = batch.texts().collect();
-        let runs = encode_runs(&texts, |text, ids| {
-            tokenizer.encode_into(text, |_| allowed, Disallowed::AsText, ids)?;
-            ids.extend(options.end_of_document);
-            Ok(())
-        })
-        .map_err(|failed: FailedText<Error>| {
+        let before = std::mem::take(&mut self.encoded);
+        let (runs, appended) = rayon::join(
+            || {
+                encode_runs(&texts, |text, ids| {
+                    tokenizer.encode_into(text, |_| allowed, Disallowed::AsText, ids)?;
+                    ids.extend(options.end_of_document);
+                    Ok(())
+                })
+            },
+            || append_runs(&before, sink),
+        );
+        appended?;
+        let runs = runs.map_err(|failed: FailedText<Error>| {
             Error::config(format!("document {}: {}", self.documents + failed.index as u64 + 1, failed.error))
         })?;
         self.documents += texts.len() as u64;
-        sink.reserve(runs.iter().map(|run| run.ids.len()).sum(), texts.len());
-        for run in &runs {
-            self.tokens += run.ids.len() as u64;
-            sink.append(&run.ids, &run.ends)?;
-        }
+        self.tokens += runs.iter().map(|run| run.ids.len() as u64).sum::<u64>();
+        self.encoded = runs;
         Ok(())
     }
+}
+
+/// Hands encoded runs to `sink`, in order.
+fn append_runs(runs: &[EncodedRun], sink: &mut dyn ShardSink) -> Result<()> {
+    let documents = runs.iter().map(|run| run.ends.len()).sum();
+    sink.reserve(runs.iter().map(|run| run.ids.len()).sum(), documents);
+    runs.iter().try_for_each(|run| sink.append(&run.ids, &run.ends))
 }
 
 /// Reads a shard written by [`encode_corpus_to_files`] back (for checks and tests): the ids

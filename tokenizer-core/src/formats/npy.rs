@@ -94,20 +94,18 @@ impl NpyWriter {
     /// Appends `values`; a value too large for the element type is an error (the caller chose
     /// the type from the largest value it can write, so this is a broken promise, not input).
     pub fn extend<T: Copy + Into<u64>>(&mut self, values: &[T]) -> Result<()> {
-        let path = self.out.get_ref().path().to_path_buf();
-        let mut buf = Vec::with_capacity(values.len() * self.dtype.size());
-        for &v in values {
-            let v: u64 = v.into();
-            if v > self.dtype.max() {
-                return Err(Error::format(&path, format!("value {v} does not fit the array's type {}", self.dtype.descr())));
-            }
-            match self.dtype {
-                Dtype::U16 => buf.extend_from_slice(&(v as u16).to_le_bytes()),
-                Dtype::U32 => buf.extend_from_slice(&(v as u32).to_le_bytes()),
-                Dtype::U64 => buf.extend_from_slice(&v.to_le_bytes()),
-            }
+        let dtype = self.dtype;
+        if let Some(v) = values.iter().map(|&v| v.into()).find(|&v| v > dtype.max()) {
+            return Err(Error::format(self.out.get_ref().path(), format!("value {v} does not fit the array's type {}", dtype.descr())));
         }
-        self.out.write_all(&buf).map_err(|e| Error::io(&path, e))?;
+        let mut buf = Vec::with_capacity(values.len() * dtype.size());
+        let wide = values.iter().map(|&v| v.into());
+        match dtype {
+            Dtype::U16 => buf.extend(wide.flat_map(|v| (v as u16).to_le_bytes())),
+            Dtype::U32 => buf.extend(wide.flat_map(|v| (v as u32).to_le_bytes())),
+            Dtype::U64 => buf.extend(wide.flat_map(u64::to_le_bytes)),
+        }
+        self.out.write_all(&buf).map_err(|e| Error::io(self.out.get_ref().path(), e))?;
         self.len += values.len() as u64;
         Ok(())
     }
