@@ -42,14 +42,21 @@ impl Documents {
     pub fn push(&mut self, lang: &Arc<str>, text: &str) {
         let tag = match self.langs.last() {
             Some(&last) if Arc::ptr_eq(&self.tags[last as usize], lang) => last,
-            _ => match self.tags.iter().position(|tag| tag == lang) {
-                Some(i) => i as u32,
-                None => {
-                    self.tags.push(lang.clone());
-                    (self.tags.len() - 1) as u32
-                }
-            },
+            _ => self.tag(lang, || lang.clone()),
         };
+        self.push_tagged(tag, text);
+    }
+
+    /// The index in `tags` of language `lang`, added (as `new()`) if the batch has none yet.
+    fn tag(&mut self, lang: &str, new: impl FnOnce() -> Arc<str>) -> u32 {
+        let i = self.tags.iter().position(|tag| **tag == *lang).unwrap_or_else(|| {
+            self.tags.push(new());
+            self.tags.len() - 1
+        });
+        i as u32
+    }
+
+    fn push_tagged(&mut self, tag: u32, text: &str) {
         self.text.push_str(text);
         self.ends.push(self.text.len());
         self.langs.push(tag);
@@ -134,11 +141,8 @@ impl<L: AsRef<str>, T: AsRef<str>> FromIterator<(L, T)> for Documents {
     fn from_iter<I: IntoIterator<Item = (L, T)>>(pairs: I) -> Self {
         let mut docs = Documents::new();
         for (lang, text) in pairs {
-            let lang = match docs.tags.iter().find(|tag| ***tag == *lang.as_ref()) {
-                Some(tag) => tag.clone(),
-                None => Arc::from(lang.as_ref()),
-            };
-            docs.push(&lang, text.as_ref());
+            let tag = docs.tag(lang.as_ref(), || Arc::from(lang.as_ref()));
+            docs.push_tagged(tag, text.as_ref());
         }
         docs
     }

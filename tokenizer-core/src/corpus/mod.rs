@@ -338,10 +338,10 @@ impl Corpus {
             for read in receive.iter() {
                 match read {
                     Read::Progress(progress) => on_progress(progress),
-                    Read::Batch(mut docs) => {
+                    Read::Batch(docs) => {
                         let result = on_batch(&docs);
-                        docs.clear();
-                        // The reader is gone only after an error, which this loop then returns.
+                        // Back to be refilled (the reader's `Sink` clears it). The reader is
+                        // gone only after an error, which this loop then returns.
                         drop(give_back.send(docs));
                         if let Err(e) = result {
                             failure = Some(e);
