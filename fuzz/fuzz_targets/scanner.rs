@@ -1,12 +1,12 @@
 //! The hand-written scanners cut exactly the pieces the fancy-regex pattern finds, and the
-//! pieces cover the text.
+//! pieces cover the text; scanned in parts on several threads, the text gives the same pieces.
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use polybpe::pretokenize::{Pattern, PreTokenizer};
+use polybpe::pretokenize::{BuiltinScanner, Pattern, PreTokenizer};
 
 /// (scanner, regex) pre-tokenizers for each built-in pattern.
 fn pairs() -> &'static [(PreTokenizer, PreTokenizer)] {
@@ -28,5 +28,13 @@ fuzz_target!(|text: &str| {
         if let Ok(expected) = slow.split(text) {
             assert_eq!(pieces, expected, "pattern {:?}", fast.pattern().map(|p| p.name()));
         }
+    }
+    // Parts of 1 to 48 bytes, so that short inputs are cut many times.
+    let part_bytes = 1 + text.len() % 48;
+    for scanner in BuiltinScanner::ALL {
+        let mut one = Vec::new();
+        scanner.split(text, 0, &mut one);
+        let parts: Vec<_> = scanner.split_in_parts(text, part_bytes).pieces().cloned().collect();
+        assert_eq!(parts, one, "{scanner:?} in parts of {part_bytes} bytes");
     }
 });

@@ -4,6 +4,7 @@
 //!   overlapping) it holds, and allowed special text becomes exactly the leftmost-longest ids;
 //! - every piece encodes by the merge rule, first met or from the cache, and long pieces (the
 //!   heap-free merge path) merge exactly like the textbook rule;
+//! - a long text, encoded on several threads, gives the ids of one thread;
 //! - training on random small corpora gives the same file at 1 and 4 threads.
 
 mod common;
@@ -223,6 +224,40 @@ proptest! {
         let mut ids = Vec::new();
         tok.model().encode_piece(piece.as_bytes(), &mut ids);
         prop_assert_eq!(ids, naive_bpe(tok, piece.as_bytes()));
+    }
+}
+
+/// Pools of 1, 2 and 3 threads, built once per test binary.
+fn pools() -> &'static [rayon::ThreadPool; 3] {
+    static POOLS: std::sync::OnceLock<[rayon::ThreadPool; 3]> = std::sync::OnceLock::new();
+    POOLS.get_or_init(|| [1, 2, 3].map(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Texts of `PARALLEL_ABOVE` bytes or more are split on one thread and their pieces encoded
+    /// on all: the ids, special tokens allowed or not, are those of one thread, and the text
+    /// comes back from them (the tokenizer has no normalizer). Fragments repeat, so that later runs of pieces meet the caches.
+    #[test]
+    fn a_long_text_encodes_the_same_on_any_number_of_threads(
+        fragments in prop::collection::vec(special_laden_text(), 1..40),
+        extra in 0usize..5000,
+    ) {
+        let tok = unnormalized();
+        let mut text = String::new();
+        let target = polybpe::tokenizer::PARALLEL_ABOVE + extra;
+        while text.len() < target {
+            for f in &fragments {
+                text.push_str(f);
+                text.push(' ');
+            }
+        }
+        for allowed in [AllowedSpecial::None, AllowedSpecial::All] {
+            let [one, two, three] = pools().each_ref().map(|pool| pool.install(|| tok.encode(&text, allowed).unwrap()));
+            prop_assert!(one == two && two == three, "ids differ between thread counts");
+            prop_assert_eq!(&tok.decode(&two).unwrap(), &text);
+        }
     }
 }
 

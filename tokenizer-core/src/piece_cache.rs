@@ -199,8 +199,9 @@ impl PieceCache {
         self.table.prefetch(hash);
     }
 
-    /// Appends the cached ids of `key` to `out`; false if the piece is not cached.
-    #[inline]
+    /// Appends the cached ids of `key` to `out`; false if the piece is not cached. Always
+    /// inlined: a call per piece cost 6% of warm encoding.
+    #[inline(always)]
     pub(crate) fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
         let Some(&entry) = self.table.get(key, hash) else { return false };
         if entry & OVERFLOW_BIT != 0 {
@@ -300,6 +301,18 @@ pub(crate) fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Buf
         };
         f(&mut caches[index].1, buffers)
     })
+}
+
+/// Takes this thread's buffers out of its scratch space, for a caller that runs other encodes
+/// on this thread before it is done with them (a parallel section, whose tasks this thread may
+/// run); [`return_buffers`] gives them back for reuse.
+pub(crate) fn take_buffers() -> Buffers {
+    SCRATCH.with(|scratch| std::mem::take(&mut scratch.borrow_mut().buffers))
+}
+
+/// Gives back buffers taken by [`take_buffers`].
+pub(crate) fn return_buffers(buffers: Buffers) {
+    SCRATCH.with(|scratch| scratch.borrow_mut().buffers = buffers);
 }
 
 #[cfg(test)]

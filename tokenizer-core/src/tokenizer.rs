@@ -1,11 +1,12 @@
 //! The full encoding pipeline: special-token scan → normalize → split → BPE, and decoding.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{pad_text, with_scratch, Buffers, PieceKey, MAX_CACHED};
+use crate::piece_cache::{pad_text, return_buffers, take_buffers, with_scratch, Buffers, PieceCache, PieceKey, MAX_CACHED};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
@@ -21,6 +22,13 @@ use crate::{Error, Result};
 /// (where prefetching a whole text would load slots long before their use): 4 ahead 166 MB/s,
 /// runs of 64 or 128 pieces 194.
 const PREFETCH_CHUNK: usize = 64;
+
+/// Segments of text (between added tokens) of at least this many bytes are encoded on every
+/// thread of the current rayon pool (see [`Tokenizer::encode_pieces_in_parallel`]); shorter
+/// texts never use the pool.
+pub const PARALLEL_ABOVE: usize = 1 << 16;
+/// Pieces per parallel task.
+const PIECES_PER_TASK: usize = 4096;
 
 /// A fresh identity for each constructed tokenizer (clones share it: same model, same cache).
 fn next_uid() -> u64 {
@@ -289,45 +297,97 @@ impl Tokenizer {
             normalized = Cow::Owned(step.apply(&normalized)?);
         }
         let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
+        // The length as given, not normalized: a caller that keeps texts below the bound
+        // knows that the pool is not used.
+        if text.len() >= PARALLEL_ABOVE && rayon::current_num_threads() > 1 {
+            return self.encode_pieces_in_parallel(&prepared, ids);
+        }
         let bytes = prepared.as_bytes();
         with_scratch(self.uid, |cache, Buffers { ranges, keys, padded }| {
             ranges.clear();
             self.pre_tokenizer.split_ranges(&prepared, ranges)?;
             pad_text(bytes, padded);
-            for chunk in ranges.chunks(PREFETCH_CHUNK) {
-                // Lookups wait on memory: start loading the slots of a run of pieces, then
-                // look them up.
-                keys.clear();
-                keys.extend(chunk.iter().map(|r| match r.len() {
-                    len @ 1..=MAX_CACHED => {
-                        let key = PieceKey::in_padded(padded, r.start, len);
-                        let hash = key.hash64();
-                        cache.prefetch(hash);
-                        (key, hash)
-                    }
-                    _ => (PieceKey::EMPTY, 0),
-                }));
-                for (range, &(key, hash)) in chunk.iter().zip(keys.iter()) {
-                    if key == PieceKey::EMPTY {
-                        // Rare: too long to cache (or empty, whose key would be the empty slot's).
-                        self.model.encode_piece(&bytes[range.clone()], ids);
-                        continue;
-                    }
-                    if cache.extend(&key, hash, ids) {
-                        continue;
-                    }
-                    let start = ids.len();
-                    if let Some(id) = self.model.whole_token(&key, hash) {
-                        ids.push(id);
-                    } else {
-                        // Not a token by itself (`whole_token` knows every such piece this short).
-                        self.model.merge_bytes(&bytes[range.clone()], ids);
-                    }
-                    cache.insert(key, hash, &ids[start..]);
-                }
-            }
+            self.encode_pieces(cache, keys, bytes, padded, ranges, ids);
             Ok(())
         })
+    }
+
+    /// Encodes a long text on every thread of the current rayon pool: the text is split in
+    /// parallel parts (with the pieces of one scan), then runs of [`PIECES_PER_TASK`] pieces
+    /// are looked up and merged in parallel, each with its thread's cache. Pieces are encoded
+    /// independently of each other, so the ids are those of one thread.
+    #[inline(never)]
+    fn encode_pieces_in_parallel(&self, text: &str, ids: &mut Vec<TokenId>) -> Result<()> {
+        use rayon::prelude::*;
+        let bytes = text.as_bytes();
+        let pieces = self.pre_tokenizer.split_in_parallel(text)?;
+        let tasks: Vec<&[Range<usize>]> = pieces.runs().flat_map(|run| run.chunks(PIECES_PER_TASK)).collect();
+        // This thread's padded buffer, reused but not borrowed: it may run tasks of the section.
+        let mut buffers = take_buffers();
+        pad_text(bytes, &mut buffers.padded);
+        let padded = &buffers.padded;
+        let runs: Vec<Vec<TokenId>> = tasks
+            .par_iter()
+            .map(|run| {
+                with_scratch(self.uid, |cache, buffers| {
+                    let mut run_ids = Vec::with_capacity(run.len() * 3 / 2);
+                    self.encode_pieces(cache, &mut buffers.keys, bytes, padded, run, &mut run_ids);
+                    run_ids
+                })
+            })
+            .collect();
+        return_buffers(buffers);
+        ids.reserve(runs.iter().map(Vec::len).sum());
+        for run in &runs {
+            ids.extend_from_slice(run);
+        }
+        Ok(())
+    }
+
+    /// Appends the ids of the pieces at `ranges` of `bytes` (`padded` being `bytes` padded by
+    /// [`pad_text`]), looking each up in `cache` first and remembering the ones merged.
+    #[inline(always)]
+    fn encode_pieces(
+        &self,
+        cache: &mut PieceCache,
+        keys: &mut Vec<(PieceKey, u64)>,
+        bytes: &[u8],
+        padded: &[u8],
+        ranges: &[Range<usize>],
+        ids: &mut Vec<TokenId>,
+    ) {
+        for chunk in ranges.chunks(PREFETCH_CHUNK) {
+            // Lookups wait on memory: start loading the slots of a run of pieces, then
+            // look them up.
+            keys.clear();
+            keys.extend(chunk.iter().map(|r| match r.len() {
+                len @ 1..=MAX_CACHED => {
+                    let key = PieceKey::in_padded(padded, r.start, len);
+                    let hash = key.hash64();
+                    cache.prefetch(hash);
+                    (key, hash)
+                }
+                _ => (PieceKey::EMPTY, 0),
+            }));
+            for (range, &(key, hash)) in chunk.iter().zip(keys.iter()) {
+                if key == PieceKey::EMPTY {
+                    // Rare: too long to cache (or empty, whose key would be the empty slot's).
+                    self.model.encode_piece(&bytes[range.clone()], ids);
+                    continue;
+                }
+                if cache.extend(&key, hash, ids) {
+                    continue;
+                }
+                let start = ids.len();
+                if let Some(id) = self.model.whole_token(&key, hash) {
+                    ids.push(id);
+                } else {
+                    // Not a token by itself (`whole_token` knows every such piece this short).
+                    self.model.merge_bytes(&bytes[range.clone()], ids);
+                }
+                cache.insert(key, hash, &ids[start..]);
+            }
+        }
     }
 
     /// The bytes of a sequence of ids; unknown ids are an error naming the id.

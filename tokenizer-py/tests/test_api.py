@@ -116,10 +116,12 @@ def test_encode_returns_a_numpy_array_on_request(tok):
 
 
 def test_long_texts_encode_like_short_ones(tok):
-    # Texts of 64 KiB and more take their own buffer (handed to the array without a copy).
+    # Texts of 64 KiB and more take their own buffer (handed to the array without a copy), and
+    # their pieces are encoded on all threads: the ids are those of one thread.
     long = "le chat dort. Die Straße ſ " * 3000 + "<|source_end|>" + " fin" * 10
     assert len(long.encode()) >= 1 << 16
-    expected = tok.encode_batch([long], allowed_special="all")[0]
+    expected = tok.encode_batch([long], num_threads=1, allowed_special="all")[0]
+    assert expected == [i for t in long.split("<|source_end|>") for i in tok.encode(t) + [7]][:-1]
     assert tok.encode(long, allowed_special="all") == expected
     assert tok.encode(long, return_numpy=True, allowed_special="all").tolist() == expected
     with pytest.raises(ValueError, match="source_end"):

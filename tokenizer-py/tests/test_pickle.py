@@ -15,7 +15,9 @@ CORPUS = [
     ("fr", "Le château d'Ørsted est ſouvent cité. L'homme et la femme qu'il aime."),
     ("de", "Die Straße ist lang, und der Müller ſagt: Guten Tag. Über 1789 Häuſer."),
 ] * 30
-TEXTS = ["Le château ſouvent cité.", "Der Müller ſagt: Guten Tag.", "", "émoji 🎉"]
+# The last text is long enough to be encoded on several threads (in the process's own pool,
+# which a forked child must not inherit).
+TEXTS = ["Le château ſouvent cité.", "Der Müller ſagt: Guten Tag.", "", "émoji 🎉", "Le château ſouvent cité. " * 3000]
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,10 @@ use fancy_regex::Regex;
 
 use crate::{Error, Result};
 
+mod parallel;
 mod scanner;
 
+pub use parallel::PieceRuns;
 pub use scanner::BuiltinScanner;
 
 /// GPT-2's pattern as HF writes it (used by `ByteLevel(use_regex=true)`).
@@ -411,6 +413,21 @@ impl PreTokenizer {
         }
         out.retain(|r| !r.is_empty());
         Ok(())
+    }
+
+    /// The pieces of `text` (the ranges of [`Self::split_ranges`]) in runs, with a long text of
+    /// one built-in pattern split on every thread of the current rayon pool (see [`parallel`]).
+    pub fn split_in_parallel(&self, text: &str) -> Result<PieceRuns> {
+        match self.stages.as_slice() {
+            [Stage::Builtin { scanner, .. }] if text.len() > parallel::PART_BYTES => {
+                Ok(scanner.split_in_parts(text, parallel::PART_BYTES))
+            }
+            _ => {
+                let mut ranges = Vec::new();
+                self.split_ranges(text, &mut ranges)?;
+                Ok(PieceRuns::one(ranges))
+            }
+        }
     }
 
     /// The pieces of `text` as string slices (convenience for tests and tools).

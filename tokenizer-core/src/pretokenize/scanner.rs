@@ -93,17 +93,27 @@ impl BuiltinScanner {
     /// The pieces are the matches of the pattern (what `find_iter` yields); they are never empty
     /// and cover all of `text`.
     pub fn split(self, text: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+        self.split_until(text, offset, text.len(), out);
+    }
+
+    /// Like [`Self::split`], but stops at the first piece boundary at or past `stop` (perhaps
+    /// a few pieces later: a window's pieces are kept together), and returns that boundary.
+    ///
+    /// None of the patterns looks behind, so the pieces after any boundary depend only on the
+    /// text from there on: a scan started inside a text agrees with the scan of the whole text
+    /// from the first boundary the two share (see [`crate::pretokenize::PreTokenizer::split_in_parallel`]).
+    pub fn split_until(self, text: &str, offset: usize, stop: usize, out: &mut Vec<Range<usize>>) -> usize {
         let scan = Scan { b: text.as_bytes(), t: table() };
         match self {
-            BuiltinScanner::Default => scan.run_windows(Family::Default, offset, out, Scan::default_piece),
-            BuiltinScanner::Cl100k => scan.run_windows(Family::Cl100k, offset, out, Scan::cl100k_piece),
-            BuiltinScanner::Gpt2 => scan.run_windows(Family::Gpt2, offset, out, Scan::gpt2_piece),
-            BuiltinScanner::O200k => scan.run_windows(Family::O200k, offset, out, Scan::o200k_piece),
+            BuiltinScanner::Default => scan.run_windows(Family::Default, offset, stop, out, Scan::default_piece),
+            BuiltinScanner::Cl100k => scan.run_windows(Family::Cl100k, offset, stop, out, Scan::cl100k_piece),
+            BuiltinScanner::Gpt2 => scan.run_windows(Family::Gpt2, offset, stop, out, Scan::gpt2_piece),
+            BuiltinScanner::O200k => scan.run_windows(Family::O200k, offset, stop, out, Scan::o200k_piece),
             BuiltinScanner::Qwen2 => {
-                scan.run_windows(Family::Qwen, offset, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
+                scan.run_windows(Family::Qwen, offset, stop, out, |s, i| s.qwen_piece(i, L, L | N | WS | END))
             }
             BuiltinScanner::Qwen35 => {
-                scan.run_windows(Family::Qwen, offset, out, |s, i| s.qwen_piece(i, W, W | N | WS | END))
+                scan.run_windows(Family::Qwen, offset, stop, out, |s, i| s.qwen_piece(i, W, W | N | WS | END))
             }
         }
     }

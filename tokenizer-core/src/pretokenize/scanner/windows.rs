@@ -472,18 +472,23 @@ impl Scan<'_> {
     }
 
     /// The pieces of the text, a window at a time, with `piece` (the scalar scanner of the same
-    /// pattern) where a window cannot decide.
+    /// pattern) where a window cannot decide; from the start of the text to the first piece
+    /// boundary at or past `stop` (a window's pieces are all kept), which it returns.
     pub(super) fn run_windows(
         &self,
         family: Family,
         offset: usize,
+        stop: usize,
         out: &mut Vec<Range<usize>>,
         piece: impl Fn(&Self, usize) -> usize,
-    ) {
+    ) -> usize {
         let b = self.b;
         let mut padded = [0u8; WIDTH];
         let mut i = 0;
         while i < b.len() {
+            if i >= stop {
+                return i;
+            }
             let rest = &b[i..];
             let n = rest.len().min(WIDTH);
             let window: &[u8; WIDTH] = match rest.first_chunk::<WIDTH>() {
@@ -505,7 +510,7 @@ impl Scan<'_> {
             }
             if decided.at_end {
                 out.push(offset + i + start..offset + b.len());
-                return;
+                return b.len();
             }
             i += start;
             if start > 0 && decided.stopped_at.is_none() {
@@ -524,6 +529,7 @@ impl Scan<'_> {
                 }
             }
         }
+        i
     }
 }
 
