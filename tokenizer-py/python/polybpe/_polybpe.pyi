@@ -59,7 +59,8 @@ class Tokenizer:
         """Token ids of ``text``: a list, or with ``return_numpy=True`` a ``uint32`` array (no
         list for the garbage collector to walk: 1.3-1.9x the speed of lists on lines of
         text, see benches/RESULTS.md). Texts over 1 KB are encoded with the GIL released (for
-        shorter ones, releasing it would cost more than the encode). Special-token text raises
+        shorter ones, releasing it would cost more than the encode), and texts of 64 KiB or more
+        on all cores (``RAYON_NUM_THREADS`` caps them), with the ids of one thread. Special-token text raises
         ValueError unless allowed (``allowed_special``) or accepted as ordinary text
         (``disallowed_special=()``)."""
     @overload
