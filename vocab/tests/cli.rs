@@ -397,6 +397,29 @@ fn count_takes_counting_options_and_fields_are_settable() {
     fails_with(&vocab(&["train", "--corpus", &jsonl, "--out", &tok, "--vocab-size", "300"]), &["text"]);
 }
 
+/// A document of 64 KiB or more is encoded on every thread of the pool (split in parts, pieces
+/// in parallel runs): its shard is the same at one and two threads, and decodes to the text.
+#[test]
+fn a_long_document_gives_the_same_shard_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = trained(dir.path());
+    let text = "le chat dort. Die Straße ſo lang,  l'homme\tqu'il aime 1789\n".repeat(2000);
+    assert!(text.len() >= polybpe::tokenizer::PARALLEL_ABOVE);
+    let file = write(dir.path(), "book.txt", text.as_bytes());
+    let mut shards = Vec::new();
+    for threads in ["1", "2"] {
+        let prefix = dir.path().join(format!("book{threads}")).display().to_string();
+        let run = vocab(&["encode", "-t", &tok, "--output", &prefix, "--doc-per-file", "--threads", threads, "-q", &file]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        shards.push((std::fs::read(format!("{prefix}.ids.npy")).unwrap(), std::fs::read(format!("{prefix}.offsets.npy")).unwrap(), prefix));
+    }
+    assert_eq!((&shards[0].0, &shards[0].1), (&shards[1].0, &shards[1].1), "same bytes at 1 and 2 threads");
+    let shard = polybpe::encode_corpus::read_shard(std::path::Path::new(&shards[1].2)).unwrap();
+    assert_eq!(shard.offsets.len(), 2, "one document");
+    let tokenizer = polybpe::formats::hf::load(std::path::Path::new(&tok)).unwrap();
+    assert_eq!(tokenizer.decode(&shard.ids.to_vec()).unwrap(), text);
+}
+
 #[test]
 fn encodes_a_corpus_into_token_shards() {
     let dir = tempfile::tempdir().unwrap();
