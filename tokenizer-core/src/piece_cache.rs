@@ -1,11 +1,18 @@
 //! The per-thread piece → ids cache that makes encoding fast.
 //!
 //! Text repeats its words (Zipf), so most pieces are found here instead of being looked up in
-//! the model or merged again. Every piece of 1..=23 bytes goes through this one table, whole
-//! tokens included: a piece costs one lookup, and the branches that text makes unpredictable
-//! (single byte or not, whole token or merged, one id or two) are gone from the common path.
-//! Each slot is self-contained in 32 bytes, the key bytes and up to two ids inline, so a
-//! lookup touches one cache line; pieces of three ids or more keep them in an overflow arena.
+//! the model or merged again. Every piece of 1..=23 bytes goes through the cache, whole tokens
+//! included: a piece costs one lookup, and the branches that text makes unpredictable (single
+//! byte or not, whole token or merged, one id or two) are gone from the common path. Each slot
+//! is self-contained in 32 bytes, so a lookup touches one cache line. Pieces of up to 15 bytes
+//! (nearly all of them) have a table of their own, with a 16-byte key (one 128-bit compare)
+//! and up to four ids copied out as one 16-byte store; longer pieces have 24-byte keys and up to
+//! three 21-bit ids. Pieces with more ids keep them in an overflow arena that both share.
+//!
+//! The table of short pieces, measured with `encode_lines` (GPT-2, the first megabyte of each
+//! `../shared/corpus/train` file, one thread, best of 5–6 passes, interleaved binaries, 3–4
+//! runs) against one table of 24-byte keys for every piece: whole files 272–292 → 306–313
+//! MB/s, lines 212–219 → 222–228 (OLMo-2 216–219 → 221–241); the first, cold pass 62–67 → 65–72.
 //!
 //! Measured with `encode_lines` (cl100k, the 11.4 MB of lines of `benches/RESULTS.md`, warm
 //! passes, interleaved binaries, best of 3): the former design (whole tokens looked up in the
@@ -34,12 +41,8 @@ pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
 impl<V: Copy + Default> PieceTable<V> {
     /// Doubles the slots, keeping every entry (for a table that [`SlotTable::is_full`]).
-    pub(crate) fn double(&mut self) {
-        let mut grown = PieceTable::with_capacity(self.capacity() * 2);
-        for &(key, value) in self.entries() {
-            grown.insert(key, key.hash64(), value);
-        }
-        *self = grown;
+    pub(crate) fn double_pieces(&mut self) {
+        self.double(PieceKey::hash64);
     }
 }
 
@@ -180,30 +183,136 @@ const OVERFLOW_BIT: u64 = 1 << 63;
 /// of `encode_lines` with GPT-2 (whose pieces of other languages than English take many ids).
 const OVERFLOW_COPY: usize = 8;
 
+/// The longest piece with a short key.
+pub(crate) const MAX_SHORT: usize = 15;
+
+/// The key of a piece of 1..=15 bytes in one 128-bit word: its bytes, zero-padded, with the
+/// length in the last byte (so no real key is 0, the empty slot's).
+#[inline(always)]
+pub(crate) fn short_key(padded: &[u8], start: usize, len: usize) -> u128 {
+    let window: &[u8; 16] = padded[start..start + 16].try_into().unwrap();
+    let masks = &KEY_MASKS[len];
+    let lo = u64::from_le_bytes(window[..8].try_into().unwrap()) & masks[0];
+    let hi = u64::from_le_bytes(window[8..].try_into().unwrap()) & masks[1];
+    (lo as u128) | ((hi | (len as u64) << 56) as u128) << 64
+}
+
+/// The hash of a [`short_key`] (both halves usable).
+#[inline(always)]
+pub(crate) fn short_hash(key: u128) -> u64 {
+    fold_mul(key as u64 ^ 0x243f_6a88_85a3_08d3, (key >> 64) as u64 ^ 0x1319_8a2e_0370_7344)
+}
+
+/// Up to four ids of a short piece (absent ones `u32::MAX`), or with a first id of
+/// `u32::MAX`, the offset of its ids in the overflow arena as the second.
+type ShortIds = [TokenId; 4];
+
+/// The two tables of a [`PieceCache`].
+#[derive(Clone, Copy)]
+enum Table {
+    Short,
+    Long,
+}
+
 /// One tokenizer's piece cache on one thread.
 pub(crate) struct PieceCache {
-    table: PieceTable<CachedIds>,
+    /// Pieces of 1..=[`MAX_SHORT`] bytes, by [`short_key`].
+    short: SlotTable<u128, ShortIds>,
+    /// Longer pieces (up to [`MAX_CACHED`] bytes), by [`PieceKey`].
+    long: PieceTable<CachedIds>,
+    /// The ids of the entries of either table that do not fit in their slot.
     overflow: Vec<TokenId>,
 }
 
 impl Default for PieceCache {
     fn default() -> Self {
-        PieceCache { table: PieceTable::with_capacity(FIRST_CACHE_SLOTS), overflow: Vec::new() }
+        PieceCache {
+            short: SlotTable::with_capacity(FIRST_CACHE_SLOTS),
+            long: PieceTable::with_capacity(FIRST_CACHE_SLOTS),
+            overflow: Vec::new(),
+        }
     }
 }
 
 impl PieceCache {
-    /// Starts loading the slot of a piece about to be looked up.
-    #[inline(always)]
-    pub(crate) fn prefetch(&self, hash: u64) {
-        self.table.prefetch(hash);
+    /// Makes room in a full table: it doubles, or at its largest size the whole cache is
+    /// cleared (both tables, which share the arena's offsets).
+    #[cold]
+    fn make_room(&mut self, table: Table) {
+        let capacity = match table {
+            Table::Short => self.short.capacity(),
+            Table::Long => self.long.capacity(),
+        };
+        if capacity >= MAX_CACHE_SLOTS {
+            self.short.clear();
+            self.long.clear();
+            self.overflow.clear();
+            return;
+        }
+        match table {
+            Table::Short => self.short.double(|&key| short_hash(key)),
+            Table::Long => self.long.double_pieces(),
+        }
     }
 
-    /// Appends the cached ids of `key` to `out`; false if the piece is not cached. Always
-    /// inlined: a call per piece cost 6% of warm encoding.
+    /// Starts loading the slot of a short piece.
     #[inline(always)]
-    pub(crate) fn extend(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
-        let Some(&entry) = self.table.get(key, hash) else { return false };
+    pub(crate) fn prefetch_short(&self, hash: u64) {
+        self.short.prefetch(hash);
+    }
+
+    /// Appends the cached ids of a piece by its [`short_key`] to `out`; false if it is not
+    /// cached.
+    #[inline(always)]
+    pub(crate) fn extend_short(&self, key: u128, hash: u64, out: &mut Vec<TokenId>) -> bool {
+        let Some(&ids) = self.short.get(&key, hash) else { return false };
+        if ids[0] == TokenId::MAX {
+            let start = ids[1] as usize;
+            let len = self.overflow[start] as usize;
+            out.extend_from_slice(&self.overflow[start + 1..start + 1 + len]);
+        } else {
+            out.reserve(4);
+            let len = out.len();
+            // SAFETY: room for four more ids was reserved; the length covers only real ids.
+            unsafe {
+                (out.as_mut_ptr().add(len) as *mut ShortIds).write_unaligned(ids);
+                out.set_len(len + 1 + (ids[1] != TokenId::MAX) as usize + (ids[2] != TokenId::MAX) as usize + (ids[3] != TokenId::MAX) as usize);
+            }
+        }
+        true
+    }
+
+    /// Remembers the ids of a piece of up to [`MAX_SHORT`] bytes by its [`short_key`] (see
+    /// [`Self::make_room`]).
+    pub(crate) fn insert_short(&mut self, key: u128, hash: u64, ids: &[TokenId]) {
+        if self.short.is_full() {
+            self.make_room(Table::Short);
+        }
+        let inline = (1..=4).contains(&ids.len()) && ids.iter().all(|&id| id != TokenId::MAX);
+        let value = if inline {
+            let mut value = [TokenId::MAX; 4];
+            value[..ids.len()].copy_from_slice(ids);
+            value
+        } else {
+            [TokenId::MAX, self.spill(ids) as TokenId, 0, 0]
+        };
+        self.short.insert(key, hash, value);
+    }
+
+    /// Stores `ids` in the overflow arena as a count and the ids, and returns their offset
+    /// (below 2^32: a table is cleared at 2^18 entries of at most 24 ids each).
+    fn spill(&mut self, ids: &[TokenId]) -> usize {
+        let start = self.overflow.len();
+        self.overflow.push(ids.len() as TokenId);
+        self.overflow.extend_from_slice(ids);
+        start
+    }
+
+    /// Appends the cached ids of a piece by its long key to `out`; false if it is not cached.
+    /// Always inlined: a call per piece cost 6% of warm encoding.
+    #[inline(always)]
+    pub(crate) fn extend_long(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
+        let Some(&entry) = self.long.get(key, hash) else { return false };
         if entry & OVERFLOW_BIT != 0 {
             let start = (entry & !OVERFLOW_BIT) as usize;
             let len = self.overflow[start] as usize;
@@ -235,28 +344,20 @@ impl PieceCache {
         true
     }
 
-    /// Remembers the ids of a piece (growing the cache first when it is full, or clearing it
-    /// at its largest size).
-    pub(crate) fn insert(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
-        if self.table.is_full() {
-            if self.table.capacity() < MAX_CACHE_SLOTS {
-                self.table.double();
-            } else {
-                self.table.clear();
-                self.overflow.clear();
-            }
+    /// Remembers the ids of a piece of up to [`MAX_CACHED`] bytes by its long key (see
+    /// [`Self::make_room`]).
+    pub(crate) fn insert_long(&mut self, key: PieceKey, hash: u64, ids: &[TokenId]) {
+        if self.long.is_full() {
+            self.make_room(Table::Long);
         }
         let inline = (1..=3).contains(&ids.len()) && ids.iter().all(|&id| u64::from(id) < NO_ID);
         let cached = if inline {
             let field = |k: usize| ids.get(k).map_or(NO_ID, |&id| u64::from(id));
             field(0) | field(1) << ID_BITS | field(2) << (2 * ID_BITS)
         } else {
-            let start = self.overflow.len() as u64;
-            self.overflow.push(ids.len() as TokenId);
-            self.overflow.extend_from_slice(ids);
-            OVERFLOW_BIT | start
+            OVERFLOW_BIT | self.spill(ids) as u64
         };
-        self.table.insert(key, hash, cached);
+        self.long.insert(key, hash, cached);
     }
 }
 
@@ -267,7 +368,7 @@ pub(crate) struct Buffers {
     pub ranges: Vec<Range<usize>>,
     /// The key and hash of each piece of the run being looked up (the empty key for a piece
     /// too long to cache).
-    pub keys: Vec<(PieceKey, u64)>,
+    pub keys: Vec<(u128, u64)>,
     /// The text, padded (see [`pad_text`]).
     pub padded: Vec<u8>,
 }
@@ -340,17 +441,99 @@ mod tests {
             (b"z", &[TokenId::MAX - 1]),
         ];
         for (piece, ids) in entries {
-            cache.insert(key(piece), key(piece).hash64(), ids);
+            cache.insert_long(key(piece), key(piece).hash64(), ids);
         }
         for (piece, ids) in entries {
             let mut out = vec![0];
-            assert!(cache.extend(&key(piece), key(piece).hash64(), &mut out));
+            assert!(cache.extend_long(&key(piece), key(piece).hash64(), &mut out));
             assert_eq!(out[1..], *ids, "{piece:?}");
         }
         let mut out = vec![0];
-        assert!(!cache.extend(&key(b"ba"), key(b"ba").hash64(), &mut out));
+        assert!(!cache.extend_long(&key(b"ba"), key(b"ba").hash64(), &mut out));
         assert_eq!(out, vec![0]);
         assert!(PieceKey::new(b"").is_none() && PieceKey::new(&[b'x'; 24]).is_none());
+    }
+
+    /// The short key of a piece, read from a padded copy as the encoder reads it.
+    fn short(piece: &[u8]) -> (u128, u64) {
+        let mut padded = Vec::new();
+        pad_text(piece, &mut padded);
+        let key = short_key(&padded, 0, piece.len());
+        (key, short_hash(key))
+    }
+
+    #[test]
+    fn short_entries_inline_and_overflow() {
+        let mut cache = PieceCache::default();
+        // Inline: one to four ids other than u32::MAX. Overflow: none, five, and a
+        // u32::MAX id (no real id; the marker of an overflow entry).
+        let entries: [(&[u8], &[TokenId]); 8] = [
+            (b"\xff", &[]),
+            (b"a", &[0]),
+            (b"ab", &[7, 8]),
+            (b"abc", &[3, 2, 1]),
+            (b"abcd", &[4, 3, 2, TokenId::MAX - 1]),
+            (b"abcde", &[1, 2, 3, 4, 5]),
+            (b"abcdef", &[TokenId::MAX, 1]),
+            (b"fifteen bytes!!", &[9, 8, 7, 6, 5, 4, 3, 2, 1, 0]),
+        ];
+        for (piece, ids) in entries {
+            let (key, hash) = short(piece);
+            cache.insert_short(key, hash, ids);
+        }
+        for (piece, ids) in entries {
+            let (key, hash) = short(piece);
+            let mut out = vec![0];
+            assert!(cache.extend_short(key, hash, &mut out));
+            assert_eq!(out[1..], *ids, "{piece:?}");
+        }
+        let (key, hash) = short(b"ba");
+        assert!(!cache.extend_short(key, hash, &mut Vec::new()));
+    }
+
+    #[test]
+    fn short_keys_differ_by_length_and_bytes_and_ignore_what_follows() {
+        assert_ne!(short(b"ab").0, short(b"ab\0").0);
+        assert_ne!(short(b"ab").1, short(b"ab\0").1);
+        let text = b"xxabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut padded = text.to_vec();
+        padded.resize(text.len() + KEY_PADDING, 0xff);
+        for start in 0..text.len() {
+            for end in start + 1..=text.len().min(start + MAX_SHORT) {
+                assert_eq!(short_key(&padded, start, end - start), short(&text[start..end]).0, "{start}..{end}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_growing_table_keeps_the_arena_entries_of_the_other() {
+        let mut cache = PieceCache::default();
+        let long_key = PieceKey::new(b"sixteen bytes!!!").unwrap();
+        cache.insert_long(long_key, long_key.hash64(), &[1, 2, 3, 4, 5]);
+        let piece = |i: u32| format!("p{i}");
+        let grown = FIRST_CACHE_SLOTS as u32 + 1;
+        for i in 0..grown {
+            let (key, hash) = short(piece(i).as_bytes());
+            cache.insert_short(key, hash, &[i, i + 1, i + 2, i + 3, i + 4]);
+        }
+        assert_eq!(cache.short.capacity(), FIRST_CACHE_SLOTS * 4);
+        for i in [0, grown / 2, grown - 1] {
+            let (key, hash) = short(piece(i).as_bytes());
+            let mut out = Vec::new();
+            assert!(cache.extend_short(key, hash, &mut out));
+            assert_eq!(out, (i..i + 5).collect::<Vec<_>>());
+        }
+        let mut out = Vec::new();
+        assert!(cache.extend_long(&long_key, long_key.hash64(), &mut out));
+        assert_eq!(out, [1, 2, 3, 4, 5]);
+        // At its largest size a full short table clears the whole cache, the long table too.
+        cache.short = SlotTable::with_capacity(MAX_CACHE_SLOTS);
+        for i in 0..=(MAX_CACHE_SLOTS / 2) as u32 {
+            let (key, hash) = short(piece(i).as_bytes());
+            cache.insert_short(key, hash, &[i]);
+        }
+        assert_eq!(cache.short.len(), 1);
+        assert!(!cache.extend_long(&long_key, long_key.hash64(), &mut Vec::new()));
     }
 
     #[test]
@@ -361,23 +544,23 @@ mod tests {
         // stays cached.
         let grown = FIRST_CACHE_SLOTS as u32 + 1;
         for i in 0..grown {
-            cache.insert(key(i), key(i).hash64(), &[i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6]);
+            cache.insert_long(key(i), key(i).hash64(), &[i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6]);
         }
-        assert_eq!(cache.table.capacity(), FIRST_CACHE_SLOTS * 4);
+        assert_eq!(cache.long.capacity(), FIRST_CACHE_SLOTS * 4);
         for i in 0..grown {
             let mut out = Vec::new();
-            assert!(cache.extend(&key(i), key(i).hash64(), &mut out), "{i}");
+            assert!(cache.extend_long(&key(i), key(i).hash64(), &mut out), "{i}");
             assert_eq!(out, (i..i + 7).collect::<Vec<_>>());
         }
         // At the largest size, a full cache is cleared instead of grown.
-        let mut cache = PieceCache { table: PieceTable::with_capacity(MAX_CACHE_SLOTS), overflow: Vec::new() };
+        let mut cache = PieceCache { long: PieceTable::with_capacity(MAX_CACHE_SLOTS), ..PieceCache::default() };
         let half = (MAX_CACHE_SLOTS / 2) as u32;
         for i in 0..=half {
-            cache.insert(key(i), key(i).hash64(), &[i]);
+            cache.insert_long(key(i), key(i).hash64(), &[i]);
         }
-        assert_eq!((cache.table.capacity(), cache.table.len()), (MAX_CACHE_SLOTS, 1));
-        assert!(cache.extend(&key(half), key(half).hash64(), &mut Vec::new()));
-        assert!(!cache.extend(&key(0), key(0).hash64(), &mut Vec::new()));
+        assert_eq!((cache.long.capacity(), cache.long.len()), (MAX_CACHE_SLOTS, 1));
+        assert!(cache.extend_long(&key(half), key(half).hash64(), &mut Vec::new()));
+        assert!(!cache.extend_long(&key(0), key(0).hash64(), &mut Vec::new()));
     }
 
     #[test]

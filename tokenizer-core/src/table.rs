@@ -14,6 +14,10 @@ impl SlotKey for u64 {
     const EMPTY: u64 = u64::MAX;
 }
 
+impl SlotKey for u128 {
+    const EMPTY: u128 = 0;
+}
+
 /// The 128-bit product of `a` and `b`, folded to 64 bits: a fast, well-mixing combiner.
 #[inline]
 pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
@@ -110,6 +114,16 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
     /// The stored keys and values, in slot order.
     pub(crate) fn entries(&self) -> impl Iterator<Item = &(K, V)> {
         self.slots.iter().filter(|(k, _)| *k != K::EMPTY)
+    }
+
+    /// Doubles the slots, keeping every entry (for a table that [`Self::is_full`]); `hash` is
+    /// the hash its keys were inserted with.
+    pub(crate) fn double(&mut self, hash: impl Fn(&K) -> u64) {
+        let mut grown = Self::with_capacity(self.capacity() * 2);
+        for (key, value) in self.entries() {
+            grown.insert(*key, hash(key), *value);
+        }
+        *self = grown;
     }
 
     /// Removes every key.

@@ -6,11 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{pad_text, return_buffers, take_buffers, with_scratch, Buffers, PieceCache, PieceKey, MAX_CACHED};
+use crate::piece_cache::{pad_text, return_buffers, short_hash, short_key, take_buffers, with_scratch, Buffers, PieceCache, PieceKey, MAX_CACHED, MAX_SHORT};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
-use crate::table::SlotKey;
 use crate::{Error, Result};
 
 /// Pieces whose cache slots the encoder starts loading before it looks any of them up. With
@@ -350,7 +349,7 @@ impl Tokenizer {
     fn encode_pieces(
         &self,
         cache: &mut PieceCache,
-        keys: &mut Vec<(PieceKey, u64)>,
+        keys: &mut Vec<(u128, u64)>,
         bytes: &[u8],
         padded: &[u8],
         ranges: &[Range<usize>],
@@ -361,21 +360,38 @@ impl Tokenizer {
             // look them up.
             keys.clear();
             keys.extend(chunk.iter().map(|r| match r.len() {
-                len @ 1..=MAX_CACHED => {
-                    let key = PieceKey::in_padded(padded, r.start, len);
-                    let hash = key.hash64();
-                    cache.prefetch(hash);
+                len @ 1..=MAX_SHORT => {
+                    let key = short_key(padded, r.start, len);
+                    let hash = short_hash(key);
+                    cache.prefetch_short(hash);
                     (key, hash)
                 }
-                _ => (PieceKey::EMPTY, 0),
+                _ => (0, 0),
             }));
             for (range, &(key, hash)) in chunk.iter().zip(keys.iter()) {
-                if key == PieceKey::EMPTY {
-                    // Rare: too long to cache (or empty, whose key would be the empty slot's).
+                if key != 0 {
+                    if cache.extend_short(key, hash, ids) {
+                        continue;
+                    }
+                    let start = ids.len();
+                    let piece_key = PieceKey::in_padded(padded, range.start, range.len());
+                    if let Some(id) = self.model.whole_token(&piece_key, piece_key.hash64()) {
+                        ids.push(id);
+                    } else {
+                        self.model.merge_bytes(&bytes[range.clone()], ids);
+                    }
+                    cache.insert_short(key, hash, &ids[start..]);
+                    continue;
+                }
+                let len = range.len();
+                if !(1..=MAX_CACHED).contains(&len) {
+                    // Rare: too long to cache (or empty).
                     self.model.encode_piece(&bytes[range.clone()], ids);
                     continue;
                 }
-                if cache.extend(&key, hash, ids) {
+                let key = PieceKey::in_padded(padded, range.start, len);
+                let hash = key.hash64();
+                if cache.extend_long(&key, hash, ids) {
                     continue;
                 }
                 let start = ids.len();
@@ -385,7 +401,7 @@ impl Tokenizer {
                     // Not a token by itself (`whole_token` knows every such piece this short).
                     self.model.merge_bytes(&bytes[range.clone()], ids);
                 }
-                cache.insert(key, hash, &ids[start..]);
+                cache.insert_long(key, hash, &ids[start..]);
             }
         }
     }
