@@ -211,7 +211,8 @@ mod tests {
 
     #[test]
     fn the_characters_skipped_by_the_quick_checks_pass_them_as_starters() {
-        let checks: [(u8, fn(&str) -> IsNormalized); 2] =
+        type QuickCheck = fn(&str) -> IsNormalized;
+        let checks: [(u8, QuickCheck); 2] =
             [(NFC_STABLE_BELOW, |t| is_nfc_quick(t.chars())), (NFKC_STABLE_BELOW, |t| is_nfkc_quick(t.chars()))];
         for (bound, quick) in checks {
             for c in (0..0x800u32).filter_map(char::from_u32) {
