@@ -199,6 +199,12 @@ pub fn decode_text(mut bytes: Vec<u8>, source: &Path) -> Result<String> {
         0
     };
     bytes.drain(..bom);
+    // One SIMD pass for valid text (std's check was 8% of encoding whole 1 MB files with
+    // `encode_files`); std's again only to locate an error.
+    if simdutf8::basic::from_utf8(&bytes).is_ok() {
+        // SAFETY: just checked to be UTF-8.
+        return Ok(unsafe { String::from_utf8_unchecked(bytes) });
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let newlines = e.as_bytes()[..valid]
