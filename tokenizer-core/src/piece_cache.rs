@@ -267,9 +267,7 @@ impl PieceCache {
     pub(crate) fn extend_short(&self, key: u128, hash: u64, out: &mut Vec<TokenId>) -> bool {
         let Some(&ids) = self.short.get(&key, hash) else { return false };
         if ids[0] == TokenId::MAX {
-            let start = ids[1] as usize;
-            let len = self.overflow[start] as usize;
-            out.extend_from_slice(&self.overflow[start + 1..start + 1 + len]);
+            self.extend_spilled(ids[1] as usize, out);
         } else {
             out.reserve(4);
             let len = out.len();
@@ -299,6 +297,22 @@ impl PieceCache {
         self.short.insert(key, hash, value);
     }
 
+    /// Appends the ids stored by [`Self::spill`] at `start` to `out`.
+    #[inline(always)]
+    fn extend_spilled(&self, start: usize, out: &mut Vec<TokenId>) {
+        let len = self.overflow[start] as usize;
+        let ids = &self.overflow[start + 1..];
+        match ids.first_chunk::<OVERFLOW_COPY>() {
+            // A copy of a fixed size (inlined, no call) and a shorter length after it.
+            Some(head) if len <= OVERFLOW_COPY => {
+                let end = out.len() + len;
+                out.extend_from_slice(head);
+                out.truncate(end);
+            }
+            _ => out.extend_from_slice(&ids[..len]),
+        }
+    }
+
     /// Stores `ids` in the overflow arena as a count and the ids, and returns their offset
     /// (below 2^32: a table is cleared at 2^18 entries of at most 24 ids each).
     fn spill(&mut self, ids: &[TokenId]) -> usize {
@@ -314,18 +328,7 @@ impl PieceCache {
     pub(crate) fn extend_long(&self, key: &PieceKey, hash: u64, out: &mut Vec<TokenId>) -> bool {
         let Some(&entry) = self.long.get(key, hash) else { return false };
         if entry & OVERFLOW_BIT != 0 {
-            let start = (entry & !OVERFLOW_BIT) as usize;
-            let len = self.overflow[start] as usize;
-            let ids = &self.overflow[start + 1..];
-            match ids.first_chunk::<OVERFLOW_COPY>() {
-                // A copy of a fixed size (inlined, no call) and a shorter length after it.
-                Some(head) if len <= OVERFLOW_COPY => {
-                    let end = out.len() + len;
-                    out.extend_from_slice(head);
-                    out.truncate(end);
-                }
-                _ => out.extend_from_slice(&ids[..len]),
-            }
+            self.extend_spilled((entry & !OVERFLOW_BIT) as usize, out);
         } else {
             // One to three ids without a branch on how many: all three are written, and the
             // length counts those present (a missing second id means a missing third).
