@@ -48,20 +48,19 @@ impl Normalization {
     pub fn apply<'a>(self, text: &'a str) -> Cow<'a, str> {
         match self {
             Normalization::None => Cow::Borrowed(text),
-            Normalization::Nfc => {
-                if passes_quick_check(text, NFC_STABLE_BELOW, |chars| is_nfc_quick(chars)) {
-                    Cow::Borrowed(text)
-                } else {
-                    Cow::Owned(text.nfc().collect())
-                }
-            }
-            Normalization::Nfkc => {
-                if passes_quick_check(text, NFKC_STABLE_BELOW, |chars| is_nfkc_quick(chars)) {
-                    Cow::Borrowed(text)
-                } else {
-                    Cow::Owned(text.nfkc().collect())
-                }
-            }
+            _ if self.is_quickly_normal(text) => Cow::Borrowed(text),
+            Normalization::Nfc => Cow::Owned(text.nfc().collect()),
+            Normalization::Nfkc => Cow::Owned(text.nfkc().collect()),
+        }
+    }
+
+    /// Whether `text` is in this normal form by the Unicode quick check (a "maybe" counts as
+    /// no), asking it only about the characters that can fail it (see [`passes_quick_check`]).
+    fn is_quickly_normal(self, text: &str) -> bool {
+        match self {
+            Normalization::None => true,
+            Normalization::Nfc => passes_quick_check(text, NFC_STABLE_BELOW, |chars| is_nfc_quick(chars)),
+            Normalization::Nfkc => passes_quick_check(text, NFKC_STABLE_BELOW, |chars| is_nfkc_quick(chars)),
         }
     }
 }
@@ -126,7 +125,7 @@ pub struct NfkcFolds {
 impl NfkcFolds {
     /// Counts the characters of `text` that NFKC folds.
     pub fn scan(&mut self, text: &str) {
-        if passes_quick_check(text, NFKC_STABLE_BELOW, |chars| is_nfkc_quick(chars)) {
+        if Normalization::Nfkc.is_quickly_normal(text) {
             return;
         }
         for c in text.chars() {

@@ -39,13 +39,6 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
-impl<V: Copy + Default> PieceTable<V> {
-    /// Doubles the slots, keeping every entry (for a table that [`SlotTable::is_full`]).
-    pub(crate) fn double_pieces(&mut self) {
-        self.double(PieceKey::hash64);
-    }
-}
-
 /// Bytes after a text that [`PieceKey::in_padded`] may read.
 const KEY_PADDING: usize = 24;
 
@@ -251,7 +244,7 @@ impl PieceCache {
         }
         match table {
             Table::Short => self.short.double(|&key| short_hash(key)),
-            Table::Long => self.long.double_pieces(),
+            Table::Long => self.long.double(PieceKey::hash64),
         }
     }
 
@@ -369,8 +362,8 @@ impl PieceCache {
 pub(crate) struct Buffers {
     /// Byte ranges of the pieces.
     pub ranges: Vec<Range<usize>>,
-    /// The key and hash of each piece of the run being looked up (the empty key for a piece
-    /// too long to cache).
+    /// The [`short_key`] and its hash of each piece of the run being looked up (0, no key, for
+    /// a longer piece).
     pub keys: Vec<(u128, u64)>,
     /// The text, padded (see [`pad_text`]).
     pub padded: Vec<u8>,

@@ -374,12 +374,8 @@ impl Tokenizer {
                         continue;
                     }
                     let start = ids.len();
-                    let piece_key = PieceKey::in_padded(padded, range.start, range.len());
-                    if let Some(id) = self.model.whole_token(&piece_key, piece_key.hash64()) {
-                        ids.push(id);
-                    } else {
-                        self.model.merge_bytes(&bytes[range.clone()], ids);
-                    }
+                    let long_key = PieceKey::in_padded(padded, range.start, range.len());
+                    self.encode_uncached(&long_key, long_key.hash64(), &bytes[range.clone()], ids);
                     cache.insert_short(key, hash, &ids[start..]);
                     continue;
                 }
@@ -395,14 +391,22 @@ impl Tokenizer {
                     continue;
                 }
                 let start = ids.len();
-                if let Some(id) = self.model.whole_token(&key, hash) {
-                    ids.push(id);
-                } else {
-                    // Not a token by itself (`whole_token` knows every such piece this short).
-                    self.model.merge_bytes(&bytes[range.clone()], ids);
-                }
+                self.encode_uncached(&key, hash, &bytes[range.clone()], ids);
                 cache.insert_long(key, hash, &ids[start..]);
             }
+        }
+    }
+
+    /// Appends the ids of a piece of 1..=[`MAX_CACHED`] bytes that the cache does not hold
+    /// (`key` and `hash` being its [`PieceKey`] and hash): its id when it is a token by itself,
+    /// else its bytes merged.
+    #[inline(always)]
+    fn encode_uncached(&self, key: &PieceKey, hash: u64, piece: &[u8], ids: &mut Vec<TokenId>) {
+        if let Some(id) = self.model.whole_token(key, hash) {
+            ids.push(id);
+        } else {
+            // Not a token by itself (`whole_token` knows every such piece this short).
+            self.model.merge_bytes(piece, ids);
         }
     }
 

@@ -81,14 +81,14 @@ const OWN_BUFFER_ABOVE: usize = 1 << 16;
 /// Texts longer than this (in bytes) are encoded with the GIL released.
 const RELEASE_GIL_ABOVE: usize = 1024;
 
-/// Runs `f` on `text`'s behalf, releasing the GIL only for long texts: releasing and retaking
-/// it costs about as much as encoding a short sentence, and other threads gain nothing from a
-/// pause that short. Texts long enough to be encoded on several threads run in this process's
-/// pool (see [`in_pool`]).
-fn encode_releasing<T: Send>(py: Python<'_>, text: &str, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    if text.len() < RELEASE_GIL_ABOVE {
+/// Runs `f`, the encoding of `bytes` bytes of text, releasing the GIL only for long texts:
+/// releasing and retaking it costs about as much as encoding a short sentence, and other
+/// threads gain nothing from a pause that short. Texts long enough to be encoded on several
+/// threads run in this process's pool (see [`in_pool`]).
+fn encode_releasing<T: Send>(py: Python<'_>, bytes: usize, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    if bytes < RELEASE_GIL_ABOVE {
         Ok(f())
-    } else if text.len() < polybpe::tokenizer::PARALLEL_ABOVE {
+    } else if bytes < polybpe::tokenizer::PARALLEL_ABOVE {
         Ok(py.allow_threads(f))
     } else {
         py.allow_threads(|| in_pool(None, f))
@@ -383,14 +383,14 @@ impl Tokenizer {
         let policy = self.policy(allowed_special, disallowed_special)?;
         if text.len() >= OWN_BUFFER_ABOVE {
             let mut ids = Vec::with_capacity(text.len() / 3);
-            encode_releasing(py, text, || self.encode_appending(text, &policy, &mut ids))??;
+            encode_releasing(py, text.len(), || self.encode_appending(text, &policy, &mut ids))??;
             if return_numpy {
                 return Ok(PyArray1::from_vec(py, ids).into_any());
             }
             return Ok(self.id_list(py, &ids)?.into_any());
         }
         with_id_buffer(|ids| {
-            encode_releasing(py, text, || self.encode_appending(text, &policy, ids))??;
+            encode_releasing(py, text.len(), || self.encode_appending(text, &policy, ids))??;
             if return_numpy {
                 return Ok(PyArray1::from_slice(py, ids).into_any());
             }
@@ -529,12 +529,13 @@ impl Tokenizer {
             };
             parsed.push(source);
         }
-        py.allow_threads(|| in_pool(None, || polybpe::prompt::pleias_rag_prompt(&self.inner, query, &parsed)))?.map_err(to_py)
+        let bytes = query.len() + parsed.iter().map(|s| s.id.len() + s.text.len()).sum::<usize>();
+        encode_releasing(py, bytes, || polybpe::prompt::pleias_rag_prompt(&self.inner, query, &parsed))?.map_err(to_py)
     }
 
     /// Number of tokens of a string (special-token text counted as ordinary text).
     fn count_tokens(&self, py: Python<'_>, text: &str) -> PyResult<usize> {
-        encode_releasing(py, text, || self.inner.encode_allowing(text, |_| false).map(|ids| ids.len()))?.map_err(to_py)
+        encode_releasing(py, text.len(), || self.inner.encode_allowing(text, |_| false).map(|ids| ids.len()))?.map_err(to_py)
     }
 
     /// Decodes ids to text (bytes cut inside a character become U+FFFD).

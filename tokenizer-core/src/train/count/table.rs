@@ -118,7 +118,7 @@ impl<'a> BatchTable<'a> {
     #[inline(always)]
     pub fn add_short(&mut self, key: PieceKey, hash: u64) {
         if self.short.is_full() {
-            self.short.double_pieces();
+            self.short.double(PieceKey::hash64);
         }
         *self.short.get_or_insert_default(key, hash) += 1;
     }
