@@ -1,5 +1,6 @@
 //! The hand-written scanners cut exactly the pieces the fancy-regex pattern finds, and the
-//! pieces cover the text; scanned in parts on several threads, the text gives the same pieces.
+//! pieces cover the text; scanned in parts on several threads, whole or a section at a time, the
+//! text gives the same pieces.
 
 #![no_main]
 
@@ -36,5 +37,15 @@ fuzz_target!(|text: &str| {
         scanner.split(text, 0, &mut one);
         let parts: Vec<_> = scanner.split_in_parts(text, part_bytes).pieces().cloned().collect();
         assert_eq!(parts, one, "{scanner:?} in parts of {part_bytes} bytes");
+        // And a section of 1 to 96 bytes at a time, as a long text is encoded.
+        let section = 1 + text.len() % 96;
+        let (mut sections, mut at) = (Vec::new(), 0);
+        while at < text.len() {
+            let (pieces, end) = scanner.split_section_in_parts(text, at, at + section, part_bytes);
+            assert!(end > at, "{scanner:?}: a section of nothing at {at}");
+            sections.extend(pieces.pieces().cloned());
+            at = end;
+        }
+        assert_eq!(sections, one, "{scanner:?} in sections of {section} bytes, parts of {part_bytes}");
     }
 });

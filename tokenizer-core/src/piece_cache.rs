@@ -40,7 +40,7 @@ use crate::table::{fold_mul, SlotKey, SlotTable};
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
 
 /// Bytes after a text that [`PieceKey::in_padded`] may read.
-const KEY_PADDING: usize = 24;
+pub(crate) const KEY_PADDING: usize = 24;
 
 /// Makes `padded` a copy of `text` followed by the zero bytes [`PieceKey::in_padded`] may read
 /// past a piece, so that every key is read in whole words.
@@ -365,7 +365,7 @@ pub(crate) struct Buffers {
     /// The [`short_key`] and its hash of each piece of the run being looked up (0, no key, for
     /// a longer piece).
     pub keys: Vec<(u128, u64)>,
-    /// The text, padded (see [`pad_text`]).
+    /// A short text, padded (see [`pad_text`]).
     pub padded: Vec<u8>,
 }
 
@@ -398,18 +398,6 @@ pub(crate) fn with_scratch<R>(uid: u64, f: impl FnOnce(&mut PieceCache, &mut Buf
         };
         f(&mut caches[index].1, buffers)
     })
-}
-
-/// Takes this thread's buffers out of its scratch space, for a caller that runs other encodes
-/// on this thread before it is done with them (a parallel section, whose tasks this thread may
-/// run); [`return_buffers`] gives them back for reuse.
-pub(crate) fn take_buffers() -> Buffers {
-    SCRATCH.with(|scratch| std::mem::take(&mut scratch.borrow_mut().buffers))
-}
-
-/// Gives back buffers taken by [`take_buffers`].
-pub(crate) fn return_buffers(buffers: Buffers) {
-    SCRATCH.with(|scratch| scratch.borrow_mut().buffers = buffers);
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::bpe::{BpeModel, TokenId};
 use crate::normalize::Normalization;
-use crate::piece_cache::{pad_text, return_buffers, short_hash, short_key, take_buffers, with_scratch, Buffers, PieceCache, PieceKey, MAX_CACHED, MAX_SHORT};
+use crate::piece_cache::{pad_text, short_hash, short_key, with_scratch, Buffers, PieceCache, PieceKey, KEY_PADDING, MAX_CACHED, MAX_SHORT};
 use crate::normalize::NormalizerStep;
 use crate::pretokenize::PreTokenizer;
 use crate::special::SpecialScanner;
@@ -21,6 +21,15 @@ use crate::{Error, Result};
 /// (where prefetching a whole text would load slots long before their use): 4 ahead 166 MB/s,
 /// runs of 64 or 128 pieces 194.
 const PREFETCH_CHUNK: usize = 64;
+
+/// Bytes of a long text split before their pieces are encoded, so that the pieces' ranges stay
+/// in the core's cache between the two steps, and a long text needs no list of all its pieces.
+const SPLIT_WINDOW: usize = 1 << 14;
+
+/// Bytes per thread of a long text split and encoded in parallel at once (see
+/// [`Tokenizer::encode_pieces_in_parallel`]): the memory of a text's pieces (16 bytes each,
+/// about 5 per 16 bytes of prose) stays bounded by a section's.
+const SECTION_BYTES: usize = 1 << 20;
 
 /// Segments of text (between added tokens) of at least this many bytes are encoded on every
 /// thread of the current rayon pool (see [`Tokenizer::encode_pieces_in_parallel`]); shorter
@@ -304,54 +313,85 @@ impl Tokenizer {
         let bytes = prepared.as_bytes();
         with_scratch(self.uid, |cache, Buffers { ranges, keys, padded }| {
             ranges.clear();
-            self.pre_tokenizer.split_ranges(&prepared, ranges)?;
-            pad_text(bytes, padded);
-            self.encode_pieces(cache, keys, bytes, padded, ranges, ids);
+            if bytes.len() <= SPLIT_WINDOW {
+                // A line or a paragraph: one copy with its padding, and one pass (reading the
+                // keys in place, with the tail apart, was 3–5% slower on lines).
+                self.pre_tokenizer.split_ranges(&prepared, ranges)?;
+                pad_text(bytes, padded);
+                self.encode_pieces(cache, keys, bytes, (padded, 0), ranges, ids);
+                return Ok(());
+            }
+            let mut at = 0;
+            while at < bytes.len() {
+                ranges.clear();
+                at = self.pre_tokenizer.split_ranges_from(&prepared, at, SPLIT_WINDOW, ranges)?;
+                self.encode_in_place(cache, keys, bytes, ranges, ids);
+            }
             Ok(())
         })
     }
 
-    /// Encodes a long text on every thread of the current rayon pool: the text is split in
-    /// parallel parts (with the pieces of one scan), then runs of [`PIECES_PER_TASK`] pieces
-    /// are looked up and merged in parallel, each with its thread's cache. Pieces are encoded
-    /// independently of each other, so the ids are those of one thread.
+    /// Encodes a long text on every thread of the current rayon pool, a section of
+    /// [`SECTION_BYTES`] per thread at a time: the section is split in parallel parts (with the
+    /// pieces of one scan), then runs of [`PIECES_PER_TASK`] pieces are looked up and merged in
+    /// parallel, each with its thread's cache. Pieces are encoded independently of each other,
+    /// so the ids are those of one thread; the pieces in memory are a section's.
     #[inline(never)]
     fn encode_pieces_in_parallel(&self, text: &str, ids: &mut Vec<TokenId>) -> Result<()> {
+        self.encode_in_sections(text, SECTION_BYTES * rayon::current_num_threads(), ids)
+    }
+
+    /// [`Self::encode_pieces_in_parallel`] with sections of `section` bytes.
+    fn encode_in_sections(&self, text: &str, section: usize, ids: &mut Vec<TokenId>) -> Result<()> {
         use rayon::prelude::*;
         let bytes = text.as_bytes();
-        let pieces = self.pre_tokenizer.split_in_parallel(text)?;
-        let tasks: Vec<&[Range<usize>]> = pieces.runs().flat_map(|run| run.chunks(PIECES_PER_TASK)).collect();
-        // This thread's padded buffer, reused but not borrowed: it may run tasks of the section.
-        let mut buffers = take_buffers();
-        pad_text(bytes, &mut buffers.padded);
-        let padded = &buffers.padded;
-        let runs: Vec<Vec<TokenId>> = tasks
-            .par_iter()
-            .map(|run| {
-                with_scratch(self.uid, |cache, buffers| {
-                    let mut run_ids = Vec::with_capacity(run.len() * 3 / 2);
-                    self.encode_pieces(cache, &mut buffers.keys, bytes, padded, run, &mut run_ids);
-                    run_ids
+        let mut at = 0;
+        while at < bytes.len() {
+            let (pieces, end) = self.pre_tokenizer.split_in_parallel(text, at, section)?;
+            let tasks: Vec<&[Range<usize>]> = pieces.runs().flat_map(|run| run.chunks(PIECES_PER_TASK)).collect();
+            let runs: Vec<Vec<TokenId>> = tasks
+                .par_iter()
+                .map(|run| {
+                    with_scratch(self.uid, |cache, buffers| {
+                        let mut run_ids = Vec::with_capacity(run.len() * 3 / 2);
+                        self.encode_in_place(cache, &mut buffers.keys, bytes, run, &mut run_ids);
+                        run_ids
+                    })
                 })
-            })
-            .collect();
-        return_buffers(buffers);
-        ids.reserve(runs.iter().map(Vec::len).sum());
-        for run in &runs {
-            ids.extend_from_slice(run);
+                .collect();
+            ids.reserve(runs.iter().map(Vec::len).sum());
+            for run in &runs {
+                ids.extend_from_slice(run);
+            }
+            at = end;
         }
         Ok(())
     }
 
-    /// Appends the ids of the pieces at `ranges` of `bytes` (`padded` being `bytes` padded by
-    /// [`pad_text`]), looking each up in `cache` first and remembering the ones merged.
+    /// Appends the ids of the pieces at `ranges` of `bytes` (see [`Self::encode_pieces`]),
+    /// reading their keys in place: only the pieces that start within [`KEY_PADDING`] bytes of
+    /// the end are read from a padded copy of that tail, so no text is copied whole.
+    #[inline(always)]
+    fn encode_in_place(&self, cache: &mut PieceCache, keys: &mut Vec<(u128, u64)>, bytes: &[u8], ranges: &[Range<usize>], ids: &mut Vec<TokenId>) {
+        let body = ranges.partition_point(|r| r.start + KEY_PADDING <= bytes.len());
+        self.encode_pieces(cache, keys, bytes, (bytes, 0), &ranges[..body], ids);
+        if let Some(first) = ranges.get(body) {
+            let mut tail = [0u8; 2 * KEY_PADDING];
+            tail[..bytes.len() - first.start].copy_from_slice(&bytes[first.start..]);
+            self.encode_pieces(cache, keys, bytes, (&tail, first.start), &ranges[body..], ids);
+        }
+    }
+
+    /// Appends the ids of the pieces at `ranges` of `bytes`, looking each up in `cache` first
+    /// and remembering the ones merged. The keys are read from `padded.0`, which holds the bytes
+    /// from `padded.1` on with at least [`KEY_PADDING`] bytes after each piece's start.
     #[inline(always)]
     fn encode_pieces(
         &self,
         cache: &mut PieceCache,
         keys: &mut Vec<(u128, u64)>,
         bytes: &[u8],
-        padded: &[u8],
+        (padded, padded_from): (&[u8], usize),
         ranges: &[Range<usize>],
         ids: &mut Vec<TokenId>,
     ) {
@@ -361,7 +401,7 @@ impl Tokenizer {
             keys.clear();
             keys.extend(chunk.iter().map(|r| match r.len() {
                 len @ 1..=MAX_SHORT => {
-                    let key = short_key(padded, r.start, len);
+                    let key = short_key(padded, r.start - padded_from, len);
                     let hash = short_hash(key);
                     cache.prefetch_short(hash);
                     (key, hash)
@@ -374,7 +414,7 @@ impl Tokenizer {
                         continue;
                     }
                     let start = ids.len();
-                    let long_key = PieceKey::in_padded(padded, range.start, range.len());
+                    let long_key = PieceKey::in_padded(padded, range.start - padded_from, range.len());
                     self.encode_uncached(&long_key, long_key.hash64(), &bytes[range.clone()], ids);
                     cache.insert_short(key, hash, &ids[start..]);
                     continue;
@@ -385,7 +425,7 @@ impl Tokenizer {
                     self.model.encode_piece(&bytes[range.clone()], ids);
                     continue;
                 }
-                let key = PieceKey::in_padded(padded, range.start, len);
+                let key = PieceKey::in_padded(padded, range.start - padded_from, len);
                 let hash = key.hash64();
                 if cache.extend_long(&key, hash, ids) {
                     continue;
@@ -472,6 +512,27 @@ mod tests {
         assert!(plain.len() > 2 && !plain.contains(&1));
         assert_eq!(tok.decode(&plain).unwrap(), text);
         assert_eq!(tok.decode(&allowed).unwrap(), text);
+    }
+
+    #[test]
+    fn a_long_text_in_sections_gives_the_ids_of_one_pass() {
+        let tok = tokenizer();
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(["le ", "château", "  ", "\n", "1789", " l'été", "ſ", "!!"][i % 8]);
+            text.push_str(&"e".repeat(i % 29));
+        }
+        assert!(text.len() > 4 * crate::pretokenize::PART_BYTES);
+        let mut one = Vec::new();
+        let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        single.install(|| tok.encode_text(&text, &mut one)).unwrap();
+        assert_eq!(tok.decode(&one).unwrap(), text);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        for section in [1, 1000, crate::pretokenize::PART_BYTES + 7, 3 * crate::pretokenize::PART_BYTES, text.len()] {
+            let mut ids = Vec::new();
+            pool.install(|| tok.encode_in_sections(&text, section, &mut ids)).unwrap();
+            assert!(ids == one, "sections of {section} bytes");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod parallel;
 mod scanner;
 
 pub use parallel::PieceRuns;
+pub(crate) use parallel::PART_BYTES;
 pub use scanner::BuiltinScanner;
 
 /// GPT-2's pattern as HF writes it (used by `ByteLevel(use_regex=true)`).
@@ -415,17 +416,33 @@ impl PreTokenizer {
         Ok(())
     }
 
-    /// The pieces of `text` (the ranges of [`Self::split_ranges`]) in runs, with a long text of
-    /// one built-in pattern split on every thread of the current rayon pool (see [`parallel`]).
-    pub fn split_in_parallel(&self, text: &str) -> Result<PieceRuns> {
+    /// Appends the ranges of the pieces of `text` from the piece boundary `from`, stopping at
+    /// the first boundary at least `window` bytes further (a built-in pattern's scan resumes
+    /// there exactly, see [`BuiltinScanner::split_until`]; other pre-tokenizers split the whole
+    /// text when `from` is 0), and returns where the pieces appended end.
+    pub fn split_ranges_from(&self, text: &str, from: usize, window: usize, out: &mut Vec<Range<usize>>) -> Result<usize> {
+        if let [Stage::Builtin { scanner, .. }] = self.stages.as_slice() {
+            return Ok(from + scanner.split_until(&text[from..], from, window, out));
+        }
+        debug_assert_eq!(from, 0, "only a built-in scan resumes inside a text");
+        self.split_ranges(text, out)?;
+        Ok(text.len())
+    }
+
+    /// The pieces of `text` from the piece boundary `from` (the ranges of
+    /// [`Self::split_ranges`]) in runs, up to the first boundary past about `section` bytes,
+    /// which is returned with them. A text of one built-in pattern longer than a part is split
+    /// on every thread of the current rayon pool (see [`parallel`]); other pre-tokenizers
+    /// split the whole text when `from` is 0.
+    pub fn split_in_parallel(&self, text: &str, from: usize, section: usize) -> Result<(PieceRuns, usize)> {
         match self.stages.as_slice() {
-            [Stage::Builtin { scanner, .. }] if text.len() > parallel::PART_BYTES => {
-                Ok(scanner.split_in_parts(text, parallel::PART_BYTES))
+            [Stage::Builtin { scanner, .. }] if text.len() - from > PART_BYTES => {
+                Ok(scanner.split_section_in_parts(text, from, from.saturating_add(section), PART_BYTES))
             }
             _ => {
                 let mut ranges = Vec::new();
-                self.split_ranges(text, &mut ranges)?;
-                Ok(PieceRuns::one(ranges))
+                let end = self.split_ranges_from(text, from, usize::MAX, &mut ranges)?;
+                Ok((PieceRuns::one(ranges), end))
             }
         }
     }

@@ -47,15 +47,24 @@ impl BuiltinScanner {
     /// The pieces of `text`, the same ranges as [`Self::split`], with parts of about
     /// `part_bytes` scanned in parallel on the current rayon pool.
     pub fn split_in_parts(self, text: &str, part_bytes: usize) -> PieceRuns {
-        split_in_parts(self, text, part_bytes)
+        split_in_parts(self, text, 0, text.len(), part_bytes).0
+    }
+
+    /// The pieces of `text` from the piece boundary `from` to the first boundary at or past
+    /// `stop` (a few pieces later at most), which is returned with them; the parts are scanned
+    /// as in [`Self::split_in_parts`]. A long text is split a section at a time this way.
+    pub fn split_section_in_parts(self, text: &str, from: usize, stop: usize, part_bytes: usize) -> (PieceRuns, usize) {
+        split_in_parts(self, text, from, stop, part_bytes)
     }
 }
 
-fn split_in_parts(scanner: BuiltinScanner, text: &str, part_bytes: usize) -> PieceRuns {
-    let parts = text.len().div_ceil(part_bytes.max(1)).max(1);
-    let mut cuts: Vec<usize> = (0..parts).map(|k| next_char_boundary(text, k * part_bytes)).collect();
+fn split_in_parts(scanner: BuiltinScanner, text: &str, from: usize, stop: usize, part_bytes: usize) -> (PieceRuns, usize) {
+    let stop = next_char_boundary(text, stop.clamp(from, text.len()));
+    let parts = (stop - from).div_ceil(part_bytes.max(1)).max(1);
+    let mut cuts: Vec<usize> = (0..parts).map(|k| next_char_boundary(text, from + k * part_bytes)).collect();
     cuts.dedup();
-    cuts.push(text.len());
+    cuts.push(stop);
+    cuts.dedup();
     let lists: Vec<Vec<Range<usize>>> = cuts
         .par_windows(2)
         .map(|cut| {
@@ -66,7 +75,7 @@ fn split_in_parts(scanner: BuiltinScanner, text: &str, part_bytes: usize) -> Pie
         .collect();
     let mut joined = PieceRuns { runs: Vec::with_capacity(lists.len()), lists };
     // Where the pieces taken so far end: a boundary of the whole text's scan.
-    let mut at = 0;
+    let mut at = from;
     for index in 0..joined.lists.len() {
         let part = &joined.lists[index];
         let Some(part_end) = part.last().map(|r| r.end) else { continue };
@@ -98,7 +107,7 @@ fn split_in_parts(scanner: BuiltinScanner, text: &str, part_bytes: usize) -> Pie
             joined.runs.extend(run);
         }
     }
-    joined
+    (joined, at)
 }
 
 /// The first character boundary of `text` at or after `at`.
@@ -148,6 +157,28 @@ mod tests {
                 let joined = pool.install(|| scanner.split_in_parts(&text, part_bytes));
                 let joined: Vec<_> = joined.pieces().cloned().collect();
                 prop_assert_eq!(&joined, &one, "{:?}, parts of {} bytes", scanner, part_bytes);
+            }
+        }
+
+        #[test]
+        fn sections_follow_each_other_into_the_pieces_of_one_scan(
+            text in tricky_text(),
+            part_bytes in 1usize..48,
+            section in 1usize..160,
+        ) {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+            for scanner in BuiltinScanner::ALL {
+                let mut one = Vec::new();
+                scanner.split(&text, 0, &mut one);
+                let (mut sections, mut at) = (Vec::new(), 0);
+                while at < text.len() {
+                    let (pieces, end) = pool.install(|| scanner.split_section_in_parts(&text, at, at + section, part_bytes));
+                    prop_assert!(end >= (at + section).min(text.len()), "{:?}: a section ends at {} before {}", scanner, end, at + section);
+                    prop_assert_eq!(pieces.pieces().last().map(|r| r.end), Some(end));
+                    sections.extend(pieces.pieces().cloned());
+                    at = end;
+                }
+                prop_assert_eq!(&sections, &one, "{:?}, parts of {} bytes, sections of {}", scanner, part_bytes, section);
             }
         }
     }
