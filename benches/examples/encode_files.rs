@@ -11,16 +11,10 @@ use polybpe::encode_corpus::{encode_corpus, EncodeOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let doc_per_file = args.iter().any(|a| a == "--doc-per-file");
-    args.retain(|a| a != "--doc-per-file");
-    let mut take = |flag: &str| -> Result<Option<usize>, Box<dyn std::error::Error>> {
-        let Some(i) = args.iter().position(|a| a == flag) else { return Ok(None) };
-        let value = args.get(i + 1).ok_or(format!("{flag} needs a number"))?.parse()?;
-        args.drain(i..i + 2);
-        Ok(Some(value))
-    };
-    let repeat = take("--repeat")?.unwrap_or(5);
-    let options = EncodeOptions { batch_bytes: take("--batch-bytes")?.unwrap_or(EncodeOptions::default().batch_bytes), ..EncodeOptions::default() };
+    let doc_per_file = polybpe_benches::take_switch(&mut args, "--doc-per-file");
+    let repeat = polybpe_benches::take_number(&mut args, "--repeat")?.unwrap_or(5);
+    let batch_bytes = polybpe_benches::take_number(&mut args, "--batch-bytes")?.unwrap_or(EncodeOptions::default().batch_bytes);
+    let options = EncodeOptions { batch_bytes, ..EncodeOptions::default() };
     let (tokenizer, paths) = args.split_first().ok_or("usage: encode_files TOKENIZER PATH... [--repeat N] [--doc-per-file] [--batch-bytes N]")?;
     let tok = polybpe::formats::load_any(tokenizer.as_ref(), None)?;
     let paths: Vec<std::path::PathBuf> = paths.iter().map(Into::into).collect();

@@ -12,14 +12,9 @@ use polybpe::AllowedSpecial;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut repeat = 3;
     // Each file's first megabyte as one document instead of one per line.
-    let whole = args.iter().any(|a| a == "--whole");
-    args.retain(|a| a != "--whole");
-    if let Some(i) = args.iter().position(|a| a == "--repeat") {
-        repeat = args.get(i + 1).ok_or("--repeat needs a number")?.parse()?;
-        args.drain(i..i + 2);
-    }
+    let whole = polybpe_benches::take_switch(&mut args, "--whole");
+    let repeat = polybpe_benches::take_number(&mut args, "--repeat")?.unwrap_or(3);
     let (tokenizer, files) = args.split_first().ok_or("usage: encode_lines TOKENIZER FILE... [--repeat N] [--whole]")?;
     let tok = polybpe::formats::load_any(tokenizer.as_ref(), None)?;
     let lines = polybpe_benches::first_megabyte_documents(files, whole)?;

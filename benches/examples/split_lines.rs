@@ -12,13 +12,8 @@ use polybpe::pretokenize::{Pattern, PreTokenizer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut repeat = 5;
-    let whole = args.iter().any(|a| a == "--whole");
-    args.retain(|a| a != "--whole");
-    if let Some(i) = args.iter().position(|a| a == "--repeat") {
-        repeat = args.get(i + 1).ok_or("--repeat needs a number")?.parse()?;
-        args.drain(i..i + 2);
-    }
+    let whole = polybpe_benches::take_switch(&mut args, "--whole");
+    let repeat = polybpe_benches::take_number(&mut args, "--repeat")?.unwrap_or(5);
     let (pattern, files) = args.split_first().ok_or("usage: split_lines PATTERN FILE... [--repeat N] [--whole]")?;
     let pattern = Pattern::parse(pattern);
     let pre = PreTokenizer::from_pattern(pattern)?;

@@ -17,3 +17,18 @@ pub fn first_megabyte_documents(files: &[String], whole: bool) -> Result<Vec<Str
     }
     Ok(documents)
 }
+
+/// Removes the switch `flag` from `args`; whether it was there.
+pub fn take_switch(args: &mut Vec<String>, flag: &str) -> bool {
+    let found = args.iter().any(|a| a == flag);
+    args.retain(|a| a != flag);
+    found
+}
+
+/// Removes `flag` and the number after it from `args`; the number, if the flag was there.
+pub fn take_number(args: &mut Vec<String>, flag: &str) -> Result<Option<usize>, Box<dyn std::error::Error>> {
+    let Some(i) = args.iter().position(|a| a == flag) else { return Ok(None) };
+    let value = args.get(i + 1).ok_or(format!("{flag} needs a number"))?.parse()?;
+    args.drain(i..i + 2);
+    Ok(Some(value))
+}
