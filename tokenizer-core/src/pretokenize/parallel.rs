@@ -62,7 +62,6 @@ fn split_in_parts(scanner: BuiltinScanner, text: &str, from: usize, stop: usize,
     let stop = next_char_boundary(text, stop.clamp(from, text.len()));
     let parts = (stop - from).div_ceil(part_bytes.max(1)).max(1);
     let mut cuts: Vec<usize> = (0..parts).map(|k| next_char_boundary(text, from + k * part_bytes)).collect();
-    cuts.dedup();
     cuts.push(stop);
     cuts.dedup();
     let lists: Vec<Vec<Range<usize>>> = cuts
