@@ -18,6 +18,11 @@ impl SlotKey for u128 {
     const EMPTY: u128 = 0;
 }
 
+/// A pair of ids: 4-byte aligned, so a `(pair, u32)` entry takes 12 bytes.
+impl SlotKey for (u32, u32) {
+    const EMPTY: (u32, u32) = (u32::MAX, u32::MAX);
+}
+
 /// The 128-bit product of `a` and `b`, folded to 64 bits: a fast, well-mixing combiner.
 #[inline]
 pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
@@ -96,7 +101,6 @@ impl<K: SlotKey, V: Copy + Default> SlotTable<K, V> {
     }
 
     /// Number of keys stored.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
