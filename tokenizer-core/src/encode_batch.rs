@@ -86,6 +86,7 @@ where
 {
     // The index of the first run seen to fail so far (not necessarily the first to fail).
     let failed_run = AtomicUsize::new(usize::MAX);
+    let texts_alone = whole_texts_fill_the_threads(texts);
     let encoded: Vec<Run<E>> = runs(texts)
         .into_par_iter()
         .enumerate()
@@ -97,14 +98,21 @@ where
             let run = &texts[range];
             let mut ids = Vec::with_capacity(run.iter().map(|t| t.as_ref().len() / 3 + 1).sum());
             let mut ends = Vec::with_capacity(run.len());
-            for (i, text) in run.iter().enumerate() {
-                if let Err(error) = encode_one(text.as_ref(), &mut ids) {
-                    failed_run.fetch_min(r, Ordering::Relaxed);
-                    return Run::Failed(FailedText { index: start + i, error });
+            let mut encode_run = || {
+                for (i, text) in run.iter().enumerate() {
+                    if let Err(error) = encode_one(text.as_ref(), &mut ids) {
+                        failed_run.fetch_min(r, Ordering::Relaxed);
+                        return Err(FailedText { index: start + i, error });
+                    }
+                    ends.push(ids.len());
                 }
-                ends.push(ids.len());
+                Ok(())
+            };
+            let encoded = if texts_alone { crate::tokenizer::on_this_thread(&mut encode_run) } else { encode_run() };
+            match encoded {
+                Ok(()) => Run::Encoded(EncodedRun { ids, ends }),
+                Err(failed) => Run::Failed(failed),
             }
-            Run::Encoded(EncodedRun { ids, ends })
         })
         .collect();
     encoded
@@ -124,6 +132,25 @@ enum Run<E> {
     Failed(FailedText<E>),
     /// Not encoded: an earlier run failed.
     Skipped,
+}
+
+/// How many whole texts, at least, a thread of the pool has to encode before each long text of
+/// a batch is encoded on one thread instead of on all (see [`whole_texts_fill_the_threads`]).
+const WHOLE_TEXTS_PER_THREAD: usize = 2;
+
+/// Whether `texts` keep every thread of the current pool busy with whole texts: the longest
+/// holds at most `1 / (WHOLE_TEXTS_PER_THREAD · threads)` of the batch's bytes. Then each text
+/// is encoded on the thread that took it. Spreading each long text over every thread as well
+/// made the threads wait on each other: whole 1 MB documents, 11 per batch, 2 threads, ran at
+/// 348–369 MB/s (OLMo-2) and 369–445 (Qwen) that way, 416–438 and 524–582 this way
+/// (`benches/peers.py --docs files --columns arrays`). A batch of a few long texts still
+/// spreads each over all threads.
+fn whole_texts_fill_the_threads<T: AsRef<str>>(texts: &[T]) -> bool {
+    let (total, longest) = texts.iter().fold((0, 0), |(total, longest), text| {
+        let len = text.as_ref().len();
+        (total + len, longest.max(len))
+    });
+    longest.saturating_mul(WHOLE_TEXTS_PER_THREAD * rayon::current_num_threads()) <= total
 }
 
 /// Consecutive runs covering `texts`: [`RUN_TEXTS`] texts each, or fewer once they hold
@@ -204,6 +231,26 @@ mod tests {
         for threads in [1, 2, 4] {
             assert_eq!(on_threads(threads, || encode_flat(&texts, strict(&tok))).unwrap(), expected, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn long_texts_go_one_per_thread_only_when_there_are_enough_of_them() {
+        let tok = tokenizer();
+        let long = "le château ".repeat(crate::tokenizer::PARALLEL_ABOVE / 8);
+        for (count, alone) in [(3, false), (4, true), (11, true)] {
+            let texts = vec![long.as_str(); count];
+            assert_eq!(on_threads(2, || whole_texts_fill_the_threads(&texts)), alone, "{count} texts");
+            let mut expected = (vec![], vec![0]);
+            for text in &texts {
+                expected.0.extend(tok.encode(text, AllowedSpecial::None).unwrap());
+                expected.1.push(expected.0.len());
+            }
+            assert_eq!(on_threads(2, || encode_flat(&texts, strict(&tok))).unwrap(), expected, "{count} texts");
+        }
+        // One long text among short ones still gets every thread.
+        let mut texts = vec!["le"; 1000];
+        texts.push(&long);
+        assert!(!on_threads(2, || whole_texts_fill_the_threads(&texts)));
     }
 
     #[test]

@@ -35,6 +35,25 @@ const SECTION_BYTES: usize = 1 << 20;
 /// thread of the current rayon pool (see [`Tokenizer::encode_pieces_in_parallel`]); shorter
 /// texts never use the pool.
 pub const PARALLEL_ABOVE: usize = 1 << 16;
+thread_local! {
+    /// Set while this thread encodes texts that must not use the pool (see [`on_this_thread`]).
+    static ON_THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every text it encodes on the current thread alone, however long: for a caller
+/// that already keeps every thread busy with whole texts (a batch of many long documents).
+pub(crate) fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the flag's previous value, also when `f` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ON_THIS_THREAD.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(ON_THIS_THREAD.with(|flag| flag.replace(true)));
+    f()
+}
+
 /// Pieces per unit in which a long text's pieces are shared out among threads (see
 /// [`Tokenizer::encode_pieces_in_parallel`]).
 const PIECES_PER_TASK: usize = 4096;
@@ -308,7 +327,7 @@ impl Tokenizer {
         let prepared = self.pre_tokenizer.prepare_segment(&normalized, at_start);
         // The length as given, not normalized: a caller that keeps texts below the bound
         // knows that the pool is not used.
-        if text.len() >= PARALLEL_ABOVE && rayon::current_num_threads() > 1 {
+        if text.len() >= PARALLEL_ABOVE && rayon::current_num_threads() > 1 && !ON_THIS_THREAD.with(|flag| flag.get()) {
             return self.encode_pieces_in_parallel(&prepared, ids);
         }
         let bytes = prepared.as_bytes();
@@ -498,6 +517,19 @@ impl Tokenizer {
 mod tests {
     use super::*;
     use crate::pretokenize::Pattern;
+
+    #[test]
+    fn on_this_thread_restores_the_flag_also_after_a_panic() {
+        let flag = || ON_THIS_THREAD.with(|flag| flag.get());
+        assert!(!flag());
+        on_this_thread(|| {
+            on_this_thread(|| assert!(flag()));
+            assert!(flag());
+        });
+        assert!(!flag());
+        assert!(std::panic::catch_unwind(|| on_this_thread(|| panic!("in the closure"))).is_err());
+        assert!(!flag());
+    }
 
     /// Bytes at ids 2..258 (ids 0 and 1 are specials), one merge `l`+`e`.
     fn tokenizer() -> Tokenizer {
