@@ -4,6 +4,7 @@
 mod compare;
 mod errors;
 mod pools;
+mod text;
 mod tokenizer;
 mod train;
 

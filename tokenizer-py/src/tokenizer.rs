@@ -7,7 +7,6 @@ use ahash::AHashSet;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use rayon::prelude::*;
@@ -16,6 +15,7 @@ use polybpe::{bytelevel, encode_batch, Disallowed, TokenId};
 
 use crate::errors::to_py;
 use crate::pools::in_pool;
+use crate::text::Text;
 
 /// A byte-level BPE tokenizer (polybpe-trained or loaded from a HuggingFace tokenizer.json).
 #[pyclass(frozen, module = "polybpe")]
@@ -172,8 +172,10 @@ impl Tokenizer {
 
     /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel
     /// (`polybpe::encode_batch`); an error is the first failing text's.
-    fn encode_flat(&self, texts: &[PyBackedStr], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
-        encode_batch::encode_flat(texts, |text, ids| self.encode_appending(text, policy, ids)).map_err(|failed| failed.error)
+    fn encode_flat(&self, texts: &[Text<'_>], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
+        use rayon::prelude::*;
+        let texts: Vec<std::borrow::Cow<'_, str>> = texts.par_iter().map(|text| text.to_utf8()).collect();
+        encode_batch::encode_flat(&texts, |text, ids| self.encode_appending(text, policy, ids)).map_err(|failed| failed.error)
     }
 }
 
@@ -242,11 +244,11 @@ fn token_ids(ids: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<TokenId>> {
 }
 
 /// The texts of a batch; a bad item is named by its index.
-fn batch_texts(texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedStr>> {
+fn batch_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyString>>> {
     if texts.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err("texts must be a list of str, not a str (for one text, use encode)"));
     }
-    if let Ok(texts) = texts.extract::<Vec<PyBackedStr>>() {
+    if let Ok(texts) = texts.extract::<Vec<Bound<'py, PyString>>>() {
         return Ok(texts);
     }
     let items = texts.try_iter().map_err(|_| PyTypeError::new_err("texts must be a list of str"))?;
@@ -254,7 +256,8 @@ fn batch_texts(texts: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedStr>> {
         .enumerate()
         .map(|(i, item)| {
             let item = item?;
-            item.extract::<PyBackedStr>().map_err(|_| {
+            item.downcast_into::<PyString>().map_err(|e| {
+                let item = e.into_inner();
                 let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
                 let shown: String = if shown.chars().count() > 40 { shown.chars().take(40).chain("…".chars()).collect() } else { shown };
                 let type_name = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
@@ -375,22 +378,23 @@ impl Tokenizer {
     fn encode<'py>(
         &self,
         py: Python<'py>,
-        text: &str,
+        text: &Bound<'py, PyString>,
         return_numpy: bool,
         allowed_special: Option<&Bound<'py, PyAny>>,
         disallowed_special: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let text = Text::of(text)?;
         let policy = self.policy(allowed_special, disallowed_special)?;
-        if text.len() >= OWN_BUFFER_ABOVE {
-            let mut ids = Vec::with_capacity(text.len() / 3);
-            encode_releasing(py, text.len(), || self.encode_appending(text, &policy, &mut ids))??;
+        if text.units() >= OWN_BUFFER_ABOVE {
+            let mut ids = Vec::with_capacity(text.units() / 3);
+            encode_releasing(py, text.units(), || text.with_str(|text| self.encode_appending(text, &policy, &mut ids)))??;
             if return_numpy {
                 return Ok(PyArray1::from_vec(py, ids).into_any());
             }
             return Ok(self.id_list(py, &ids)?.into_any());
         }
         with_id_buffer(|ids| {
-            encode_releasing(py, text.len(), || self.encode_appending(text, &policy, ids))??;
+            encode_releasing(py, text.units(), || text.with_str(|text| self.encode_appending(text, &policy, ids)))??;
             if return_numpy {
                 return Ok(PyArray1::from_slice(py, ids).into_any());
             }
@@ -419,6 +423,7 @@ impl Tokenizer {
         disallowed_special: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<PyObject> {
         let texts = batch_texts(texts)?;
+        let texts = texts.iter().map(Text::of).collect::<PyResult<Vec<_>>>()?;
         let policy = self.policy(allowed_special, disallowed_special)?;
         let (flat, offsets) = py.allow_threads(|| in_pool(num_threads, || self.encode_flat(&texts, &policy)))??;
         if !return_numpy {
@@ -534,8 +539,9 @@ impl Tokenizer {
     }
 
     /// Number of tokens of a string (special-token text counted as ordinary text).
-    fn count_tokens(&self, py: Python<'_>, text: &str) -> PyResult<usize> {
-        encode_releasing(py, text.len(), || self.inner.encode_allowing(text, |_| false).map(|ids| ids.len()))?.map_err(to_py)
+    fn count_tokens(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        let text = Text::of(text)?;
+        encode_releasing(py, text.units(), || text.with_str(|text| self.inner.encode_allowing(text, |_| false).map(|ids| ids.len())))?.map_err(to_py)
     }
 
     /// Decodes ids to text (bytes cut inside a character become U+FFFD).

@@ -162,6 +162,39 @@ def test_batch_lists_are_ordinary_lists_and_gc_state_is_kept(tok):
         assert lists[2] == tok.encode(texts[0]) and tok.encode_batch(texts[:1]) == [tok.encode(texts[0])]
 
 
+def test_every_string_layout_encodes_as_its_utf8(tok, tmp_path: Path):
+    # CPython keeps a str as 1, 2 or 4 bytes per character (ASCII apart), with or without a
+    # UTF-8 copy made earlier; each is read its own way. The oracle reads the UTF-8 from a file.
+    import ctypes
+    import unicodedata
+
+    as_utf8 = ctypes.pythonapi.PyUnicode_AsUTF8
+    as_utf8.argtypes, as_utf8.restype = [ctypes.py_object], ctypes.c_char_p
+    short = ["le chat dort.", "Le château ſans Ørsted. ", "Die Straße ſagt „Tag“. ", "fin 🎉 e\u0301 "]
+    texts = short + [t * (70_000 // len(t)) for t in short]
+    texts += [t + "é" for t in texts]
+    cached = ["".join([t, "ü"]) for t in texts]
+    for t in cached:
+        as_utf8(t)  # CPython now holds its UTF-8
+    texts += cached
+    for i, t in enumerate(texts):
+        (tmp_path / f"{i:03}.txt").write_bytes(t.encode())
+    ids, offsets = tok.encode_files([str(tmp_path / f"{i:03}.txt") for i in range(len(texts))], doc_per_file=True)
+    expected = [ids[offsets[i]:offsets[i + 1]].tolist() for i in range(len(texts))]
+    assert [tok.encode(t) for t in texts] == expected
+    assert [tok.encode(t, return_numpy=True).tolist() for t in texts] == expected
+    assert [tok.count_tokens(t) for t in texts] == list(map(len, expected))
+    for threads in (1, 2):
+        assert tok.encode_batch(texts, num_threads=threads) == expected
+    assert all(tok.decode(e) == unicodedata.normalize("NFC", t) for e, t in zip(expected, texts))
+    # A lone surrogate has no UTF-8: refused as before, alone or in a batch.
+    for bad in ("a\ud800b", "Straße \udfff" * 40_000):
+        with pytest.raises(UnicodeEncodeError):
+            tok.encode(bad)
+        with pytest.raises(UnicodeEncodeError):
+            tok.encode_batch(["ok", bad])
+
+
 def test_empty_and_huge_strings(tok):
     assert tok.encode("") == []
     assert tok.decode([]) == ""
