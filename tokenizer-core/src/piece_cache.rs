@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use crate::bpe::TokenId;
-use crate::table::{fold_mul, SlotKey, SlotTable};
+use crate::table::{fold_mul, hash_word, SlotKey, SlotTable};
 
 /// A table from pieces to `V`.
 pub(crate) type PieceTable<V> = SlotTable<PieceKey, V>;
@@ -152,7 +152,7 @@ impl PieceKey {
     pub(crate) fn hash64(&self) -> u64 {
         let [a, b, c] = self.0;
         let h = fold_mul(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344) ^ c;
-        fold_mul(h ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f)
+        hash_word(h)
     }
 }
 

@@ -30,6 +30,14 @@ pub(crate) fn fold_mul(a: u64, b: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
+/// Mixes one 64-bit word into a well-spread hash (both halves usable) with one folded
+/// multiply: the hash of [`WordHasher`], of the piece cache's long keys and of the merge loop's
+/// pairs.
+#[inline]
+pub(crate) fn hash_word(word: u64) -> u64 {
+    fold_mul(word ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f)
+}
+
 /// Hashes fixed-size integer keys with one folded multiply (faster than a general hasher for
 /// keys that are already one word; `HashMap` uses both the high and low bits, which the fold
 /// mixes well).
@@ -48,7 +56,7 @@ impl Hasher for WordHasher {
 
     #[inline]
     fn write_u64(&mut self, word: u64) {
-        self.0 = fold_mul(self.0 ^ word ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f);
+        self.0 = hash_word(self.0 ^ word);
     }
 
     #[inline]

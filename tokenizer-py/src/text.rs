@@ -104,10 +104,7 @@ impl<'a> Text<'a> {
     /// holds no surrogates, so nothing is even replaced).
     fn convert_range(&self, range: Range<usize>, out: &mut [u8]) -> usize {
         match self {
-            Text::Utf8(text) => {
-                out[..range.len()].copy_from_slice(&text.as_bytes()[range.clone()]);
-                range.len()
-            }
+            Text::Utf8(_) => unreachable!("UTF-8 text is borrowed, never converted"),
             Text::Latin1(chars) => encoding_rs::mem::convert_latin1_to_utf8(&chars[range], out),
             Text::Ucs2(chars) => encoding_rs::mem::convert_utf16_to_utf8(&chars[range], out),
         }

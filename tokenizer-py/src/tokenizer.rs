@@ -173,7 +173,6 @@ impl Tokenizer {
     /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel
     /// (`polybpe::encode_batch`); an error is the first failing text's.
     fn encode_flat(&self, texts: &[Text<'_>], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
-        use rayon::prelude::*;
         let texts: Vec<std::borrow::Cow<'_, str>> = texts.par_iter().map(|text| text.to_utf8()).collect();
         encode_batch::encode_flat(&texts, |text, ids| self.encode_appending(text, policy, ids)).map_err(|failed| failed.error)
     }

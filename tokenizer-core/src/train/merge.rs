@@ -31,7 +31,7 @@ use super::balance::{Balancer, Pick};
 use super::count::LangId;
 use super::words::{Pair, Ragged, Words};
 use crate::bpe::TokenId;
-use crate::table::{fold_mul, SlotTable};
+use crate::table::{hash_word, SlotTable};
 
 /// A heap entry; ordered by count, then by the smaller pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,7 +181,7 @@ impl PairSlots {
     }
 
     fn hash(pair: &Pair) -> u64 {
-        fold_mul((pair.0 as u64) << 32 ^ pair.1 as u64 ^ 0x9e37_79b9_7f4a_7c15, 0xa076_1d64_78bd_642f)
+        hash_word((pair.0 as u64) << 32 | pair.1 as u64)
     }
 
     fn get(&self, pair: Pair) -> Option<u32> {
