@@ -3,8 +3,9 @@
 //! Texts are encoded in runs (a few dozen texts, see [`RUN_TEXTS`]) on the current rayon pool,
 //! each run appending to one buffer of its own, and the runs are joined in input order: no
 //! vector is allocated per text, and the result is the same at any thread count. Python's
-//! `encode_batch` and the corpus encoder ([`crate::encode_corpus`]) both encode through
-//! [`encode_flat`], each with its own rule for one text (special tokens, end-of-document).
+//! `encode_batch` and the corpus encoder ([`crate::encode_corpus`]) both encode a run with
+//! [`crate::Tokenizer::encode_texts_into`] (short texts together), each with its own rule for
+//! special tokens and end-of-document ids; [`encode_flat`] takes a rule for one text.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +50,17 @@ where
     T: AsRef<str> + Sync,
     E: Send,
 {
-    let runs = encode_runs(texts, encode_one)?;
+    encode_flat_with(texts, one_at_a_time(encode_one))
+}
+
+/// [`encode_flat`] with `encode_run`, which encodes consecutive texts at once (see
+/// [`encode_runs_with`]).
+pub fn encode_flat_with<T, E>(texts: &[T], encode_run: impl RunEncoder<T, E>) -> Result<(Vec<TokenId>, Vec<usize>), FailedText<E>>
+where
+    T: AsRef<str> + Sync,
+    E: Send,
+{
+    let runs = encode_runs_with(texts, encode_run)?;
     let mut flat = Vec::with_capacity(runs.iter().map(|run| run.ids.len()).sum());
     let mut offsets = Vec::with_capacity(texts.len() + 1);
     offsets.push(0);
@@ -69,6 +80,26 @@ pub struct EncodedRun {
     pub ends: Vec<usize>,
 }
 
+/// Encodes consecutive texts: appends the ids of each of `texts` to `ids`, and where they end
+/// to `ends`; on failure, returns the first failing text's index among `texts`. Such as
+/// [`crate::Tokenizer::encode_texts_into`], which encodes short texts together.
+pub trait RunEncoder<T, E>: Fn(&[T], &mut Vec<TokenId>, &mut Vec<usize>) -> Result<(), FailedText<E>> + Sync {}
+
+impl<T, E, F> RunEncoder<T, E> for F where F: Fn(&[T], &mut Vec<TokenId>, &mut Vec<usize>) -> Result<(), FailedText<E>> + Sync {}
+
+/// The [`RunEncoder`] that encodes each text alone with `encode_one`.
+fn one_at_a_time<T: AsRef<str>, E>(
+    encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
+) -> impl RunEncoder<T, E> {
+    move |texts: &[T], ids: &mut Vec<TokenId>, ends: &mut Vec<usize>| {
+        for (index, text) in texts.iter().enumerate() {
+            encode_one(text.as_ref(), ids).map_err(|error| FailedText { index, error })?;
+            ends.push(ids.len());
+        }
+        Ok(())
+    }
+}
+
 /// Encodes `texts` as [`encode_flat`] does, leaving the ids in runs of consecutive texts (in
 /// input order), for a caller that copies them elsewhere anyway: the corpus encoder narrows
 /// them into its shard, and joining them first was a second serial copy of every id.
@@ -80,6 +111,15 @@ pub fn encode_runs<T, E>(
     texts: &[T],
     encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
 ) -> Result<Vec<EncodedRun>, FailedText<E>>
+where
+    T: AsRef<str> + Sync,
+    E: Send,
+{
+    encode_runs_with(texts, one_at_a_time(encode_one))
+}
+
+/// [`encode_runs`] with `encode_run`, which encodes a run of consecutive texts at once.
+pub fn encode_runs_with<T, E>(texts: &[T], encode_run: impl RunEncoder<T, E>) -> Result<Vec<EncodedRun>, FailedText<E>>
 where
     T: AsRef<str> + Sync,
     E: Send,
@@ -98,20 +138,14 @@ where
             let run = &texts[range];
             let mut ids = Vec::with_capacity(run.iter().map(|t| t.as_ref().len() / 3 + 1).sum());
             let mut ends = Vec::with_capacity(run.len());
-            let mut encode_run = || {
-                for (i, text) in run.iter().enumerate() {
-                    if let Err(error) = encode_one(text.as_ref(), &mut ids) {
-                        failed_run.fetch_min(r, Ordering::Relaxed);
-                        return Err(FailedText { index: start + i, error });
-                    }
-                    ends.push(ids.len());
-                }
-                Ok(())
-            };
-            let encoded = if texts_alone { crate::tokenizer::on_this_thread(&mut encode_run) } else { encode_run() };
+            let mut encode = || encode_run(run, &mut ids, &mut ends);
+            let encoded = if texts_alone { crate::tokenizer::on_this_thread(&mut encode) } else { encode() };
             match encoded {
                 Ok(()) => Run::Encoded(EncodedRun { ids, ends }),
-                Err(failed) => Run::Failed(failed),
+                Err(FailedText { index, error }) => {
+                    failed_run.fetch_min(r, Ordering::Relaxed);
+                    Run::Failed(FailedText { index: start + index, error })
+                }
             }
         })
         .collect();
@@ -193,6 +227,11 @@ mod tests {
         |text, ids| tok.encode_into(text, |_| false, Disallowed::Reject, ids)
     }
 
+    /// The same rule, short texts encoded together ([`Tokenizer::encode_texts_into`]).
+    fn strict_together<'t, T: AsRef<str>>(tok: &'t Tokenizer) -> impl RunEncoder<T, crate::Error> + 't {
+        |texts: &[T], ids: &mut Vec<TokenId>, ends: &mut Vec<usize>| tok.encode_texts_into(texts, |_| false, Disallowed::Reject, None, ids, ends)
+    }
+
     fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
     }
@@ -230,6 +269,7 @@ mod tests {
         }
         for threads in [1, 2, 4] {
             assert_eq!(on_threads(threads, || encode_flat(&texts, strict(&tok))).unwrap(), expected, "{threads} threads");
+            assert_eq!(on_threads(threads, || encode_flat_with(&texts, strict_together(&tok))).unwrap(), expected, "{threads} threads");
         }
     }
 
@@ -275,6 +315,8 @@ mod tests {
             let failed = on_threads(threads, || encode_flat(&texts, strict(&tok))).unwrap_err();
             assert_eq!(failed.index, late, "{threads} threads");
             assert!(matches!(failed.error, crate::Error::DisallowedSpecial { .. }));
+            let failed = on_threads(threads, || encode_flat_with(&texts, strict_together(&tok))).unwrap_err();
+            assert_eq!(failed.index, late, "{threads} threads, texts together");
         }
         // An earlier failure wins over the late one, in the same run or in an earlier one.
         for early in [late - 1, 70, 5] {
@@ -284,6 +326,8 @@ mod tests {
                 for _ in 0..20 {
                     let failed = on_threads(threads, || encode_flat(&texts, strict(&tok))).unwrap_err();
                     assert_eq!(failed.index, early, "{threads} threads");
+                    let failed = on_threads(threads, || encode_flat_with(&texts, strict_together(&tok))).unwrap_err();
+                    assert_eq!(failed.index, early, "{threads} threads, texts together");
                 }
             }
         }

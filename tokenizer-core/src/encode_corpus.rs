@@ -8,7 +8,8 @@
 //!
 //! The corpus is read by [`Corpus::for_each_batch`] (text lines or files, JSONL, Parquet) on a
 //! thread of its own, one batch ahead, and each batch is encoded in parallel on the current
-//! rayon pool in runs of documents ([`crate::encode_batch::encode_runs`]), each copied once
+//! rayon pool in runs of documents ([`crate::encode_batch::encode_runs_with`], short ones
+//! together: [`Tokenizer::encode_texts_into`]), each copied once
 //! into the shard; the output is in corpus order whatever the number of threads, so it is
 //! byte-identical at any thread count. Files are streamed (memory stays bounded by a batch)
 //! and appear only when complete.
@@ -16,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::corpus::{Corpus, CorpusStats, Documents, ReadProgress};
-use crate::encode_batch::{encode_runs, EncodedRun, FailedText};
+use crate::encode_batch::{encode_runs_with, EncodedRun, FailedText};
 use crate::formats::npy::{self, Dtype, NpyWriter};
 use crate::{AllowedSpecial, Disallowed, Error, Result, TokenId, Tokenizer};
 
@@ -262,10 +263,8 @@ impl BatchEncoder<'_> {
         let before = std::mem::take(&mut self.encoded);
         let (runs, appended) = rayon::join(
             || {
-                encode_runs(&texts, |text, ids| {
-                    tokenizer.encode_into(text, |_| allowed, Disallowed::AsText, ids)?;
-                    ids.extend(options.end_of_document);
-                    Ok(())
+                encode_runs_with(&texts, |run: &[&str], ids: &mut Vec<TokenId>, ends: &mut Vec<usize>| {
+                    tokenizer.encode_texts_into(run, |_| allowed, Disallowed::AsText, options.end_of_document, ids, ends)
                 })
             },
             || append_runs(&before, sink),

@@ -55,8 +55,9 @@ impl Normalization {
     }
 
     /// Whether `text` is in this normal form by the Unicode quick check (a "maybe" counts as
-    /// no), asking it only about the characters that can fail it (see [`passes_quick_check`]).
-    fn is_quickly_normal(self, text: &str) -> bool {
+    /// no), asking it only about the characters that can fail it (see [`passes_quick_check`]):
+    /// then [`Self::apply`] borrows it.
+    pub(crate) fn is_quickly_normal(self, text: &str) -> bool {
         match self {
             Normalization::None => true,
             Normalization::Nfc => passes_quick_check(text, NFC_STABLE_BELOW, |chars| is_nfc_quick(chars)),

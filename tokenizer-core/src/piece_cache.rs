@@ -365,8 +365,12 @@ pub(crate) struct Buffers {
     /// The [`short_key`] and its hash of each piece of the run being looked up (0, no key, for
     /// a longer piece).
     pub keys: Vec<(u128, u64)>,
-    /// A short text, padded (see [`pad_text`]).
+    /// A short text, padded (see [`pad_text`]), or short texts laid end to end, padded.
     pub padded: Vec<u8>,
+    /// Where each of the texts laid end to end in `padded` ends.
+    pub text_ends: Vec<usize>,
+    /// Where the pieces of each of those texts end in `ranges`.
+    pub piece_ends: Vec<usize>,
 }
 
 /// Per-thread scratch space: piece caches keyed by tokenizer identity, and buffers.

@@ -231,6 +231,31 @@ impl SpecialScanner {
         self.first_bytes.find(bytes).is_some_and(|from| ac.is_match(&bytes[from..]))
     }
 
+    /// The first of consecutive texts laid end to end in `bytes` (text `k` ending at `ends[k]`)
+    /// that contains a token's text, if any. One scan of the first bytes covers them all: a
+    /// call of [`Self::contains`] per short text costs more in starting its scan than in
+    /// scanning.
+    pub fn first_containing(&self, bytes: &[u8], ends: &[usize]) -> Option<usize> {
+        let ac = self.automaton.as_ref()?;
+        if ac.is_match("") {
+            // An empty token (refused by `check_special_tokens`, not by a scanner) is in every
+            // text, an empty one too.
+            return (!ends.is_empty()).then_some(0);
+        }
+        let mut from = 0;
+        while from < bytes.len() {
+            let at = from + self.first_bytes.find(&bytes[from..])?;
+            // The text holding `at`; a match there lies within it.
+            let k = ends.partition_point(|&end| end <= at);
+            let end = *ends.get(k)?;
+            if ac.is_match(&bytes[at..end]) {
+                return Some(k);
+            }
+            from = end;
+        }
+        None
+    }
+
     /// The first special token in `text`: (index, start, end).
     pub fn find(&self, text: &str) -> Option<(usize, usize, usize)> {
         let m = self.automaton.as_ref()?.find(text)?;
@@ -342,6 +367,17 @@ mod tests {
             let full = AhoCorasick::new(tokens).unwrap();
             for text in texts {
                 assert_eq!(scanner.contains(text), full.is_match(text), "{tokens:?} in {text:?}");
+            }
+            // The same texts laid end to end, from each one on: a token is found only within
+            // one text ("<|eot|" then ">…" holds none), the first text that has one.
+            for skip in 0..texts.len() {
+                let (mut bytes, mut ends) = (Vec::new(), Vec::new());
+                for text in texts.iter().cycle().skip(skip).take(texts.len()).chain(["<|eot|", ">"].iter()) {
+                    bytes.extend_from_slice(text.as_bytes());
+                    ends.push(bytes.len());
+                }
+                let expected = texts.iter().cycle().skip(skip).take(texts.len()).position(|text| full.is_match(text));
+                assert_eq!(scanner.first_containing(&bytes, &ends), expected, "{tokens:?} from text {skip}");
             }
         }
     }

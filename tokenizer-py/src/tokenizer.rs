@@ -119,6 +119,17 @@ struct Policy {
     check_disallowed: bool,
 }
 
+impl Policy {
+    /// What encoding does with special-token text that is not allowed.
+    fn disallowed(&self) -> Disallowed {
+        if self.check_disallowed {
+            Disallowed::Reject
+        } else {
+            Disallowed::AsText
+        }
+    }
+}
+
 
 impl Tokenizer {
     fn special_id(&self, content: &str) -> PyResult<TokenId> {
@@ -163,18 +174,17 @@ impl Tokenizer {
 
     /// Appends the ids of `text` to `ids`.
     fn encode_appending(&self, text: &str, policy: &Policy, ids: &mut Vec<TokenId>) -> Result<(), EncodeError> {
-        let disallowed = if policy.check_disallowed { Disallowed::Reject } else { Disallowed::AsText };
-        self.inner.encode_into(text, |id| policy.allowed.allows(id), disallowed, ids).map_err(|e| match e {
-            polybpe::Error::DisallowedSpecial { token } => EncodeError::Disallowed(token),
-            e => EncodeError::Library(e),
-        })
+        self.inner.encode_into(text, |id| policy.allowed.allows(id), policy.disallowed(), ids).map_err(EncodeError::from)
     }
 
     /// Encodes a batch into one flat id buffer and `texts.len() + 1` offsets, in parallel
     /// (`polybpe::encode_batch`); an error is the first failing text's.
     fn encode_flat(&self, texts: &[Text<'_>], policy: &Policy) -> Result<(Vec<TokenId>, Vec<usize>), EncodeError> {
         let texts: Vec<std::borrow::Cow<'_, str>> = texts.par_iter().map(|text| text.to_utf8()).collect();
-        encode_batch::encode_flat(&texts, |text, ids| self.encode_appending(text, policy, ids)).map_err(|failed| failed.error)
+        let encode_run = |run: &[std::borrow::Cow<'_, str>], ids: &mut Vec<TokenId>, ends: &mut Vec<usize>| {
+            self.inner.encode_texts_into(run, |id| policy.allowed.allows(id), policy.disallowed(), None, ids, ends)
+        };
+        encode_batch::encode_flat_with(&texts, encode_run).map_err(|failed| EncodeError::from(failed.error))
     }
 }
 
@@ -270,6 +280,15 @@ fn batch_texts<'py>(texts: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyStri
 enum EncodeError {
     Disallowed(String),
     Library(polybpe::Error),
+}
+
+impl From<polybpe::Error> for EncodeError {
+    fn from(e: polybpe::Error) -> Self {
+        match e {
+            polybpe::Error::DisallowedSpecial { token } => EncodeError::Disallowed(token),
+            e => EncodeError::Library(e),
+        }
+    }
 }
 
 impl From<EncodeError> for PyErr {

@@ -373,6 +373,11 @@ impl PreTokenizer {
         self.prepare_segment(text, true)
     }
 
+    /// Whether [`Self::prepare`] returns `text` as it is (told without making the copy).
+    pub(crate) fn prepares_as_is(&self, text: &str) -> bool {
+        self.metaspace.is_none() && (!self.add_prefix_space || text.starts_with(' '))
+    }
+
     /// Like [`Self::prepare`], for a segment of the input (between added tokens) that starts at
     /// the beginning of the input or not.
     pub fn prepare_segment<'a>(&self, text: &'a str, at_start: bool) -> Cow<'a, str> {
@@ -397,9 +402,15 @@ impl PreTokenizer {
 
     /// Appends the byte ranges of the pieces of `text` to `out` (empty pieces are dropped).
     pub fn split_ranges(&self, text: &str, out: &mut Vec<Range<usize>>) -> Result<()> {
+        self.split_ranges_at(text, 0, out)
+    }
+
+    /// Like [`Self::split_ranges`], with the ranges shifted by `offset`: those of a text that
+    /// starts at `offset` of a larger buffer.
+    pub fn split_ranges_at(&self, text: &str, offset: usize, out: &mut Vec<Range<usize>>) -> Result<()> {
         if let [Stage::Builtin { scanner, .. }] = self.stages.as_slice() {
             // The common case, without the intermediate buffers (the scanner makes no empty pieces).
-            scanner.split(text, 0, out);
+            scanner.split(text, offset, out);
             return Ok(());
         }
         let start = out.len();
@@ -412,7 +423,15 @@ impl PreTokenizer {
             }
             out.append(&mut next);
         }
-        out.retain(|r| !r.is_empty());
+        let mut kept = start;
+        for i in start..out.len() {
+            let range = out[i].clone();
+            if !range.is_empty() {
+                out[kept] = range.start + offset..range.end + offset;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
         Ok(())
     }
 
