@@ -41,7 +41,7 @@ pub struct FailedText<E> {
 /// and `texts.len() + 1` offsets from 0: text `i` is `ids[offsets[i]..offsets[i + 1]]`.
 ///
 /// On failure, returns the error of the first text that failed in input order (see
-/// [`encode_runs`]).
+/// [`encode_runs_with`]).
 pub fn encode_flat<T, E>(
     texts: &[T],
     encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
@@ -100,25 +100,13 @@ fn one_at_a_time<T: AsRef<str>, E>(
     }
 }
 
-/// Encodes `texts` as [`encode_flat`] does, leaving the ids in runs of consecutive texts (in
-/// input order), for a caller that copies them elsewhere anyway: the corpus encoder narrows
-/// them into its shard, and joining them first was a second serial copy of every id.
+/// Encodes `texts` as [`encode_flat_with`] does, leaving the ids in runs of consecutive texts
+/// (in input order), for a caller that copies them elsewhere anyway: the corpus encoder
+/// narrows them into its shard, and joining them first was a second serial copy of every id.
 ///
 /// On failure, returns the error of the first text that failed in input order. Runs after a
 /// run known to have failed are not encoded; runs before it are, since one of them may hold
 /// an earlier failure.
-pub fn encode_runs<T, E>(
-    texts: &[T],
-    encode_one: impl Fn(&str, &mut Vec<TokenId>) -> Result<(), E> + Sync,
-) -> Result<Vec<EncodedRun>, FailedText<E>>
-where
-    T: AsRef<str> + Sync,
-    E: Send,
-{
-    encode_runs_with(texts, one_at_a_time(encode_one))
-}
-
-/// [`encode_runs`] with `encode_run`, which encodes a run of consecutive texts at once.
 pub fn encode_runs_with<T, E>(texts: &[T], encode_run: impl RunEncoder<T, E>) -> Result<Vec<EncodedRun>, FailedText<E>>
 where
     T: AsRef<str> + Sync,

@@ -115,13 +115,6 @@ impl Ids {
         self.len() == 0
     }
 
-    pub fn reserve(&mut self, additional: usize) {
-        match self {
-            Ids::U16(ids) => ids.reserve(additional),
-            Ids::U32(ids) => ids.reserve(additional),
-        }
-    }
-
     /// The ids as `u32`.
     pub fn to_vec(&self) -> Vec<TokenId> {
         match self {
@@ -133,13 +126,29 @@ impl Ids {
     /// Appends ids, which fit this type (the tokenizer chose it, see [`ids_dtype`]).
     pub fn extend_from(&mut self, ids: &[TokenId]) {
         match self {
-            Ids::U16(out) => out.extend(ids.iter().map(|&id| {
-                debug_assert!(id <= u16::MAX.into(), "id {id} in a uint16 shard");
-                id as u16
-            })),
+            Ids::U16(out) => out.extend(ids.iter().map(|&id| narrow(id))),
             Ids::U32(out) => out.extend_from_slice(ids),
         }
     }
+
+    /// Appends the ids of `runs` in order, as [`Self::extend_from`] does, copying them on
+    /// every thread of the current pool: nothing else runs beside the copy of the last batch
+    /// of the corpus encoder (all of a small corpus), which took 2% of its samples on one
+    /// thread (OLMo-2, lines of 11 MB) and a larger part of its time on two. `encode_files`
+    /// example, 2 threads, best of 10, 3 and 6 interleaved runs: lines 263–298 → 263–360 MB/s,
+    /// whole files 311–409 → 348–418 (this machine's noise is of that size).
+    fn extend_from_runs(&mut self, runs: &[EncodedRun]) {
+        match self {
+            Ids::U16(out) => copy_runs(out, runs, narrow),
+            Ids::U32(out) => copy_runs(out, runs, |id| id),
+        }
+    }
+}
+
+/// An id of a `uint16` shard (every id fits: the tokenizer chose the type, see [`ids_dtype`]).
+fn narrow(id: TokenId) -> u16 {
+    debug_assert!(id <= u16::MAX.into(), "id {id} in a uint16 shard");
+    id as u16
 }
 
 /// Where the ids of each encoded batch go (from a thread of the pool, beside the encoding of
@@ -150,20 +159,8 @@ trait ShardSink: Send {
 }
 
 impl ShardSink for EncodedCorpus {
-    /// Copies the runs' ids on every thread of the current pool: nothing else runs beside
-    /// the copy of the last batch (all of a small corpus), which took 2% of the corpus
-    /// encoder's samples on one thread (OLMo-2, lines of 11 MB) and a larger part of its time
-    /// on two. `encode_files` example, 2 threads, best of 10, 3 and 6 interleaved runs: lines
-    /// 263–298 → 263–360 MB/s, whole files 311–409 → 348–418 (this machine's noise is of
-    /// that size).
     fn append_runs(&mut self, runs: &[EncodedRun]) -> Result<()> {
-        match &mut self.ids {
-            Ids::U16(ids) => copy_runs(ids, runs, |id| {
-                debug_assert!(id <= u16::MAX.into(), "id {id} in a uint16 shard");
-                id as u16
-            }),
-            Ids::U32(ids) => copy_runs(ids, runs, |id| id),
-        }
+        self.ids.extend_from_runs(runs);
         self.offsets.reserve(runs.iter().map(|run| run.ends.len()).sum());
         let mut base = *self.offsets.last().expect("offsets start with 0");
         for run in runs {
